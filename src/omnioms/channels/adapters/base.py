@@ -1,0 +1,279 @@
+"""What every adapter module provides, and the helpers they share.
+
+An adapter is pure: bytes in, :class:`NormalizedOrder` out, no ORM, no settings, no clock. The
+intake stores the raw bytes before an adapter ever sees them, so an adapter may raise on
+anything it cannot read; it raises :class:`NormalizationError` naming the field and the problem
+so that a person reading the dead-letter list knows what to fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from omnioms.channels.contract import NormalizedOrder
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+class NormalizationError(ValueError):
+    """A payload that cannot become a normalised order, with a reason a person can act on.
+
+    ``field`` is a path into the payload as the platform names it (``line 2: unit_price``).
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+@dataclass(frozen=True)
+class AdapterContext:
+    """What an adapter may know about the account a payload came from."""
+
+    time_zone: ZoneInfo = BEIJING
+    """Zone of the platform's naive times (Beijing unless the account says otherwise)."""
+    currency: str = "CNY"
+    """Currency when the payload names none."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One order's worth of a payload or file: what intake stores, and what ``normalize`` reads."""
+
+    raw: bytes
+    content_type: str = "application/json"
+    label: str = ""
+    """Where in the file it came from (``item 12``, ``rows 3-5``), for error messages."""
+
+
+@dataclass(frozen=True)
+class WebhookMeta:
+    """What a webhook delivery says about itself, read from headers and body before parsing."""
+
+    event_id: str | None = None
+    """The platform's id for the event: the same on every retry. Dedupe key."""
+    delivery_id: str | None = None
+    """Id of this delivery attempt; changes per retry. Kept for support, never a dedupe key."""
+    topic: str | None = None
+    is_ping: bool = False
+    """A verification ping that carries no order (Douyin tag 0)."""
+    response: bytes | None = None
+    """Body the platform expects in the 2xx answer, when it expects one."""
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """The functions a platform module registers. Everything but ``normalize`` has a default."""
+
+    code: str
+    normalize: Callable[[Record, AdapterContext], NormalizedOrder]
+    split: Callable[[bytes, str], Iterator[Record]] = field(default=lambda raw, name: split_json(raw, name))
+    verify_signature: Callable[[bytes, Mapping[str, str], Sequence[str], str], bool] = field(
+        default=lambda body, headers, secrets, url: verify_generic_hmac(body, headers, secrets)
+    )
+    webhook_meta: Callable[[bytes, Mapping[str, str]], WebhookMeta] = field(
+        default=lambda body, headers: generic_webhook_meta(headers)
+    )
+    file_types: tuple[str, ...] = ("json",)
+
+
+# ----------------------------------------------------------------------------------------------
+# Splitting files into records
+
+
+def split_json(raw: bytes, name: str = "") -> Iterator[Record]:
+    """One record per order: a single object, a JSON array, or JSON Lines.
+
+    Array items are re-serialised one by one so that each order keeps its own raw payload; a
+    large array is streamed with ijson, not loaded whole. Numbers survive exactly: a float's
+    shortest repr is the wire text's value for anything a platform sends (at most 15 digits).
+    """
+    import ijson  # imported here: only file imports need it
+
+    head = raw.lstrip()[:1]
+    if head == b"[":
+        try:
+            for index, item in enumerate(ijson.items(raw, "item", use_float=True), start=1):
+                yield Record(raw=dump_json(item), label=f"item {index}")
+        except ijson.JSONError as exc:
+            raise NormalizationError(f"{name or 'file'}: not valid JSON ({exc})") from exc
+        return
+    if head == b"{" and b"\n{" in raw.strip():
+        for number, line in enumerate(raw.splitlines(), start=1):
+            if line.strip():
+                yield Record(raw=line.strip(), label=f"line {number}")
+        return
+    yield Record(raw=raw, label=name)
+
+
+def dump_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def load_json(record: Record) -> Any:
+    """Parse a record's JSON keeping numbers exact (floats become Decimal, never float)."""
+    try:
+        return json.loads(record.raw, parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NormalizationError(f"not valid JSON ({exc})") from exc
+
+
+# ----------------------------------------------------------------------------------------------
+# Signatures
+
+
+def hmac_sha256_base64(secret: str, message: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
+
+
+def any_secret_matches(expected: Callable[[str], str], given: str | None, secrets: Sequence[str]) -> bool:
+    """Constant-time comparison against each active secret (old and new during rotation)."""
+    if not given:
+        return False
+    matched = False
+    for secret in secrets:
+        if secret and hmac.compare_digest(expected(secret).encode(), given.strip().encode()):
+            matched = True
+    return matched
+
+
+def header(headers: Mapping[str, str], *names: str) -> str | None:
+    """Case-insensitive header lookup, trying each name (platforms drop the ``X-`` prefix)."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    for name in names:
+        value = lowered.get(name.lower())
+        if value is not None:
+            return value
+    return None
+
+
+GENERIC_SIGNATURE_HEADER = "X-Omnioms-Signature"
+
+
+def verify_generic_hmac(body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> bool:
+    """omnioms' own scheme for senders without a platform signature (relays, POS, scripts):
+    ``X-Omnioms-Signature: base64(HMAC-SHA256(account secret, raw body))``."""
+    given = header(headers, GENERIC_SIGNATURE_HEADER)
+    return any_secret_matches(lambda secret: hmac_sha256_base64(secret, body), given, secrets)
+
+
+def generic_webhook_meta(headers: Mapping[str, str]) -> WebhookMeta:
+    return WebhookMeta(
+        event_id=header(headers, "X-Omnioms-Event-Id", "Idempotency-Key"),
+        topic=header(headers, "X-Omnioms-Topic"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Values
+
+
+def money(value: Any, field: str) -> Decimal:
+    """A major-unit amount from a decimal string or number, exactly; floats go through str()."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Decimal("0")
+    if isinstance(value, bool):
+        raise NormalizationError(f"{value!r} is not an amount", field=field)
+    text = str(value).strip().replace(",", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise NormalizationError(f"{value!r} is not a number", field=field) from None
+    if not amount.is_finite():
+        raise NormalizationError(f"{value!r} is not a number", field=field)
+    return amount
+
+
+def fen(value: Any, field: str) -> Decimal:
+    """Integer minor units (fen, cents) to major units, exactly."""
+    if value is None or value == "":
+        return Decimal("0")
+    amount = money(value, field)
+    if amount != amount.to_integral_value():
+        raise NormalizationError(f"{value!r} is not a whole number of fen", field=field)
+    return amount.scaleb(-2).quantize(Decimal("0.01"))
+
+
+def integer(value: Any, field: str) -> int:
+    if isinstance(value, bool):
+        raise NormalizationError(f"{value!r} is not a whole number", field=field)
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise NormalizationError(f"{value!r} is not a whole number", field=field) from None
+    if number != number.to_integral_value():
+        raise NormalizationError(f"{value!r} is not a whole number", field=field)
+    return int(number)
+
+
+def text(value: Any) -> str | None:
+    """A stripped string, or None for missing or blank values."""
+    if value is None:
+        return None
+    result = str(value).strip()
+    return result or None
+
+
+def parse_iso(value: Any, field: str) -> datetime | None:
+    """An ISO-8601 time with an offset (``Z`` or ``-05:00``), as UTC."""
+    if value in (None, ""):
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise NormalizationError(f"{value!r} is not an ISO-8601 time", field=field) from None
+    if parsed.tzinfo is None:
+        raise NormalizationError(f"{value!r} has no time zone", field=field)
+    return parsed.astimezone(UTC)
+
+
+def parse_local(value: Any, field: str, zone: ZoneInfo) -> datetime | None:
+    """A naive ``yyyy-MM-dd HH:mm:ss`` in the platform's zone (Beijing by default), as UTC."""
+    if value in (None, ""):
+        return None
+    raw = str(value).strip()
+    if raw.startswith("0001-01-01") or raw.startswith("1970-01-01 08:00:00"):
+        return None  # platforms' "not yet" sentinels (JD's unpaid payment time, epoch zero)
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise NormalizationError(f"{value!r} is not a yyyy-MM-dd HH:mm:ss time", field=field) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def parse_unix(value: Any, field: str) -> datetime | None:
+    """Unix seconds (or milliseconds, told apart by size) as UTC; 0 means not set."""
+    if value in (None, "", 0, "0"):
+        return None
+    seconds = integer(value, field)
+    if seconds > 10_000_000_000:
+        return datetime.fromtimestamp(seconds / 1000, tz=UTC)
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def require(mapping: Mapping[str, Any], key: str, path: str = "") -> Any:
+    if not isinstance(mapping, Mapping):
+        raise NormalizationError("expected an object", field=path or None)
+    if key not in mapping or mapping[key] is None:
+        raise NormalizationError("is missing", field=f"{path}{key}")
+    return mapping[key]
+
+
+def iter_list(value: Any, field: str) -> Iterable[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise NormalizationError("expected a list", field=field)
+    return value

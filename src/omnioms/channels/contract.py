@@ -1,0 +1,193 @@
+"""The normalised order: the one shape every channel's order becomes.
+
+This is the public contract of ``docs/contracts.md``: ``omnioms normalize`` prints it,
+``POST /api/v1/orders`` accepts it and the intake upserts it. Adapters build it; nothing
+downstream ever looks at a platform's own field names.
+
+Rules the validators enforce so that no adapter can get them wrong quietly:
+- amounts are ``Decimal`` (serialised as exact decimal strings), never floats;
+- times are timezone-aware and converted to UTC;
+- ids from channels are strings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
+
+from omnioms.core.choices import OrderStatus
+
+
+def _exact_decimal(value: Any) -> Decimal:
+    if isinstance(value, float):
+        # A float reaching the contract is a bug in an adapter: converting it here would hide
+        # a rounding error. Adapters convert wire floats with ``str()`` first.
+        raise ValueError("amount must not be a float; convert the wire value with str() first")
+    if isinstance(value, bool):
+        raise ValueError("amount must be a number, not a boolean")
+    try:
+        result = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except ArithmeticError as exc:
+        raise ValueError(f"{value!r} is not a number") from exc
+    if not result.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    return result
+
+
+def _decimal_text(value: Decimal) -> str:
+    return format(value, "f")
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_exact_decimal),
+    PlainSerializer(_decimal_text, return_type=str, when_used="json"),
+]
+
+
+def _aware_utc(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+            raise ValueError("time must carry a time zone; adapters localise naive platform times")
+        return value.astimezone(UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return _aware_utc(parsed)
+    return value
+
+
+def _utc_text(value: datetime) -> str:
+    utc = value.astimezone(UTC)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0") + "Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+UtcTime = Annotated[
+    datetime,
+    BeforeValidator(_aware_utc),
+    PlainSerializer(_utc_text, return_type=str, when_used="json"),
+]
+
+
+def _id_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("id must be a string")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
+ExternalId = Annotated[str, BeforeValidator(_id_text)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+class Buyer(_Strict):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    channel_buyer_id: Annotated[str | None, BeforeValidator(_id_text)] = None
+
+
+class Address(_Strict):
+    name: str | None = None
+    phone: str | None = None
+    country: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    address: str | None = None
+    postal_code: str | None = None
+    masked: bool = False
+    """True when the platform sent the personal fields masked or encrypted."""
+
+
+class Component(_Strict):
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class Line(_Strict):
+    external_line_id: Annotated[str | None, BeforeValidator(_id_text)] = None
+    sku: str | None = None
+    title: str = ""
+    quantity: int = Field(ge=0)
+    unit_price: Amount
+    discount: Amount = Decimal("0")
+    total: Amount
+    is_gift: bool = False
+    refunded_quantity: int = Field(default=0, ge=0)
+    components: list[Component] = Field(default_factory=list)
+
+    @field_validator("sku", mode="before")
+    @classmethod
+    def _blank_sku_is_none(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _refund_within_quantity(self) -> Line:
+        if self.refunded_quantity > self.quantity:
+            raise ValueError(
+                f"refunded_quantity {self.refunded_quantity} exceeds quantity {self.quantity}"
+            )
+        return self
+
+
+class Notes(_Strict):
+    buyer: str | None = None
+    seller: str | None = None
+
+
+class NormalizedOrder(_Strict):
+    channel: str
+    external_id: ExternalId = Field(min_length=1)
+    status: OrderStatus
+    raw_status: str | None = None
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    created_at: UtcTime | None = None
+    paid_at: UtcTime | None = None
+    updated_at: UtcTime | None = None
+    version: int | None = None
+    """The platform's own revision counter where it has one (Square ``version``)."""
+    buyer: Buyer = Field(default_factory=Buyer)
+    ship_to: Address | None = None
+    lines: list[Line] = Field(default_factory=list)
+    shipping: Amount = Decimal("0")
+    discount: Amount = Decimal("0")
+    tax: Amount = Decimal("0")
+    taxes_included: bool = False
+    total: Amount
+    notes: Notes = Field(default_factory=Notes)
+
+    def computed_total(self) -> Decimal:
+        """What the lines, shipping, tax and discounts add up to.
+
+        ``Σ unit_price × quantity + shipping + tax − discount`` where ``discount`` is the whole
+        order's discount (line discounts included). When prices include tax (``taxes_included``,
+        the rule on Chinese marketplaces and many Shopify shops) tax is shown but not added.
+        """
+        goods = sum((line.unit_price * line.quantity for line in self.lines), Decimal("0"))
+        tax = Decimal("0") if self.taxes_included else self.tax
+        return goods + self.shipping + tax - self.discount
+
+    def total_mismatch(self) -> Decimal:
+        """The platform's total minus ours; zero when they agree."""
+        return self.total - self.computed_total()

@@ -1,0 +1,16 @@
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    name = "omnioms.core"
+    label = "core"
+
+    def ready(self) -> None:
+        from omnioms.core.roles import sync_roles
+
+        # post_migrate fires once per app, in INSTALLED_APPS order; after the last one ("web")
+        # every app's permissions exist.
+        post_migrate.connect(
+            sync_roles, sender=apps.get_app_config("web"), dispatch_uid="omnioms.sync_roles"
+        )

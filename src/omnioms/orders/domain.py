@@ -1,0 +1,75 @@
+"""Pure rules of the order upsert: which version of an order is newer, and what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from omnioms.channels.contract import NormalizedOrder
+from omnioms.orders.flows import PROGRESS
+
+_EPOCH_TEXT = "0000-00-00T00:00:00.000000"
+
+VersionKey = tuple[str, int, int, str]
+
+
+def normalized_json(order: NormalizedOrder) -> dict[str, Any]:
+    return order.model_dump(mode="json")
+
+
+def content_hash(snapshot: dict[str, Any]) -> str:
+    canonical = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def snapshot_key(snapshot: dict[str, Any], digest: str) -> VersionKey:
+    """A total order on versions of one order, the same whatever order they arrive in.
+
+    The platform's update time decides, then its revision counter; two versions that claim the
+    same time and revision are ranked by how far the order has progressed, and finally by content
+    hash, so that every replica converges on the same winner.
+    """
+    updated = snapshot.get("updated_at")
+    stamp = _EPOCH_TEXT
+    if updated:
+        parsed = datetime.fromisoformat(str(updated).replace("Z", "+00:00"))
+        stamp = parsed.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    version = snapshot.get("version")
+    return (stamp, -1 if version is None else int(version), PROGRESS.get(snapshot.get("status", ""), -1), digest)
+
+
+_TRACKED = (
+    "status",
+    "raw_status",
+    "currency",
+    "paid_at",
+    "buyer",
+    "ship_to",
+    "shipping",
+    "discount",
+    "tax",
+    "total",
+    "notes",
+)
+
+
+def changes_between(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for what a person would call a change of the order."""
+    changed: dict[str, list[Any]] = {
+        name: [old.get(name), new.get(name)]
+        for name in _TRACKED
+        if old.get(name) != new.get(name)
+    }
+    if old.get("lines") != new.get("lines"):
+        changed["lines"] = [_lines_summary(old.get("lines")), _lines_summary(new.get("lines"))]
+    return changed
+
+
+def _lines_summary(lines: list[dict[str, Any]] | None) -> list[str]:
+    return [
+        f"{line.get('quantity')} × {line.get('sku') or line.get('title')}"
+        + (f" (−{line['refunded_quantity']})" if line.get("refunded_quantity") else "")
+        for line in lines or []
+    ]

@@ -1,0 +1,181 @@
+"""The unified order: one row per (channel account, external id), whatever the channel."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from omnioms.core.choices import OrderStatus
+from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
+
+
+def amount_field(verbose_name: str) -> models.DecimalField:  # type: ignore[type-arg]
+    return models.DecimalField(
+        verbose_name, max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, default=0
+    )
+
+
+class Order(models.Model):
+    account = models.ForeignKey(
+        "channels.ChannelAccount",
+        verbose_name=_("channel account"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    channel = models.CharField(_("channel"), max_length=30)
+    """The account's platform code, copied so the order list filters without a join."""
+    external_id = models.CharField(_("external id"), max_length=100)
+    status = models.CharField(_("status"), max_length=30, choices=OrderStatus.choices)
+    raw_status = models.CharField(_("channel status"), max_length=100, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    placed_at = models.DateTimeField(_("placed at"))
+    """The channel's order time; the time omnioms received it when the channel sends none."""
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    source_updated_at = models.DateTimeField(_("updated on channel"), null=True, blank=True)
+    source_version = models.BigIntegerField(null=True, blank=True)
+    normalized = models.JSONField(default=dict)
+    """The normalised order this row was last written from (``contracts.md`` shape)."""
+    content_hash = models.CharField(max_length=64)
+    """sha256 of ``normalized``: tells a repeat from a change, and breaks ties."""
+
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    buyer_name = models.CharField(_("buyer"), max_length=200, blank=True)
+    buyer_email = models.CharField(_("buyer e-mail"), max_length=254, blank=True)
+    buyer_phone = models.CharField(_("buyer phone"), max_length=50, blank=True)
+    channel_buyer_id = models.CharField(_("channel buyer id"), max_length=200, blank=True)
+    ship_to = models.JSONField(_("ship to"), null=True, blank=True)
+
+    shipping = amount_field(_("shipping"))
+    discount = amount_field(_("discount"))
+    tax = amount_field(_("tax"))
+    taxes_included = models.BooleanField(_("prices include tax"), default=False)
+    total = amount_field(_("total"))
+    total_difference = amount_field(_("difference to computed total"))
+    """The channel's total minus what lines, shipping, tax and discounts add up to."""
+
+    notes_buyer = models.TextField(_("buyer note"), blank=True)
+    notes_seller = models.TextField(_("seller note"), blank=True)
+    location = models.ForeignKey(
+        "inventory.Location",
+        verbose_name=_("store or warehouse"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    ingested_at = models.DateTimeField(_("received at"), default=timezone.now)
+    modified_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id"], name="order_unique_per_account"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["-placed_at", "-id"], name="order_placed"),
+            models.Index(fields=["account", "-placed_at", "-id"], name="order_account_placed"),
+            models.Index(fields=["channel", "-placed_at", "-id"], name="order_channel_placed"),
+            models.Index(fields=["status", "-placed_at", "-id"], name="order_status_placed"),
+            models.Index(fields=["location", "-placed_at", "-id"], name="order_location_placed"),
+            models.Index(fields=["external_id"], name="order_external_id"),
+            models.Index(fields=["buyer_name"], name="order_buyer_name"),
+            models.Index(fields=["customer", "-placed_at"], name="order_customer_placed"),
+        ]
+        permissions = [
+            ("view_all_orders", "Can see orders of every store and channel"),
+            ("import_orders", "Can import order files"),
+        ]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.external_id}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    external_line_id = models.CharField(_("line id"), max_length=100, blank=True)
+    sku_code = models.CharField(
+        _("SKU as sent"), max_length=200, blank=True, help_text=_("Empty when the channel sent none.")
+    )
+    sku = models.ForeignKey(
+        "catalog.Sku",
+        verbose_name=_("SKU"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="order_lines",
+    )
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = amount_field(_("unit price"))
+    discount = amount_field(_("discount"))
+    total = amount_field(_("line total"))
+    is_gift = models.BooleanField(_("gift"), default=False)
+    refunded_quantity = models.PositiveIntegerField(_("refunded"), default=0)
+
+    class Meta:
+        ordering = ["order", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="order_line_position"),
+            models.CheckConstraint(
+                condition=models.Q(refunded_quantity__lte=models.F("quantity")),
+                name="order_line_refund_within_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_code or self.title}"
+
+
+class OrderLineComponent(models.Model):
+    """A part of a bundle line, per bundle: the line's quantity times this is what ships."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="components")
+    sku_code = models.CharField(max_length=200)
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.SET_NULL, null=True, blank=True)
+    quantity = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.sku_code}"
+
+
+class OrderEventKind(models.TextChoices):
+    CREATED = "created", _("Order received")
+    UPDATED = "updated", _("Order updated by the channel")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    STALE_IGNORED = "stale_ignored", _("Older version ignored")
+    NOTE = "note", _("Note")
+
+
+class OrderEvent(models.Model):
+    """One change to an order: who or what, when, what changed. Written in the same transaction."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30, choices=OrderEventKind.choices)
+    actor_kind = models.CharField(max_length=20)
+    actor_label = models.CharField(max_length=200)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    data = models.JSONField(default=dict, blank=True)
+    """``changes`` as ``{field: [old, new]}``, ``from``/``to`` statuses, ``payload`` id, ``text``."""
+
+    class Meta:
+        ordering = ["order", "at", "id"]
+        indexes = [models.Index(fields=["order", "at"], name="order_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

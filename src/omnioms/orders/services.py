@@ -1,0 +1,277 @@
+"""Use cases on orders: the idempotent upsert from channels, and status changes.
+
+``upsert_orders`` is called by the intake inside the intake's transaction; the use cases at
+the bottom own theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from omnioms.catalog.models import ChannelSkuMapping, Sku
+from omnioms.channels.contract import Buyer, NormalizedOrder
+from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome
+from omnioms.core.actor import Actor
+from omnioms.customers.services import resolve_customers
+from omnioms.orders.domain import VersionKey, changes_between, content_hash, snapshot_key
+from omnioms.orders.flows import check_transition
+from omnioms.orders.models import (
+    Order,
+    OrderEvent,
+    OrderEventKind,
+    OrderLine,
+    OrderLineComponent,
+)
+
+
+@dataclass
+class Incoming:
+    """A stored payload and the order it normalised to."""
+
+    payload: InboundPayload
+    order: NormalizedOrder
+
+
+@dataclass
+class _State:
+    order: Order
+    snapshot: dict[str, Any]
+    key: VersionKey
+    is_new: bool
+    dirty: bool = False
+    lines_changed: bool = False
+    buyer_changed: bool = False
+
+
+def upsert_orders(
+    account: ChannelAccount, incoming: Sequence[Incoming], *, actor: Actor
+) -> list[str]:
+    """Write each incoming version unless a newer one is already stored; return each outcome.
+
+    One order per (account, external id). A version newer by the platform's update time (see
+    :func:`omnioms.orders.domain.snapshot_key`) replaces the stored one and writes an event with
+    what changed; an identical repeat is ``unchanged``; an older one is ``stale`` and recorded on
+    the order's timeline. Deliveries may come in any order: the result is the same.
+
+    Call inside a transaction. Rows of existing orders are locked (``SELECT ... FOR UPDATE`` on
+    PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock).
+    """
+    external_ids = {item.order.external_id for item in incoming}
+    states: dict[str, _State] = {}
+    for order in Order.objects.select_for_update().filter(
+        account=account, external_id__in=external_ids
+    ):
+        states[order.external_id] = _State(
+            order=order,
+            snapshot=order.normalized,
+            key=snapshot_key(order.normalized, order.content_hash),
+            is_new=False,
+        )
+
+    events: list[OrderEvent] = []
+    outcomes: list[str] = []
+    for item in incoming:
+        snapshot = item.order.model_dump(mode="json")
+        digest = content_hash(snapshot)
+        key = snapshot_key(snapshot, digest)
+        state = states.get(item.order.external_id)
+        if state is None:
+            order = Order(account=account, channel=account.platform, location=account.location)
+            _write_fields(order, item.order, snapshot, digest)
+            order.status = item.order.status
+            state = states[item.order.external_id] = _State(
+                order=order, snapshot=snapshot, key=key, is_new=True, dirty=True,
+                lines_changed=True, buyer_changed=True,
+            )
+            events.append(_event(order, OrderEventKind.CREATED, actor, item.payload,
+                                 status=order.status))
+            outcomes.append(PayloadOutcome.CREATED)
+        elif key > state.key:
+            changes = changes_between(state.snapshot, snapshot)
+            state.lines_changed |= "lines" in changes
+            state.buyer_changed |= "buyer" in changes
+            _write_fields(state.order, item.order, snapshot, digest)
+            events.append(_event(state.order, OrderEventKind.UPDATED, actor, item.payload,
+                                 changes=changes))
+            status_event = set_status(
+                state.order, item.order.status, actor=actor, from_channel=True
+            )
+            if status_event is not None:
+                events.append(status_event)
+            state.snapshot, state.key, state.dirty = snapshot, key, True
+            outcomes.append(PayloadOutcome.UPDATED)
+        elif digest == state.key[3]:
+            outcomes.append(PayloadOutcome.UNCHANGED)
+        else:
+            events.append(_event(state.order, OrderEventKind.STALE_IGNORED, actor, item.payload,
+                                 channel_updated_at=snapshot.get("updated_at"),
+                                 status=snapshot.get("status")))
+            outcomes.append(PayloadOutcome.STALE)
+        item.payload.outcome = outcomes[-1]
+        item.payload.order = state.order
+
+    _save(account, [s for s in states.values() if s.dirty])
+    OrderEvent.objects.bulk_create(events)
+    InboundPayload.objects.bulk_update([item.payload for item in incoming], ["outcome", "order"])
+    return outcomes
+
+
+def _write_fields(
+    order: Order, normalized: NormalizedOrder, snapshot: dict[str, Any], digest: str
+) -> None:
+    """Copy everything but the status, which only :func:`set_status` changes."""
+    order.external_id = normalized.external_id
+    order.raw_status = normalized.raw_status or ""
+    order.currency = normalized.currency
+    order.placed_at = normalized.created_at or order.placed_at or timezone.now()
+    order.paid_at = normalized.paid_at
+    order.source_updated_at = normalized.updated_at
+    order.source_version = normalized.version
+    order.normalized = snapshot
+    order.content_hash = digest
+    order.buyer_name = (normalized.buyer.name or "")[:200]
+    order.buyer_email = normalized.buyer.email or ""
+    order.buyer_phone = normalized.buyer.phone or ""
+    order.channel_buyer_id = normalized.buyer.channel_buyer_id or ""
+    order.ship_to = normalized.ship_to.model_dump(mode="json") if normalized.ship_to else None
+    order.shipping = normalized.shipping
+    order.discount = normalized.discount
+    order.tax = normalized.tax
+    order.taxes_included = normalized.taxes_included
+    order.total = normalized.total
+    order.total_difference = normalized.total_mismatch()
+    order.notes_buyer = normalized.notes.buyer or ""
+    order.notes_seller = normalized.notes.seller or ""
+    order.modified_at = timezone.now()
+
+
+_UPDATED_FIELDS = [
+    "external_id", "status", "raw_status", "currency", "placed_at", "paid_at",
+    "source_updated_at", "source_version", "normalized", "content_hash", "customer",
+    "buyer_name", "buyer_email", "buyer_phone", "channel_buyer_id", "ship_to", "shipping",
+    "discount", "tax", "taxes_included", "total", "total_difference", "notes_buyer",
+    "notes_seller", "modified_at",
+]
+
+
+def _save(account: ChannelAccount, states: list[_State]) -> None:
+    needs_customer = [s for s in states if s.buyer_changed]
+    customers = resolve_customers(
+        account.platform, [Buyer.model_validate(s.snapshot["buyer"]) for s in needs_customer]
+    )
+    for state, customer in zip(needs_customer, customers, strict=True):
+        state.order.customer = customer
+
+    Order.objects.bulk_create([s.order for s in states if s.is_new])
+    Order.objects.bulk_update([s.order for s in states if not s.is_new], _UPDATED_FIELDS)
+
+    rewrite = [s for s in states if s.lines_changed]
+    OrderLine.objects.filter(order__in=[s.order for s in rewrite if not s.is_new]).delete()
+    skus = _sku_lookup(account, _sku_codes(s.snapshot for s in rewrite))
+    lines: list[OrderLine] = []
+    parts: list[tuple[OrderLine, dict[str, Any]]] = []
+    for state in rewrite:
+        for position, line in enumerate(state.snapshot["lines"], start=1):
+            row = OrderLine(
+                order=state.order,
+                position=position,
+                external_line_id=line["external_line_id"] or "",
+                sku_code=line["sku"] or "",
+                sku_id=skus.get(line["sku"] or ""),
+                title=line["title"][:500],
+                quantity=line["quantity"],
+                unit_price=line["unit_price"],
+                discount=line["discount"],
+                total=line["total"],
+                is_gift=line["is_gift"],
+                refunded_quantity=line["refunded_quantity"],
+            )
+            lines.append(row)
+            parts.extend((row, component) for component in line["components"])
+    OrderLine.objects.bulk_create(lines)
+    OrderLineComponent.objects.bulk_create(
+        OrderLineComponent(
+            line=row, sku_code=c["sku"], sku_id=skus.get(c["sku"]), quantity=c["quantity"]
+        )
+        for row, c in parts
+    )
+
+
+def _sku_codes(snapshots: Iterable[dict[str, Any]]) -> set[str]:
+    codes: set[str] = set()
+    for snapshot in snapshots:
+        for line in snapshot["lines"]:
+            if line["sku"]:
+                codes.add(line["sku"])
+            codes.update(c["sku"] for c in line["components"])
+    return codes
+
+
+def _sku_lookup(account: ChannelAccount, codes: set[str]) -> dict[str, int]:
+    """Our SKU id for each code the channel sent: the account's mapping first, then our code."""
+    if not codes:
+        return {}
+    found = dict(Sku.objects.filter(code__in=codes).values_list("code", "pk"))
+    found.update(
+        ChannelSkuMapping.objects.filter(account=account, external_sku__in=codes).values_list(
+            "external_sku", "sku_id"
+        )
+    )
+    return found
+
+
+def _event(
+    order: Order, kind: str, actor: Actor, payload: InboundPayload | None = None, **data: Any
+) -> OrderEvent:
+    if payload is not None:
+        data["payload"] = payload.pk
+    return OrderEvent(
+        order=order,
+        kind=kind,
+        actor_kind=actor.kind,
+        actor_label=actor.label,
+        actor_user_id=actor.user_id,
+        data=data,
+    )
+
+
+def set_status(
+    order: Order, target: str, *, actor: Actor, from_channel: bool, reason: str = ""
+) -> OrderEvent | None:
+    """The only way an order's status changes. Returns the unsaved event, or None if no change.
+
+    The caller saves the order and the event in its transaction.
+    """
+    if order.status == target:
+        return None
+    check_transition(order.status, target, from_channel=from_channel)
+    event = _event(order, OrderEventKind.STATUS_CHANGED, actor, **{"from": order.status, "to": target})
+    if reason:
+        event.data["reason"] = reason
+    order.status = target
+    order.modified_at = timezone.now()
+    return event
+
+
+def change_order_status(order_id: int, target: str, *, actor: Actor, reason: str = "") -> Order:
+    """A person or job moves an order along its flow (raises ``TransitionNotAllowed``)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        event = set_status(order, target, actor=actor, from_channel=False, reason=reason)
+        if event is not None:
+            order.save(update_fields=["status", "modified_at"])
+            event.save()
+    return order
+
+
+def add_order_note(order_id: int, text: str, *, actor: Actor) -> OrderEvent:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        event = _event(order, OrderEventKind.NOTE, actor, text=text)
+        event.save()
+    return event
