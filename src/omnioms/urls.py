@@ -1,3 +1,11 @@
-from django.urls import path
+from django.contrib import admin
+from django.urls import include, path
 
-urlpatterns: list[object] = []
+from omnioms.api.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("omnioms.web.urls")),
+]

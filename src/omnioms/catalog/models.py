@@ -29,7 +29,11 @@ class Sku(models.Model):
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     unit_cost = models.DecimalField(
-        _("unit cost"), max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True, blank=True
+        _("unit cost"),
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=AMOUNT_PLACES,
+        null=True,
+        blank=True,
     )
     price = models.DecimalField(
         _("price"), max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True, blank=True

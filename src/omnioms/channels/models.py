@@ -89,7 +89,7 @@ class InboundPayload(models.Model):
     event_id = models.CharField(max_length=200, blank=True)
     delivery_id = models.CharField(max_length=200, blank=True)
     topic = models.CharField(max_length=100, blank=True)
-    dedupe_key = models.CharField(
+    dedupe_key = models.CharField(  # noqa: DJ001 (NULL is what keeps repeats out of the unique index)
         max_length=200,
         null=True,
         blank=True,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from zoneinfo import ZoneInfo
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -37,6 +38,7 @@ from omnioms.channels.models import (
     PayloadSource,
 )
 from omnioms.core.actor import Actor
+from omnioms.inventory.models import Location
 from omnioms.orders.services import Incoming, upsert_orders
 
 logger = logging.getLogger(__name__)
@@ -161,7 +163,7 @@ def _process_payload(
     if problems:
         _dead_letter(payload, "; ".join(problems))
     else:
-        payload.outcome = min(outcomes, key=_SIGNIFICANCE.index)
+        payload.outcome = min(outcomes, key=lambda o: _SIGNIFICANCE.index(PayloadOutcome(o)))
         payload.save(update_fields=["outcome"])
         _resolve_dead_letter(payload)
 
@@ -215,6 +217,49 @@ def _resolve_dead_letter(payload: InboundPayload) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
+# Accounts
+
+
+def create_account(
+    *,
+    name: str,
+    platform: str,
+    display_name: str = "",
+    secret: str = "",
+    time_zone: str = "Asia/Shanghai",
+    currency: str = "CNY",
+    location_code: str | None = None,
+) -> ChannelAccount:
+    """A channel account; raises ``ValueError`` naming the first bad field."""
+    get_adapter(platform)  # raises UnknownPlatform with the list of known codes
+    try:
+        ZoneInfo(time_zone)
+    except (KeyError, ValueError):
+        raise ValueError(f"time_zone: {time_zone!r} is not an IANA time zone") from None
+    location = None
+    if location_code:
+        location = Location.objects.filter(code=location_code).first()
+        if location is None:
+            raise ValueError(f"location: no location with code {location_code!r}")
+    account = ChannelAccount(
+        name=name,
+        platform=platform,
+        display_name=display_name,
+        webhook_secret=secret,
+        time_zone=time_zone,
+        default_currency=currency.upper(),
+        location=location,
+    )
+    try:
+        account.full_clean()
+    except DjangoValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ValueError(f"{field}: {' '.join(messages)}") from None
+    account.save()
+    return account
+
+
+# ----------------------------------------------------------------------------------------------
 # Files
 
 
@@ -256,7 +301,9 @@ def import_file(
     """
     adapter = get_adapter(account.platform)
     summary = ImportSummary()
-    problem = _import_records(adapter, account, raw, filename=filename, actor=actor, summary=summary)
+    problem = _import_records(
+        adapter, account, raw, filename=filename, actor=actor, summary=summary
+    )
     if problem is not None:
         with transaction.atomic():
             payload = _store_records(account, [Record(raw=raw)], filename=filename)[0]
@@ -335,7 +382,11 @@ def _import_batch(
 
 
 def submit_order(
-    account: ChannelAccount, order: NormalizedOrder, *, actor: Actor, source: str = PayloadSource.API
+    account: ChannelAccount,
+    order: NormalizedOrder,
+    *,
+    actor: Actor,
+    source: str = PayloadSource.API,
 ) -> InboundPayload:
     """Store and upsert an order already in the normalised shape; returns the stored payload.
 
@@ -372,8 +423,10 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
     reason and counts the attempt.
     """
     with transaction.atomic():
-        letter = DeadLetter.objects.select_for_update().select_related("payload__account").get(
-            pk=letter_id
+        letter = (
+            DeadLetter.objects.select_for_update()
+            .select_related("payload__account")
+            .get(pk=letter_id)
         )
         payload = letter.payload
         account = payload.account
@@ -402,5 +455,7 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
 
 def open_dead_letter_ids() -> list[int]:
     return list(
-        DeadLetter.objects.filter(resolved_at__isnull=True).order_by("pk").values_list("pk", flat=True)
+        DeadLetter.objects.filter(resolved_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )

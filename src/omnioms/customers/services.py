@@ -98,9 +98,7 @@ def resolve_customers(platform: str, buyers: Sequence[Buyer]) -> list[Customer |
     return [None if e is None else by_id[customer_id(e)] for e in buyer_entity]
 
 
-def _merge_existing(
-    parent: dict[_Entity, _Entity], find: Callable[[_Entity], _Entity]
-) -> None:
+def _merge_existing(parent: dict[_Entity, _Entity], find: Callable[[_Entity], _Entity]) -> None:
     """Fold every existing customer that turned out to be someone else into the survivor."""
     from omnioms.orders.models import Order
 

@@ -37,7 +37,12 @@ def snapshot_key(snapshot: dict[str, Any], digest: str) -> VersionKey:
         parsed = datetime.fromisoformat(str(updated).replace("Z", "+00:00"))
         stamp = parsed.strftime("%Y-%m-%dT%H:%M:%S.%f")
     version = snapshot.get("version")
-    return (stamp, -1 if version is None else int(version), PROGRESS.get(snapshot.get("status", ""), -1), digest)
+    return (
+        stamp,
+        -1 if version is None else int(version),
+        PROGRESS.get(snapshot.get("status", ""), -1),
+        digest,
+    )
 
 
 _TRACKED = (
@@ -58,9 +63,7 @@ _TRACKED = (
 def changes_between(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for what a person would call a change of the order."""
     changed: dict[str, list[Any]] = {
-        name: [old.get(name), new.get(name)]
-        for name in _TRACKED
-        if old.get(name) != new.get(name)
+        name: [old.get(name), new.get(name)] for name in _TRACKED if old.get(name) != new.get(name)
     }
     if old.get("lines") != new.get("lines"):
         changed["lines"] = [_lines_summary(old.get("lines")), _lines_summary(new.get("lines"))]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -11,7 +13,7 @@ from omnioms.core.choices import OrderStatus
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 
 
-def amount_field(verbose_name: str) -> models.DecimalField:  # type: ignore[type-arg]
+def amount_field(verbose_name: Any) -> models.DecimalField:  # type: ignore[type-arg]
     return models.DecimalField(
         verbose_name, max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, default=0
     )
@@ -107,7 +109,10 @@ class OrderLine(models.Model):
     position = models.PositiveIntegerField()
     external_line_id = models.CharField(_("line id"), max_length=100, blank=True)
     sku_code = models.CharField(
-        _("SKU as sent"), max_length=200, blank=True, help_text=_("Empty when the channel sent none.")
+        _("SKU as sent"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty when the channel sent none."),
     )
     sku = models.ForeignKey(
         "catalog.Sku",
@@ -171,7 +176,7 @@ class OrderEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     data = models.JSONField(default=dict, blank=True)
-    """``changes`` as ``{field: [old, new]}``, ``from``/``to`` statuses, ``payload`` id, ``text``."""
+    """``changes`` ({field: [old, new]}), ``from``/``to`` statuses, ``payload`` id, ``text``."""
 
     class Meta:
         ordering = ["order", "at", "id"]

@@ -8,12 +8,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as DjangoUser
 from django.db.models import Q, QuerySet
 
 from omnioms.orders.models import Order
 
-User = AbstractBaseUser | AnonymousUser
+User = DjangoUser | AnonymousUser
 
 
 def user_store_id(user: User) -> int | None:

@@ -85,19 +85,28 @@ def upsert_orders(
             _write_fields(order, item.order, snapshot, digest)
             order.status = item.order.status
             state = states[item.order.external_id] = _State(
-                order=order, snapshot=snapshot, key=key, is_new=True, dirty=True,
-                lines_changed=True, buyer_changed=True,
+                order=order,
+                snapshot=snapshot,
+                key=key,
+                is_new=True,
+                dirty=True,
+                lines_changed=True,
+                buyer_changed=True,
             )
-            events.append(_event(order, OrderEventKind.CREATED, actor, item.payload,
-                                 status=order.status))
+            events.append(
+                _event(order, OrderEventKind.CREATED, actor, item.payload, {"status": order.status})
+            )
             outcomes.append(PayloadOutcome.CREATED)
         elif key > state.key:
             changes = changes_between(state.snapshot, snapshot)
             state.lines_changed |= "lines" in changes
             state.buyer_changed |= "buyer" in changes
             _write_fields(state.order, item.order, snapshot, digest)
-            events.append(_event(state.order, OrderEventKind.UPDATED, actor, item.payload,
-                                 changes=changes))
+            events.append(
+                _event(
+                    state.order, OrderEventKind.UPDATED, actor, item.payload, {"changes": changes}
+                )
+            )
             status_event = set_status(
                 state.order, item.order.status, actor=actor, from_channel=True
             )
@@ -108,9 +117,10 @@ def upsert_orders(
         elif digest == state.key[3]:
             outcomes.append(PayloadOutcome.UNCHANGED)
         else:
-            events.append(_event(state.order, OrderEventKind.STALE_IGNORED, actor, item.payload,
-                                 channel_updated_at=snapshot.get("updated_at"),
-                                 status=snapshot.get("status")))
+            stale = {"channel_updated_at": snapshot.get("updated_at"), "status": snapshot["status"]}
+            events.append(
+                _event(state.order, OrderEventKind.STALE_IGNORED, actor, item.payload, stale)
+            )
             outcomes.append(PayloadOutcome.STALE)
         item.payload.outcome = outcomes[-1]
         item.payload.order = state.order
@@ -151,11 +161,31 @@ def _write_fields(
 
 
 _UPDATED_FIELDS = [
-    "external_id", "status", "raw_status", "currency", "placed_at", "paid_at",
-    "source_updated_at", "source_version", "normalized", "content_hash", "customer",
-    "buyer_name", "buyer_email", "buyer_phone", "channel_buyer_id", "ship_to", "shipping",
-    "discount", "tax", "taxes_included", "total", "total_difference", "notes_buyer",
-    "notes_seller", "modified_at",
+    "external_id",
+    "status",
+    "raw_status",
+    "currency",
+    "placed_at",
+    "paid_at",
+    "source_updated_at",
+    "source_version",
+    "normalized",
+    "content_hash",
+    "customer",
+    "buyer_name",
+    "buyer_email",
+    "buyer_phone",
+    "channel_buyer_id",
+    "ship_to",
+    "shipping",
+    "discount",
+    "tax",
+    "taxes_included",
+    "total",
+    "total_difference",
+    "notes_buyer",
+    "notes_seller",
+    "modified_at",
 ]
 
 
@@ -226,8 +256,13 @@ def _sku_lookup(account: ChannelAccount, codes: set[str]) -> dict[str, int]:
 
 
 def _event(
-    order: Order, kind: str, actor: Actor, payload: InboundPayload | None = None, **data: Any
+    order: Order,
+    kind: str,
+    actor: Actor,
+    payload: InboundPayload | None = None,
+    data: dict[str, Any] | None = None,
 ) -> OrderEvent:
+    data = dict(data or {})
     if payload is not None:
         data["payload"] = payload.pk
     return OrderEvent(
@@ -250,9 +285,10 @@ def set_status(
     if order.status == target:
         return None
     check_transition(order.status, target, from_channel=from_channel)
-    event = _event(order, OrderEventKind.STATUS_CHANGED, actor, **{"from": order.status, "to": target})
+    data = {"from": order.status, "to": target}
     if reason:
-        event.data["reason"] = reason
+        data["reason"] = reason
+    event = _event(order, OrderEventKind.STATUS_CHANGED, actor, data=data)
     order.status = target
     order.modified_at = timezone.now()
     return event
@@ -272,6 +308,6 @@ def change_order_status(order_id: int, target: str, *, actor: Actor, reason: str
 def add_order_note(order_id: int, text: str, *, actor: Actor) -> OrderEvent:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        event = _event(order, OrderEventKind.NOTE, actor, text=text)
+        event = _event(order, OrderEventKind.NOTE, actor, data={"text": text})
         event.save()
     return event

@@ -124,7 +124,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic outside production
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:order_list"

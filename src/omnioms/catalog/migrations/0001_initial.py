@@ -4,61 +4,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BundleComponent',
+            name="BundleComponent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField(verbose_name='quantity per bundle')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField(verbose_name="quantity per bundle")),
             ],
         ),
         migrations.CreateModel(
-            name='ChannelSkuMapping',
+            name="ChannelSkuMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_sku', models.CharField(max_length=200, verbose_name='channel SKU')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_sku", models.CharField(max_length=200, verbose_name="channel SKU")),
             ],
             options={
-                'verbose_name': 'channel SKU mapping',
-                'verbose_name_plural': 'channel SKU mappings',
+                "verbose_name": "channel SKU mapping",
+                "verbose_name_plural": "channel SKU mappings",
             },
         ),
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=100, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=300, verbose_name='name')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=100, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=300, verbose_name="name")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
-                'ordering': ['code'],
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Sku',
+            name="Sku",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=100, unique=True, verbose_name='SKU')),
-                ('name', models.CharField(max_length=300, verbose_name='name')),
-                ('attributes', models.JSONField(blank=True, default=dict, verbose_name='attributes')),
-                ('currency', models.CharField(default='CNY', max_length=3, verbose_name='currency')),
-                ('unit_cost', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True, verbose_name='unit cost')),
-                ('price', models.DecimalField(blank=True, decimal_places=4, max_digits=18, null=True, verbose_name='price')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=100, unique=True, verbose_name="SKU")),
+                ("name", models.CharField(max_length=300, verbose_name="name")),
+                (
+                    "attributes",
+                    models.JSONField(blank=True, default=dict, verbose_name="attributes"),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "unit_cost",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        max_digits=18,
+                        null=True,
+                        verbose_name="unit cost",
+                    ),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=18, null=True, verbose_name="price"
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'SKU',
-                'verbose_name_plural': 'SKUs',
-                'ordering': ['code'],
+                "verbose_name": "SKU",
+                "verbose_name_plural": "SKUs",
+                "ordering": ["code"],
             },
         ),
     ]

@@ -5,54 +5,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('channels', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("channels", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channelskumapping',
-            name='account',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sku_mappings', to='channels.channelaccount'),
+            model_name="channelskumapping",
+            name="account",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="sku_mappings",
+                to="channels.channelaccount",
+            ),
         ),
         migrations.AddField(
-            model_name='sku',
-            name='product',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='skus', to='catalog.product'),
+            model_name="sku",
+            name="product",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="skus",
+                to="catalog.product",
+            ),
         ),
         migrations.AddField(
-            model_name='channelskumapping',
-            name='sku',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channel_mappings', to='catalog.sku'),
+            model_name="channelskumapping",
+            name="sku",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="channel_mappings",
+                to="catalog.sku",
+            ),
         ),
         migrations.AddField(
-            model_name='bundlecomponent',
-            name='bundle',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='catalog.sku'),
+            model_name="bundlecomponent",
+            name="bundle",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="components",
+                to="catalog.sku",
+            ),
         ),
         migrations.AddField(
-            model_name='bundlecomponent',
-            name='component',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='used_in_bundles', to='catalog.sku'),
+            model_name="bundlecomponent",
+            name="component",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="used_in_bundles",
+                to="catalog.sku",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='channelskumapping',
-            constraint=models.UniqueConstraint(fields=('account', 'external_sku'), name='channel_sku_mapping_unique'),
+            model_name="channelskumapping",
+            constraint=models.UniqueConstraint(
+                fields=("account", "external_sku"), name="channel_sku_mapping_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bundlecomponent',
-            constraint=models.UniqueConstraint(fields=('bundle', 'component'), name='bundle_component_once'),
+            model_name="bundlecomponent",
+            constraint=models.UniqueConstraint(
+                fields=("bundle", "component"), name="bundle_component_once"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bundlecomponent',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='bundle_component_quantity_positive'),
+            model_name="bundlecomponent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="bundle_component_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='bundlecomponent',
-            constraint=models.CheckConstraint(condition=models.Q(('bundle', models.F('component')), _negated=True), name='bundle_not_own_component'),
+            model_name="bundlecomponent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("bundle", models.F("component")), _negated=True),
+                name="bundle_not_own_component",
+            ),
         ),
     ]

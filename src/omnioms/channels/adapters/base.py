@@ -77,7 +77,9 @@ class Adapter:
 
     code: str
     normalize: Callable[[Record, AdapterContext], NormalizedOrder]
-    split: Callable[[bytes, str], Iterator[Record]] = field(default=lambda raw, name: split_json(raw, name))
+    split: Callable[[bytes, str], Iterator[Record]] = field(
+        default=lambda raw, name: split_json(raw, name)
+    )
     verify_signature: Callable[[bytes, Mapping[str, str], Sequence[str], str], bool] = field(
         default=lambda body, headers, secrets, url: verify_generic_hmac(body, headers, secrets)
     )
@@ -136,7 +138,9 @@ def hmac_sha256_base64(secret: str, message: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), message, hashlib.sha256).digest()).decode()
 
 
-def any_secret_matches(expected: Callable[[str], str], given: str | None, secrets: Sequence[str]) -> bool:
+def any_secret_matches(
+    expected: Callable[[str], str], given: str | None, secrets: Sequence[str]
+) -> bool:
     """Constant-time comparison against each active secret (old and new during rotation)."""
     if not given:
         return False
@@ -211,7 +215,8 @@ def integer(value: Any, field: str) -> int:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         raise NormalizationError(f"{value!r} is not a whole number", field=field) from None
-    if number != number.to_integral_value():
+    # Infinity would escape as OverflowError from int(), sNaN as InvalidOperation from !=.
+    if not number.is_finite() or number != number.to_integral_value():
         raise NormalizationError(f"{value!r} is not a whole number", field=field)
     return int(number)
 
@@ -247,7 +252,9 @@ def parse_local(value: Any, field: str, zone: ZoneInfo) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
-        raise NormalizationError(f"{value!r} is not a yyyy-MM-dd HH:mm:ss time", field=field) from None
+        raise NormalizationError(
+            f"{value!r} is not a yyyy-MM-dd HH:mm:ss time", field=field
+        ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return parsed.astimezone(UTC)

@@ -28,12 +28,18 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
 
 
 def describe_validation_error(exc: ValidationError) -> str:
-    """Pydantic's errors as one line: ``lines.1.unit_price: 'abc' is not a number; ...``."""
+    """Pydantic's errors as one line a person can act on: ``line 2: unit_price: 'abc' is not a
+    number; total: Field required``."""
     parts = []
     for error in exc.errors():
-        location = ".".join(str(part) for part in error["loc"])
+        location = list(error["loc"])
+        prefix = ""
+        if len(location) >= 2 and location[0] == "lines" and isinstance(location[1], int):
+            prefix = f"line {location[1] + 1}: "
+            location = location[2:]
+        path = ".".join(str(part) for part in location)
         message = error["msg"].removeprefix("Value error, ")
-        parts.append(f"{location}: {message}" if location else message)
+        parts.append(f"{prefix}{path}: {message}" if path else f"{prefix}{message}")
     return "; ".join(parts)
 
 

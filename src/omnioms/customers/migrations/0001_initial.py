@@ -5,43 +5,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='name')),
-                ('email', models.CharField(blank=True, max_length=254, verbose_name='e-mail')),
-                ('phone', models.CharField(blank=True, max_length=50, verbose_name='phone')),
-                ('tier', models.CharField(choices=[('standard', 'Standard'), ('important', 'Important'), ('key', 'Key account')], default='standard', max_length=20, verbose_name='importance')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('merged_into', models.ForeignKey(blank=True, help_text='Set when this record was found to be the same person as another.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='merged_customers', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="name")),
+                ("email", models.CharField(blank=True, max_length=254, verbose_name="e-mail")),
+                ("phone", models.CharField(blank=True, max_length=50, verbose_name="phone")),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("standard", "Standard"),
+                            ("important", "Important"),
+                            ("key", "Key account"),
+                        ],
+                        default="standard",
+                        max_length=20,
+                        verbose_name="importance",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set when this record was found to be the same person as another.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="merged_customers",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer',
-                'verbose_name_plural': 'customers',
-                'ordering': ['-created_at'],
+                "verbose_name": "customer",
+                "verbose_name_plural": "customers",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='CustomerIdentity',
+            name="CustomerIdentity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email', 'E-mail'), ('phone', 'Phone'), ('channel_buyer', 'Channel buyer id')], max_length=20)),
-                ('scope', models.CharField(blank=True, help_text='Platform code for channel buyer ids, else empty.', max_length=30)),
-                ('value', models.CharField(max_length=254)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to='customers.customer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("email", "E-mail"),
+                            ("phone", "Phone"),
+                            ("channel_buyer", "Channel buyer id"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        blank=True,
+                        help_text="Platform code for channel buyer ids, else empty.",
+                        max_length=30,
+                    ),
+                ),
+                ("value", models.CharField(max_length=254)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identities",
+                        to="customers.customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'customer identity',
-                'verbose_name_plural': 'customer identities',
-                'constraints': [models.UniqueConstraint(fields=('kind', 'scope', 'value'), name='identity_unique')],
+                "verbose_name": "customer identity",
+                "verbose_name_plural": "customer identities",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "scope", "value"), name="identity_unique"
+                    )
+                ],
             },
         ),
     ]

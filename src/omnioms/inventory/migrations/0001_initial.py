@@ -4,28 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('warehouse', 'Warehouse'), ('store', 'Store')], max_length=20, verbose_name='kind')),
-                ('province', models.CharField(blank=True, max_length=100, verbose_name='province')),
-                ('city', models.CharField(blank=True, max_length=100, verbose_name='city')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("warehouse", "Warehouse"), ("store", "Store")],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("province", models.CharField(blank=True, max_length=100, verbose_name="province")),
+                ("city", models.CharField(blank=True, max_length=100, verbose_name="city")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'location',
-                'verbose_name_plural': 'locations',
-                'ordering': ['code'],
+                "verbose_name": "location",
+                "verbose_name_plural": "locations",
+                "ordering": ["code"],
             },
         ),
     ]

@@ -7,151 +7,374 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('channels', '0001_initial'),
-        ('customers', '0001_initial'),
-        ('inventory', '0001_initial'),
+        ("catalog", "0001_initial"),
+        ("channels", "0001_initial"),
+        ("customers", "0001_initial"),
+        ("inventory", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(max_length=30, verbose_name='channel')),
-                ('external_id', models.CharField(max_length=100, verbose_name='external id')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('pending_payment', 'Pending payment'), ('paid', 'Paid'), ('partially_shipped', 'Partially shipped'), ('shipped', 'Shipped'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('refunded', 'Refunded')], max_length=30, verbose_name='status')),
-                ('raw_status', models.CharField(blank=True, max_length=100, verbose_name='channel status')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('placed_at', models.DateTimeField(verbose_name='placed at')),
-                ('paid_at', models.DateTimeField(blank=True, null=True, verbose_name='paid at')),
-                ('source_updated_at', models.DateTimeField(blank=True, null=True, verbose_name='updated on channel')),
-                ('source_version', models.BigIntegerField(blank=True, null=True)),
-                ('normalized', models.JSONField(default=dict)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('buyer_name', models.CharField(blank=True, max_length=200, verbose_name='buyer')),
-                ('buyer_email', models.CharField(blank=True, max_length=254, verbose_name='buyer e-mail')),
-                ('buyer_phone', models.CharField(blank=True, max_length=50, verbose_name='buyer phone')),
-                ('channel_buyer_id', models.CharField(blank=True, max_length=200, verbose_name='channel buyer id')),
-                ('ship_to', models.JSONField(blank=True, null=True, verbose_name='ship to')),
-                ('shipping', models.DecimalField(decimal_places=4, default=0, max_digits=18, verbose_name='shipping')),
-                ('discount', models.DecimalField(decimal_places=4, default=0, max_digits=18, verbose_name='discount')),
-                ('tax', models.DecimalField(decimal_places=4, default=0, max_digits=18, verbose_name='tax')),
-                ('taxes_included', models.BooleanField(default=False, verbose_name='prices include tax')),
-                ('total', models.DecimalField(decimal_places=4, default=0, max_digits=18, verbose_name='total')),
-                ('total_difference', models.DecimalField(decimal_places=4, default=0, max_digits=18, verbose_name='difference to computed total')),
-                ('notes_buyer', models.TextField(blank=True, verbose_name='buyer note')),
-                ('notes_seller', models.TextField(blank=True, verbose_name='seller note')),
-                ('ingested_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received at')),
-                ('modified_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='changed at')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='channels.channelaccount', verbose_name='channel account')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='customers.customer', verbose_name='customer')),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='inventory.location', verbose_name='store or warehouse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("channel", models.CharField(max_length=30, verbose_name="channel")),
+                ("external_id", models.CharField(max_length=100, verbose_name="external id")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("pending_payment", "Pending payment"),
+                            ("paid", "Paid"),
+                            ("partially_shipped", "Partially shipped"),
+                            ("shipped", "Shipped"),
+                            ("completed", "Completed"),
+                            ("cancelled", "Cancelled"),
+                            ("refunded", "Refunded"),
+                        ],
+                        max_length=30,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "raw_status",
+                    models.CharField(blank=True, max_length=100, verbose_name="channel status"),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("placed_at", models.DateTimeField(verbose_name="placed at")),
+                ("paid_at", models.DateTimeField(blank=True, null=True, verbose_name="paid at")),
+                (
+                    "source_updated_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="updated on channel"),
+                ),
+                ("source_version", models.BigIntegerField(blank=True, null=True)),
+                ("normalized", models.JSONField(default=dict)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("buyer_name", models.CharField(blank=True, max_length=200, verbose_name="buyer")),
+                (
+                    "buyer_email",
+                    models.CharField(blank=True, max_length=254, verbose_name="buyer e-mail"),
+                ),
+                (
+                    "buyer_phone",
+                    models.CharField(blank=True, max_length=50, verbose_name="buyer phone"),
+                ),
+                (
+                    "channel_buyer_id",
+                    models.CharField(blank=True, max_length=200, verbose_name="channel buyer id"),
+                ),
+                ("ship_to", models.JSONField(blank=True, null=True, verbose_name="ship to")),
+                (
+                    "shipping",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=18, verbose_name="shipping"
+                    ),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=18, verbose_name="discount"
+                    ),
+                ),
+                (
+                    "tax",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=18, verbose_name="tax"
+                    ),
+                ),
+                (
+                    "taxes_included",
+                    models.BooleanField(default=False, verbose_name="prices include tax"),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=18, verbose_name="total"
+                    ),
+                ),
+                (
+                    "total_difference",
+                    models.DecimalField(
+                        decimal_places=4,
+                        default=0,
+                        max_digits=18,
+                        verbose_name="difference to computed total",
+                    ),
+                ),
+                ("notes_buyer", models.TextField(blank=True, verbose_name="buyer note")),
+                ("notes_seller", models.TextField(blank=True, verbose_name="seller note")),
+                (
+                    "ingested_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="received at"
+                    ),
+                ),
+                (
+                    "modified_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="changed at"
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="channels.channelaccount",
+                        verbose_name="channel account",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="orders",
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="inventory.location",
+                        verbose_name="store or warehouse",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
-                'permissions': [('view_all_orders', 'Can see orders of every store and channel'), ('import_orders', 'Can import order files')],
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
+                "permissions": [
+                    ("view_all_orders", "Can see orders of every store and channel"),
+                    ("import_orders", "Can import order files"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OrderEvent',
+            name="OrderEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('kind', models.CharField(choices=[('created', 'Order received'), ('updated', 'Order updated by the channel'), ('status_changed', 'Status changed'), ('stale_ignored', 'Older version ignored'), ('note', 'Note')], max_length=30)),
-                ('actor_kind', models.CharField(max_length=20)),
-                ('actor_label', models.CharField(max_length=200)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('actor_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='orders.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Order received"),
+                            ("updated", "Order updated by the channel"),
+                            ("status_changed", "Status changed"),
+                            ("stale_ignored", "Older version ignored"),
+                            ("note", "Note"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("actor_kind", models.CharField(max_length=20)),
+                ("actor_label", models.CharField(max_length=200)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'at', 'id'],
+                "ordering": ["order", "at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('external_line_id', models.CharField(blank=True, max_length=100, verbose_name='line id')),
-                ('sku_code', models.CharField(blank=True, help_text='Empty when the channel sent none.', max_length=200, verbose_name='SKU as sent')),
-                ('title', models.CharField(blank=True, max_length=500, verbose_name='title')),
-                ('quantity', models.PositiveIntegerField(verbose_name='quantity')),
-                ('unit_price', models.DecimalField(decimal_places=4, default=0, max_digits=18, verbose_name='unit price')),
-                ('discount', models.DecimalField(decimal_places=4, default=0, max_digits=18, verbose_name='discount')),
-                ('total', models.DecimalField(decimal_places=4, default=0, max_digits=18, verbose_name='line total')),
-                ('is_gift', models.BooleanField(default=False, verbose_name='gift')),
-                ('refunded_quantity', models.PositiveIntegerField(default=0, verbose_name='refunded')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='orders.order')),
-                ('sku', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='order_lines', to='catalog.sku', verbose_name='SKU')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                (
+                    "external_line_id",
+                    models.CharField(blank=True, max_length=100, verbose_name="line id"),
+                ),
+                (
+                    "sku_code",
+                    models.CharField(
+                        blank=True,
+                        help_text="Empty when the channel sent none.",
+                        max_length=200,
+                        verbose_name="SKU as sent",
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=500, verbose_name="title")),
+                ("quantity", models.PositiveIntegerField(verbose_name="quantity")),
+                (
+                    "unit_price",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=18, verbose_name="unit price"
+                    ),
+                ),
+                (
+                    "discount",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=18, verbose_name="discount"
+                    ),
+                ),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=4, default=0, max_digits=18, verbose_name="line total"
+                    ),
+                ),
+                ("is_gift", models.BooleanField(default=False, verbose_name="gift")),
+                (
+                    "refunded_quantity",
+                    models.PositiveIntegerField(default=0, verbose_name="refunded"),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "sku",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="order_lines",
+                        to="catalog.sku",
+                        verbose_name="SKU",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'position'],
+                "ordering": ["order", "position"],
             },
         ),
         migrations.CreateModel(
-            name='OrderLineComponent',
+            name="OrderLineComponent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku_code', models.CharField(max_length=200)),
-                ('quantity', models.PositiveIntegerField()),
-                ('line', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='components', to='orders.orderline')),
-                ('sku', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='catalog.sku')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sku_code", models.CharField(max_length=200)),
+                ("quantity", models.PositiveIntegerField()),
+                (
+                    "line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="components",
+                        to="orders.orderline",
+                    ),
+                ),
+                (
+                    "sku",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="catalog.sku",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['-placed_at', '-id'], name='order_placed'),
+            model_name="order",
+            index=models.Index(fields=["-placed_at", "-id"], name="order_placed"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['account', '-placed_at', '-id'], name='order_account_placed'),
+            model_name="order",
+            index=models.Index(
+                fields=["account", "-placed_at", "-id"], name="order_account_placed"
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['channel', '-placed_at', '-id'], name='order_channel_placed'),
+            model_name="order",
+            index=models.Index(
+                fields=["channel", "-placed_at", "-id"], name="order_channel_placed"
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['status', '-placed_at', '-id'], name='order_status_placed'),
+            model_name="order",
+            index=models.Index(fields=["status", "-placed_at", "-id"], name="order_status_placed"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['location', '-placed_at', '-id'], name='order_location_placed'),
+            model_name="order",
+            index=models.Index(
+                fields=["location", "-placed_at", "-id"], name="order_location_placed"
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['external_id'], name='order_external_id'),
+            model_name="order",
+            index=models.Index(fields=["external_id"], name="order_external_id"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['buyer_name'], name='order_buyer_name'),
+            model_name="order",
+            index=models.Index(fields=["buyer_name"], name="order_buyer_name"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['customer', '-placed_at'], name='order_customer_placed'),
+            model_name="order",
+            index=models.Index(fields=["customer", "-placed_at"], name="order_customer_placed"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.UniqueConstraint(fields=('account', 'external_id'), name='order_unique_per_account'),
+            model_name="order",
+            constraint=models.UniqueConstraint(
+                fields=("account", "external_id"), name="order_unique_per_account"
+            ),
         ),
         migrations.AddIndex(
-            model_name='orderevent',
-            index=models.Index(fields=['order', 'at'], name='order_event_timeline'),
+            model_name="orderevent",
+            index=models.Index(fields=["order", "at"], name="order_event_timeline"),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.UniqueConstraint(fields=('order', 'position'), name='order_line_position'),
+            model_name="orderline",
+            constraint=models.UniqueConstraint(
+                fields=("order", "position"), name="order_line_position"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('refunded_quantity__lte', models.F('quantity'))), name='order_line_refund_within_quantity'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("refunded_quantity__lte", models.F("quantity"))),
+                name="order_line_refund_within_quantity",
+            ),
         ),
     ]

@@ -1,0 +1,59 @@
+# The task runner. A newcomer needs two targets: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+export DJANGO_SETTINGS_MODULE ?= omnioms.settings.test
+
+.PHONY: install demo serve test lint typecheck migrations-check test-sqlite test-postgres bench messages clean
+
+$(BIN)/omnioms: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("omnioms needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(BIN)/omnioms
+
+## Set everything up, load the demo company into the embedded SQLite database and serve it.
+demo: install
+	DJANGO_SETTINGS_MODULE=omnioms.settings.base $(BIN)/omnioms demo
+
+serve: install
+	DJANGO_SETTINGS_MODULE=omnioms.settings.base $(BIN)/omnioms serve
+
+## Set everything up and run every gate: lint, types, migrations, tests on SQLite and PostgreSQL.
+test: install lint typecheck migrations-check test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check src tests bench conftest.py
+	$(BIN)/ruff format --check src tests bench conftest.py
+
+typecheck: install
+	$(BIN)/mypy
+
+migrations-check: install
+	$(BIN)/python -m django makemigrations --check --dry-run
+
+test-sqlite: install
+	$(BIN)/pytest -n 2 -q
+
+# PostgreSQL runs when it answers; CI has it. Concurrency tests need it and skip on SQLite.
+test-postgres: install
+	@if $(BIN)/python scripts/db_answers.py "$(PG_URL)"; then \
+		echo "== PostgreSQL at $(PG_URL)"; \
+		DATABASE_URL="$(PG_URL)" $(BIN)/pytest -n 2 -q -m "not browser"; \
+	else \
+		echo "== PostgreSQL does not answer at $(PG_URL): skipping the PostgreSQL run"; \
+	fi
+
+bench: install
+	$(BIN)/python bench/intake.py
+
+messages: install
+	cd src/omnioms && ../../$(BIN)/python -m django makemessages -l zh_Hans --ignore=tests && \
+		../../$(BIN)/python -m django compilemessages
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

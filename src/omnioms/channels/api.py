@@ -1,0 +1,195 @@
+"""Webhooks in, channel accounts and dead letters."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+from ninja.errors import HttpError
+
+from omnioms.api.auth import require_perm
+from omnioms.api.schemas import ErrorOut
+from omnioms.channels.adapters import UnknownPlatform
+from omnioms.channels.models import ChannelAccount, DeadLetter
+from omnioms.channels.services import (
+    InvalidSignature,
+    create_account,
+    receive_webhook,
+    replay_dead_letter,
+)
+from omnioms.core.actor import Actor
+
+webhooks = Router(tags=["webhooks"], auth=None)
+router = Router(tags=["channels"])
+
+
+@webhooks.post(
+    "/{account}",
+    response={200: dict[str, object], 401: ErrorOut, 404: ErrorOut},
+    summary="Receive a channel's webhook (signed with the account's secret)",
+)
+def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
+    found = ChannelAccount.objects.filter(name=account, is_active=True).first()
+    if found is None:
+        return Status(404, {"detail": f"no active channel account named {account!r}", "errors": []})
+    try:
+        result = receive_webhook(
+            found,
+            body=request.body,
+            headers=dict(request.headers),
+            url=request.build_absolute_uri(),
+        )
+    except InvalidSignature as exc:
+        return Status(
+            401, {"detail": str(exc), "errors": [{"field": "signature", "message": str(exc)}]}
+        )
+    if result.response is not None:
+        # Some platforms expect an exact body back (Douyin: {"code":0,"msg":"success"}).
+        return HttpResponse(result.response, content_type="application/json")
+    return Status(200, {"payload": result.payload_id, "outcome": str(result.outcome)})
+
+
+class AccountIn(Schema):
+    name: str
+    platform: str
+    display_name: str = ""
+    secret: str = ""
+    time_zone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    location: str | None = None
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    display_name: str
+    platform: str
+    time_zone: str
+    default_currency: str
+    location: str | None
+    is_active: bool
+
+    @staticmethod
+    def resolve_location(obj: ChannelAccount) -> str | None:
+        return obj.location.code if obj.location else None
+
+
+@router.get("/accounts", response=list[AccountOut], summary="Channel accounts (no secrets)")
+def list_accounts(request: HttpRequest) -> list[ChannelAccount]:
+    require_perm(request, "channels.view_channelaccount")
+    return list(ChannelAccount.objects.select_related("location"))
+
+
+@router.post("/accounts", response={201: AccountOut, 400: ErrorOut})
+def add_account(request: HttpRequest, data: AccountIn) -> Status:
+    require_perm(request, "channels.add_channelaccount")
+    try:
+        account = create_account(
+            name=data.name,
+            platform=data.platform,
+            display_name=data.display_name,
+            secret=data.secret,
+            time_zone=data.time_zone,
+            currency=data.currency,
+            location_code=data.location,
+        )
+    except (UnknownPlatform, ValueError) as exc:
+        raise HttpError(400, str(exc)) from exc
+    return Status(201, account)
+
+
+class DeadLetterOut(Schema):
+    id: int
+    account: str
+    received_at: datetime
+    dead_lettered_at: datetime
+    reason: str
+    attempts: int
+    resolved_at: datetime | None
+    filename: str
+    record: str
+    body: str
+
+    @staticmethod
+    def resolve_account(obj: DeadLetter) -> str:
+        return obj.account.name
+
+    @staticmethod
+    def resolve_received_at(obj: DeadLetter) -> datetime:
+        return obj.payload.received_at
+
+    @staticmethod
+    def resolve_dead_lettered_at(obj: DeadLetter) -> datetime:
+        return obj.created_at
+
+    @staticmethod
+    def resolve_filename(obj: DeadLetter) -> str:
+        return obj.payload.filename
+
+    @staticmethod
+    def resolve_record(obj: DeadLetter) -> str:
+        return obj.payload.record_label
+
+    @staticmethod
+    def resolve_body(obj: DeadLetter) -> str:
+        return bytes(obj.payload.body).decode("utf-8", errors="replace")
+
+
+class DeadLetterPage(Schema):
+    items: list[DeadLetterOut]
+    count: int
+
+
+class DeadLetterQuery(Schema):
+    state: str = "open"
+    account: str | None = None
+    offset: int = 0
+    limit: int = 50
+
+
+@router.get("/dead-letters", response=DeadLetterPage, summary="Payloads that could not be read")
+def list_dead_letters(request: HttpRequest, q: Query[DeadLetterQuery]) -> dict[str, object]:
+    require_perm(request, "channels.view_deadletter")
+    letters = DeadLetter.objects.select_related("payload", "account").order_by("-created_at")
+    if q.state == "open":
+        letters = letters.filter(resolved_at__isnull=True)
+    elif q.state == "resolved":
+        letters = letters.filter(resolved_at__isnull=False)
+    elif q.state != "all":
+        raise HttpError(400, "state must be one of open, resolved, all")
+    if q.account:
+        letters = letters.filter(account__name=q.account)
+    limit = max(1, min(q.limit, 200))
+    # Dead letters stay few (they are worked off), so a count and offset paging are cheap here.
+    return {"items": list(letters[q.offset : q.offset + limit]), "count": letters.count()}
+
+
+class ReplayOut(Schema):
+    id: int
+    outcome: str
+    resolved: bool
+    reason: str
+
+
+@router.post("/dead-letters/{letter_id}/replay", response=ReplayOut)
+def replay(request: HttpRequest, letter_id: int) -> dict[str, object]:
+    require_perm(request, "channels.replay_deadletter")
+    get_object_or_404(DeadLetter, pk=letter_id)
+    outcome = replay_dead_letter(letter_id, actor=Actor.for_user(request.user))
+    letter = DeadLetter.objects.get(pk=letter_id)
+    return {
+        "id": letter.pk,
+        "outcome": str(outcome),
+        "resolved": letter.resolved_at is not None,
+        "reason": letter.reason,
+    }
+
+
+def json_or_text(body: bytes) -> str:
+    try:
+        return json.dumps(json.loads(body), ensure_ascii=False, indent=2)
+    except (ValueError, UnicodeDecodeError):
+        return body.decode("utf-8", errors="replace")

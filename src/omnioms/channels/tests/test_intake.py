@@ -1,0 +1,244 @@
+"""Durable intake: signatures, storage, deduplication, ordering, dead letters and replay."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
+from omnioms.channels.services import import_file, receive_webhook, replay_dead_letter
+from omnioms.core.actor import Actor
+from omnioms.core.testing import make_account, manual_order, signed
+from omnioms.orders.models import Order, OrderEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def post_webhook(client: Client, account: str, body: bytes, headers: dict[str, str]):
+    return client.post(
+        f"/api/v1/webhooks/{account}",
+        data=body,
+        content_type="application/json",
+        headers={k: v for k, v in headers.items() if k != "Content-Type"},
+    )
+
+
+def test_signed_webhook_is_stored_and_becomes_an_order(client: Client) -> None:
+    make_account("shop")
+    request = signed(manual_order("A-1"))
+    response = post_webhook(client, "shop", request["body"], request["headers"])
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "created"
+    payload = InboundPayload.objects.get()
+    assert bytes(payload.body) == request["body"]
+    order = Order.objects.get(external_id="A-1")
+    assert order.total == Decimal("196.00")
+    assert payload.order_id == order.pk
+
+
+@pytest.mark.parametrize("signature", [None, "", "not-base64", "AAAA"])
+def test_wrong_or_missing_signature_is_401_and_nothing_is_stored(
+    client: Client, signature: str | None
+) -> None:
+    make_account("shop")
+    request = signed(manual_order("A-1"))
+    headers = {"X-Omnioms-Signature": signature} if signature is not None else {}
+    response = post_webhook(client, "shop", request["body"], headers)
+    assert response.status_code == 401
+    assert "signature" in response.json()["detail"]
+    assert not InboundPayload.objects.exists()
+    assert not Order.objects.exists()
+
+
+def test_body_changed_after_signing_is_rejected(client: Client) -> None:
+    make_account("shop")
+    request = signed(manual_order("A-1", total="196.00"))
+    tampered = request["body"].replace(b"196.00", b"1.00")
+    assert post_webhook(client, "shop", tampered, request["headers"]).status_code == 401
+    assert not InboundPayload.objects.exists()
+
+
+def test_previous_secret_still_verifies_during_rotation() -> None:
+    account = make_account("shop", secret="new-secret")
+    account.previous_webhook_secret = "old-secret"
+    account.save()
+    result = receive_webhook(account, **signed(manual_order("A-1"), secret="old-secret"))
+    assert result.outcome == PayloadOutcome.CREATED
+
+
+def test_unknown_account_is_404_and_nothing_is_stored(client: Client) -> None:
+    request = signed(manual_order("A-1"))
+    assert post_webhook(client, "nobody", request["body"], request["headers"]).status_code == 404
+    assert not InboundPayload.objects.exists()
+
+
+def test_second_delivery_of_same_event_changes_nothing() -> None:
+    account = make_account()
+    delivery = signed(manual_order("A-1"), **{"X-Omnioms-Event-Id": "evt-1"})
+    first = receive_webhook(account, **delivery)
+    second = receive_webhook(account, **delivery)
+    assert (first.outcome, second.outcome) == (PayloadOutcome.CREATED, PayloadOutcome.DUPLICATE)
+    assert Order.objects.count() == 1
+    assert OrderEvent.objects.count() == 1
+    # The repeat is kept, so support can see the platform retried.
+    assert InboundPayload.objects.filter(outcome=PayloadOutcome.DUPLICATE).count() == 1
+
+
+def test_same_order_with_a_new_event_id_but_same_content_is_unchanged() -> None:
+    account = make_account()
+    receive_webhook(account, **signed(manual_order("A-1"), **{"X-Omnioms-Event-Id": "e1"}))
+    again = receive_webhook(account, **signed(manual_order("A-1"), **{"X-Omnioms-Event-Id": "e2"}))
+    assert again.outcome == PayloadOutcome.UNCHANGED
+    assert OrderEvent.objects.count() == 1
+
+
+def test_older_version_arriving_late_is_recorded_as_stale_and_ignored() -> None:
+    account = make_account()
+    shipped = manual_order("A-1", status="shipped", updated_at="2026-03-02T00:00:00Z")
+    paid = manual_order("A-1", status="paid", updated_at="2026-03-01T00:00:00Z")
+    assert receive_webhook(account, **signed(shipped)).outcome == PayloadOutcome.CREATED
+    assert receive_webhook(account, **signed(paid)).outcome == PayloadOutcome.STALE
+    order = Order.objects.get()
+    assert order.status == "shipped"
+    assert list(order.events.values_list("kind", flat=True)) == ["created", "stale_ignored"]
+
+
+def test_newer_version_updates_order_and_timeline_names_what_changed() -> None:
+    account = make_account()
+    receive_webhook(account, **signed(manual_order("A-1")))
+    newer = manual_order(
+        "A-1", status="shipped", updated_at="2026-03-03T00:00:00Z", notes={"seller": "SF 顺丰"}
+    )
+    assert receive_webhook(account, **signed(newer)).outcome == PayloadOutcome.UPDATED
+    order = Order.objects.get()
+    assert order.status == "shipped"
+    assert order.notes_seller == "SF 顺丰"
+    update, status = order.events.filter(kind__in=["updated", "status_changed"]).order_by("id")
+    assert update.data["changes"]["status"] == ["paid", "shipped"]
+    assert update.data["changes"]["notes"][1]["seller"] == "SF 顺丰"
+    assert status.data == {"from": "paid", "to": "shipped"}
+    assert status.actor_kind == "channel"
+
+
+VERSIONS = [
+    manual_order("X", status="pending_payment", updated_at="2026-03-01T00:00:00Z"),
+    manual_order("X", status="paid", updated_at="2026-03-01T00:05:00Z"),
+    manual_order("X", status="paid", updated_at="2026-03-01T00:05:00Z", notes={"buyer": "快点"}),
+    manual_order("X", status="shipped", updated_at="2026-03-02T00:00:00Z"),
+    manual_order("X", status="completed", updated_at="2026-03-09T00:00:00Z"),
+]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    deliveries=st.lists(
+        st.tuples(st.integers(0, len(VERSIONS) - 1), st.booleans()), min_size=1, max_size=12
+    ),
+    data=st.data(),
+)
+def test_any_order_of_any_repeated_deliveries_converges_to_the_same_order(
+    deliveries: list[tuple[int, bool]], data: st.DataObject
+) -> None:
+    account = make_account()
+    for index, reuse_event_id in deliveries:
+        extra = {"X-Omnioms-Event-Id": f"evt-{index}"} if reuse_event_id else {}
+        receive_webhook(account, **signed(VERSIONS[index], **extra))
+    sent = {index for index, _ in deliveries}
+    # The winner is the newest version sent; equal times break ties the same way every time.
+    expected = {i: receive_expected(i) for i in sent}
+    newest = max(sent, key=lambda i: expected[i])
+    order = Order.objects.get(account=account)
+    assert order.normalized == normalized_of(VERSIONS[newest])
+    assert order.status == VERSIONS[newest]["status"]
+    assert order.events.filter(kind="created").count() == 1
+    assert InboundPayload.objects.filter(account=account).count() == len(deliveries)
+
+
+def normalized_of(raw: dict[str, object]) -> dict[str, object]:
+    from omnioms.channels.contract import NormalizedOrder
+
+    return NormalizedOrder.model_validate({"channel": "manual", **raw}).model_dump(mode="json")
+
+
+def receive_expected(index: int) -> tuple[object, ...]:
+    from omnioms.orders.domain import content_hash, snapshot_key
+
+    snapshot = normalized_of(VERSIONS[index])
+    return snapshot_key(snapshot, content_hash(snapshot))
+
+
+def test_malformed_payload_is_dead_lettered_with_a_reason_and_answered_2xx(
+    client: Client,
+) -> None:
+    make_account("shop")
+    bad = manual_order("A-1")
+    bad["lines"] = [bad["lines"][0], {**bad["lines"][0], "unit_price": "abc"}]
+    request = signed(bad)
+    response = post_webhook(client, "shop", request["body"], request["headers"])
+    assert response.status_code == 200
+    letter = DeadLetter.objects.get()
+    assert letter.reason == "line 2: unit_price: 'abc' is not a number"
+    assert bytes(letter.payload.body) == request["body"]
+    assert not Order.objects.exists()
+
+
+def test_body_that_is_not_json_is_dead_lettered_not_lost() -> None:
+    account = make_account()
+    result = receive_webhook(account, **signed(b"{not json"))
+    assert result.outcome == PayloadOutcome.DEAD_LETTERED
+    assert DeadLetter.objects.get().reason.startswith("not valid JSON")
+
+
+def test_dead_letter_replays_after_the_account_is_fixed() -> None:
+    account = make_account(currency="CNY")
+    ChannelAccount.objects.filter(pk=account.pk).update(default_currency="rmb")
+    account.refresh_from_db()
+    order = manual_order("A-1")
+    del order["currency"]
+    receive_webhook(account, **signed(order))
+    letter = DeadLetter.objects.get()
+    assert "currency" in letter.reason
+
+    assert replay_dead_letter(letter.pk, actor=Actor.system()) == PayloadOutcome.DEAD_LETTERED
+    letter.refresh_from_db()
+    assert (letter.attempts, letter.resolved_at) == (2, None)
+
+    ChannelAccount.objects.filter(pk=account.pk).update(default_currency="CNY")
+    assert replay_dead_letter(letter.pk, actor=Actor.system()) == PayloadOutcome.CREATED
+    letter.refresh_from_db()
+    assert letter.resolved_at is not None
+    assert Order.objects.get().currency == "CNY"
+
+
+def test_file_import_keeps_good_orders_and_dead_letters_the_bad_one() -> None:
+    account = make_account()
+    orders = [manual_order(f"F-{n}") for n in range(5)]
+    orders[2]["lines"][0]["quantity"] = "two"
+    raw = json.dumps(orders).encode()
+    summary = import_file(account, raw=raw, filename="orders.json", actor=Actor.system())
+    assert (summary.created, summary.dead_lettered) == (4, 1)
+    assert summary.problems == [
+        "item 3: line 1: quantity: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    ]
+    again = import_file(account, raw=raw, filename="orders.json", actor=Actor.system())
+    assert (again.created, again.unchanged, again.dead_lettered) == (0, 4, 1)
+    assert Order.objects.count() == 4
+
+
+def test_file_that_cannot_be_read_is_kept_whole_as_one_dead_letter() -> None:
+    account = make_account()
+    summary = import_file(account, raw=b'[{"a": 1},', filename="broken.json", actor=Actor.system())
+    assert summary.dead_lettered == 1
+    letter = DeadLetter.objects.get()
+    assert letter.reason.startswith("broken.json")
+    assert bytes(letter.payload.body) == b'[{"a": 1},'

@@ -1,0 +1,292 @@
+"""The ``omnioms`` command: normalise, import, replay, manage accounts and users, serve, demo.
+
+Every command uses ``DATABASE_URL`` when set, else the embedded SQLite database under
+``OMNIOMS_DATA_DIR`` (default ``./var``). See ``docs/contracts.md`` for the contract.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "omnioms.settings.base")
+    import django
+
+    django.setup()
+
+
+def _ensure_database() -> None:
+    """Apply outstanding migrations, so a fresh machine needs no separate step."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+def _fail(message: str) -> int:
+    print(f"omnioms: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from omnioms.channels.adapters import UnknownPlatform, get_adapter
+    from omnioms.channels.adapters.base import AdapterContext, NormalizationError
+    from omnioms.channels.services import normalize_record
+
+    try:
+        adapter = get_adapter(args.channel)
+    except UnknownPlatform as exc:
+        return _fail(str(exc))
+    path = Path(args.file)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return _fail(f"{path}: cannot read ({exc.strerror})")
+    context = AdapterContext(time_zone=ZoneInfo(args.time_zone), currency=args.currency)
+    orders = []
+    try:
+        for record in adapter.split(raw, path.name):
+            try:
+                orders.append(normalize_record(adapter, record, context).model_dump(mode="json"))
+            except NormalizationError as exc:
+                where = f"{path}: {record.label}" if record.label != path.name else str(path)
+                return _fail(f"{where}: {exc}")
+    except NormalizationError as exc:
+        return _fail(f"{path}: {exc}")
+    output = orders[0] if len(orders) == 1 else orders
+    print(json.dumps(output, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from omnioms.channels.models import ChannelAccount
+    from omnioms.channels.services import import_file
+    from omnioms.core.actor import Actor
+
+    account = ChannelAccount.objects.filter(name=args.account).first()
+    if account is None:
+        return _fail(f"no channel account named {args.account!r} (see: omnioms account create)")
+    status = 0
+    for name in args.files:
+        path = Path(name)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            status = _fail(f"{path}: cannot read ({exc.strerror})")
+            continue
+        summary = import_file(account, raw=raw, filename=path.name, actor=Actor.system("import"))
+        print(
+            f"{path}: {summary.created} created, {summary.updated} updated, "
+            f"{summary.unchanged} unchanged, {summary.stale} stale, "
+            f"{summary.dead_lettered} dead-lettered"
+        )
+        for problem in summary.problems:
+            print(f"  dead letter: {problem}", file=sys.stderr)
+    return status
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from omnioms.channels.models import DeadLetter
+    from omnioms.channels.services import open_dead_letter_ids, replay_dead_letter
+    from omnioms.core.actor import Actor
+
+    if args.all:
+        ids = open_dead_letter_ids()
+    elif args.id is not None:
+        if not DeadLetter.objects.filter(pk=args.id).exists():
+            return _fail(f"no dead letter with id {args.id}")
+        ids = [args.id]
+    else:
+        return _fail("name a dead letter id, or --all")
+    still_open = 0
+    for letter_id in ids:
+        outcome = replay_dead_letter(letter_id, actor=Actor.system("replay"))
+        letter = DeadLetter.objects.get(pk=letter_id)
+        if letter.resolved_at is None:
+            still_open += 1
+            print(f"{letter_id}: still failing: {letter.reason}")
+        else:
+            print(f"{letter_id}: {outcome}")
+    print(f"{len(ids) - still_open} resolved, {still_open} still failing")
+    return 1 if still_open else 0
+
+
+def cmd_account_create(args: argparse.Namespace) -> int:
+    from omnioms.channels.adapters import UnknownPlatform
+    from omnioms.channels.services import create_account
+
+    try:
+        account = create_account(
+            name=args.name,
+            platform=args.platform,
+            display_name=args.display_name or "",
+            secret=args.secret or "",
+            time_zone=args.time_zone,
+            currency=args.currency,
+            location_code=args.location,
+        )
+    except (UnknownPlatform, ValueError) as exc:
+        return _fail(str(exc))
+    print(
+        f"created account {account.name} ({account.platform}); webhook URL: "
+        f"/api/v1/webhooks/{account.name}"
+    )
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    from omnioms.core.services import create_staff_user
+
+    try:
+        user = create_staff_user(
+            username=args.username,
+            role=args.role,
+            password=args.password,
+            store_code=args.store,
+        )
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(f"created user {user.username} with role {args.role}")
+    return 0
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from django.contrib.auth.models import User
+
+    from omnioms.api.services import create_token
+
+    user = User.objects.filter(username=args.username, is_active=True).first()
+    if user is None:
+        return _fail(f"no active user named {args.username!r}")
+    print(create_token(user, name=args.name or ""))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from omnioms.server import serve
+
+    serve(host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from omnioms.demo.loader import load_demo
+    from omnioms.server import serve
+
+    report = load_demo(seed=args.seed, days=args.days)
+    print(report)
+    if args.no_serve:
+        return 0
+    print(
+        f"\nomnioms demo: open http://{args.host}:{args.port}/ and log in as one of the users "
+        "above."
+    )
+    serve(host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="omnioms", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("normalize", help="print the normalised order(s) of a payload file")
+    p.add_argument("--channel", required=True, help="adapter code, e.g. shopify, taobao")
+    p.add_argument("--time-zone", default="Asia/Shanghai", help="zone of naive times")
+    p.add_argument("--currency", default="CNY", help="currency when the payload names none")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_normalize, needs_db=False)
+
+    p = sub.add_parser("import", help="store, normalise and upsert order files")
+    p.add_argument("--account", required=True)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("replay", help="run dead-lettered payloads through intake again")
+    p.add_argument("id", nargs="?", type=int)
+    p.add_argument("--all", action="store_true", help="every unresolved dead letter")
+    p.set_defaults(func=cmd_replay)
+
+    account = sub.add_parser("account", help="channel accounts").add_subparsers(
+        dest="action", required=True
+    )
+    p = account.add_parser("create")
+    p.add_argument("--name", required=True)
+    p.add_argument("--platform", required=True)
+    p.add_argument("--display-name")
+    p.add_argument("--secret", help="webhook signing secret")
+    p.add_argument("--location", help="code of the store or warehouse")
+    p.add_argument("--time-zone", default="Asia/Shanghai")
+    p.add_argument("--currency", default="CNY")
+    p.set_defaults(func=cmd_account_create)
+
+    user = sub.add_parser("user", help="staff users").add_subparsers(dest="action", required=True)
+    p = user.add_parser("create")
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True)
+    p.add_argument("--password", help="prompted for when omitted")
+    p.add_argument("--store", help="store code (store clerks)")
+    p.set_defaults(func=cmd_user_create)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(dest="action", required=True)
+    p = token.add_parser("create")
+    p.add_argument("--username", required=True)
+    p.add_argument("--name")
+    p.set_defaults(func=cmd_token_create)
+
+    for name, func, help_text in (
+        ("serve", cmd_serve, "serve the web UI and API with gunicorn"),
+        ("demo", cmd_demo, "load the demo company and serve it"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.add_argument("--workers", type=int, default=None, help="default: 2 per CPU core")
+        p.set_defaults(func=func)
+    demo = sub.choices["demo"]
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--days", type=int, default=182, help="days of order history")
+    demo.add_argument("--no-serve", action="store_true", help="load the data and exit")
+
+    p = sub.add_parser("manage", help="Django management commands", add_help=False)
+    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_django()
+    if args.command == "manage":
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["omnioms manage", *args.args])
+        return 0
+    if getattr(args, "needs_db", True):
+        _ensure_database()
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Factories for tests across apps: real objects made through the real services."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from omnioms.channels.adapters.base import GENERIC_SIGNATURE_HEADER, hmac_sha256_base64
+from omnioms.channels.models import ChannelAccount
+from omnioms.channels.services import create_account
+from omnioms.core.services import create_staff_user
+from omnioms.inventory.models import Location, LocationKind
+
+PASSWORD = "correct-horse-battery-9"
+_numbers = itertools.count(1)
+
+
+def make_location(code: str = "", kind: str = LocationKind.STORE) -> Location:
+    code = code or f"loc-{next(_numbers)}"
+    return Location.objects.get_or_create(code=code, defaults={"name": code, "kind": kind})[0]
+
+
+def make_account(
+    name: str = "", *, platform: str = "manual", secret: str = "s3cret", **extra: Any
+) -> ChannelAccount:
+    return create_account(
+        name=name or f"acct-{next(_numbers)}", platform=platform, secret=secret, **extra
+    )
+
+
+def make_user(role: str, *, store: str | None = None, username: str = "") -> User:
+    return create_staff_user(
+        username=username or f"{role}-{next(_numbers)}",
+        role=role,
+        password=PASSWORD,
+        store_code=store,
+    )
+
+
+def manual_order(external_id: str = "", **fields: Any) -> dict[str, Any]:
+    """A valid normalised order (contracts.md) for a ``manual`` account, with overrides."""
+    order: dict[str, Any] = {
+        "external_id": external_id or f"M-{next(_numbers)}",
+        "status": "paid",
+        "currency": "CNY",
+        "created_at": "2026-03-01T02:00:00Z",
+        "updated_at": "2026-03-01T02:00:00Z",
+        "buyer": {"name": "王小明", "phone": "13800138000"},
+        "lines": [
+            {
+                "sku": "QH-TS-BLK-L",
+                "title": "T恤 颜色:黑色;尺码:L",
+                "quantity": 2,
+                "unit_price": "99.00",
+                "discount": "10.00",
+                "total": "188.00",
+            }
+        ],
+        "shipping": "8.00",
+        "discount": "10.00",
+        "total": "196.00",
+    }
+    order.update(fields)
+    return order
+
+
+def signed(body: dict[str, Any] | bytes, secret: str = "s3cret", **headers: str) -> dict[str, Any]:
+    """Body bytes and headers signed with omnioms' generic HMAC, for ``receive_webhook``."""
+    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    return {
+        "body": raw,
+        "headers": {
+            "Content-Type": "application/json",
+            GENERIC_SIGNATURE_HEADER: hmac_sha256_base64(secret, raw),
+            **headers,
+        },
+    }
+
+
+def money(text: str) -> Decimal:
+    return Decimal(text)

@@ -1,0 +1,215 @@
+"""Orders: post one in the normalised shape, list with filters, read one with lines and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import ConfigDict
+
+from omnioms.api.auth import require_perm
+from omnioms.api.schemas import ErrorOut
+from omnioms.channels.contract import NormalizedOrder
+from omnioms.channels.models import ChannelAccount
+from omnioms.channels.services import submit_order
+from omnioms.core.actor import Actor
+from omnioms.core.money import Money
+from omnioms.orders.models import Order
+from omnioms.orders.selectors import (
+    BadCursor,
+    OrderFilters,
+    filter_orders,
+    page_orders,
+    user_store_id,
+    visible_orders,
+)
+
+router = Router(tags=["orders"])
+
+
+class OrderIn(NormalizedOrder):
+    """A normalised order (``docs/contracts.md``) and the account it belongs to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    account: str
+    channel: str = "manual"
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return Money(amount, currency).text()
+
+
+class ComponentOut(Schema):
+    sku: str = Field(alias="sku_code")
+    quantity: int
+
+
+class LineOut(Schema):
+    external_line_id: str
+    sku: str = Field(alias="sku_code")
+    catalog_sku: str | None = None
+    title: str
+    quantity: int
+    unit_price: str
+    discount: str
+    total: str
+    is_gift: bool
+    refunded_quantity: int
+    components: list[ComponentOut]
+
+    @staticmethod
+    def resolve_catalog_sku(obj: Any) -> str | None:
+        return obj.sku.code if obj.sku_id else None
+
+    @staticmethod
+    def resolve_components(obj: Any) -> list[Any]:
+        return list(obj.components.all())
+
+    @staticmethod
+    def resolve_unit_price(obj: Any) -> str:
+        return _money(obj.unit_price, obj.order.currency)
+
+    @staticmethod
+    def resolve_discount(obj: Any) -> str:
+        return _money(obj.discount, obj.order.currency)
+
+    @staticmethod
+    def resolve_total(obj: Any) -> str:
+        return _money(obj.total, obj.order.currency)
+
+
+class EventOut(Schema):
+    at: datetime
+    kind: str
+    actor: str = Field(alias="actor_label")
+    data: dict[str, Any]
+
+
+class OrderOut(Schema):
+    id: int
+    account: str
+    channel: str
+    external_id: str
+    status: str
+    raw_status: str
+    currency: str
+    created_at: datetime = Field(alias="placed_at")
+    paid_at: datetime | None
+    updated_at: datetime | None = Field(alias="source_updated_at")
+    buyer_name: str
+    customer_id: int | None
+    shipping: str
+    discount: str
+    tax: str
+    total: str
+    total_difference: str
+
+    @staticmethod
+    def resolve_account(obj: Order) -> str:
+        return obj.account.name
+
+    @staticmethod
+    def resolve_shipping(obj: Order) -> str:
+        return _money(obj.shipping, obj.currency)
+
+    @staticmethod
+    def resolve_discount(obj: Order) -> str:
+        return _money(obj.discount, obj.currency)
+
+    @staticmethod
+    def resolve_tax(obj: Order) -> str:
+        return _money(obj.tax, obj.currency)
+
+    @staticmethod
+    def resolve_total(obj: Order) -> str:
+        return _money(obj.total, obj.currency)
+
+    @staticmethod
+    def resolve_total_difference(obj: Order) -> str:
+        return _money(obj.total_difference, obj.currency)
+
+
+class OrderDetailOut(OrderOut):
+    ship_to: dict[str, Any] | None
+    notes_buyer: str
+    notes_seller: str
+    lines: list[LineOut]
+    events: list[EventOut]
+
+    @staticmethod
+    def resolve_lines(obj: Order) -> list[Any]:
+        return list(obj.lines.select_related("sku", "order").prefetch_related("components"))
+
+    @staticmethod
+    def resolve_events(obj: Order) -> list[Any]:
+        return list(obj.events.all())
+
+
+class OrderPage(Schema):
+    items: list[OrderOut]
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+class OrderQuery(Schema):
+    channel: str | None = None
+    account: str | None = None
+    status: str | None = None
+    external_id: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    q: str | None = None
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=500)
+
+
+@router.post("", response={201: OrderDetailOut, 400: ErrorOut, 404: ErrorOut})
+def post_order(request: HttpRequest, data: OrderIn) -> Status:
+    require_perm(request, "orders.add_order")
+    account = ChannelAccount.objects.filter(name=data.account).first()
+    if account is None:
+        raise HttpError(404, f"account: no channel account named {data.account!r}")
+    store_id = user_store_id(request.user)
+    if not request.user.has_perm("orders.view_all_orders") and account.location_id != store_id:
+        raise HttpError(404, f"account: no channel account named {data.account!r}")
+    order = NormalizedOrder.model_validate(data.model_dump(exclude={"account"}))
+    payload = submit_order(account, order, actor=Actor.for_user(request.user))
+    assert payload.order_id is not None  # upsert_orders always links the payload
+    return Status(201, Order.objects.select_related("account").get(pk=payload.order_id))
+
+
+@router.get("", response=OrderPage, summary="Orders across every channel, newest first")
+def list_orders(request: HttpRequest, q: Query[OrderQuery]) -> dict[str, Any]:
+    require_perm(request, "orders.view_order")
+    orders = filter_orders(
+        visible_orders(request.user).select_related("account"),
+        OrderFilters(
+            channel=q.channel,
+            account=q.account,
+            status=q.status,
+            external_id=q.external_id,
+            placed_from=q.created_from,
+            placed_to=q.created_to,
+            search=q.q,
+        ),
+    )
+    try:
+        page = page_orders(orders, cursor=q.cursor, size=q.limit)
+    except BadCursor as exc:
+        raise HttpError(400, f"cursor: {exc}") from exc
+    return {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "previous_cursor": page.previous_cursor,
+    }
+
+
+@router.get("/{order_id}", response={200: OrderDetailOut, 404: ErrorOut})
+def get_order(request: HttpRequest, order_id: int) -> Order:
+    require_perm(request, "orders.view_order")
+    return get_object_or_404(visible_orders(request.user).select_related("account"), pk=order_id)

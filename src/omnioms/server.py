@@ -1,0 +1,46 @@
+"""``omnioms serve``: gunicorn with several worker processes, static files by WhiteNoise."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from omnioms.wsgi import application
+
+        return application
+
+
+def default_workers() -> int:
+    return max(2, 2 * (os.cpu_count() or 1))
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
+    if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    _Gunicorn(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers or default_workers(),
+            "threads": 1,
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "accesslog": os.environ.get("OMNIOMS_ACCESS_LOG"),
+            "errorlog": "-",
+            "loglevel": "warning",
+        }
+    ).run()
