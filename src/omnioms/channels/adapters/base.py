@@ -205,7 +205,10 @@ def fen(value: Any, field: str) -> Decimal:
     amount = money(value, field)
     if amount != amount.to_integral_value():
         raise NormalizationError(f"{value!r} is not a whole number of fen", field=field)
-    return amount.scaleb(-2).quantize(Decimal("0.01"))
+    try:
+        return amount.scaleb(-2).quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than the decimal context holds
+        raise NormalizationError(f"{value!r} is too large an amount", field=field) from None
 
 
 def integer(value: Any, field: str) -> int:
@@ -265,9 +268,12 @@ def parse_unix(value: Any, field: str) -> datetime | None:
     if value in (None, "", 0, "0"):
         return None
     seconds = integer(value, field)
-    if seconds > 10_000_000_000:
-        return datetime.fromtimestamp(seconds / 1000, tz=UTC)
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        if seconds > 10_000_000_000:
+            return datetime.fromtimestamp(seconds / 1000, tz=UTC)
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # outside the years datetime can hold
+        raise NormalizationError(f"{value!r} is not a Unix time", field=field) from None
 
 
 def require(mapping: Mapping[str, Any], key: str, path: str = "") -> Any:

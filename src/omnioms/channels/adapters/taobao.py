@@ -163,10 +163,12 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
             lines=lines,
             shipping=post_fee,
             discount=discount,
-            tax=Decimal("0"),
+            tax=Decimal("0.00"),
             taxes_included=True,
             total=payment,
-            notes=Notes(buyer=text(trade.get("buyer_message")), seller=text(trade.get("seller_memo"))),
+            notes=Notes(
+                buyer=text(trade.get("buyer_message")), seller=text(trade.get("seller_memo"))
+            ),
         )
     except ValidationError as exc:
         raise NormalizationError(describe_validation_error(exc)) from exc
@@ -211,7 +213,7 @@ def _orders(trade: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     orders = trade.get("orders")
     if isinstance(orders, dict):
         orders = orders.get("order")
-    result = []
+    result: list[Mapping[str, Any]] = []
     for index, order in enumerate(iter_list(orders, "orders.order"), start=1):
         if not isinstance(order, dict):
             raise NormalizationError("expected an object", field=f"line {index}")
@@ -257,7 +259,9 @@ def _line(
     )
 
 
-def _is_gift(order: Mapping[str, Any], price: Decimal, quantity: int, own_discount: Decimal) -> bool:
+def _is_gift(
+    order: Mapping[str, Any], price: Decimal, quantity: int, own_discount: Decimal
+) -> bool:
     if any(_truthy(order.get(key)) for key in GIFT_MARKERS):
         return True
     if price == 0:

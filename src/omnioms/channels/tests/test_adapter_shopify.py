@@ -533,6 +533,7 @@ def test_shop_money_amount_that_is_not_a_number_names_the_set_field() -> None:
     [
         (lambda o: o["line_items"][2].update(quantity="two"), "line 3: quantity"),
         (lambda o: o["line_items"][0].pop("quantity"), "line 1: quantity"),
+        (lambda o: o["line_items"][0].update(quantity="Infinity"), "line 1: quantity"),
         (lambda o: o["line_items"][0].pop("price"), "line 1: price"),
         (lambda o: o["line_items"].__setitem__(0, "IPOD"), "line 1"),
         (lambda o: o.update(line_items={"id": 1}), "line_items"),
