@@ -306,8 +306,7 @@ def import_file(
     )
     if problem is not None:
         with transaction.atomic():
-            payload = _store_records(account, [Record(raw=raw)], filename=filename)[0]
-            _dead_letter(payload, problem)
+            _dead_letter_new(_payloads(account, [Record(raw=raw)], filename=filename), [problem])
         summary.add(PayloadOutcome.DEAD_LETTERED)
         summary.problems.append(problem)
     return summary
@@ -332,11 +331,12 @@ def _import_records(
     return None
 
 
-def _store_records(
+def _payloads(
     account: ChannelAccount, records: Sequence[Record], *, filename: str
 ) -> list[InboundPayload]:
+    """Unsaved payload rows for file records; saved in bulk with their outcome."""
     now = timezone.now()
-    return InboundPayload.objects.bulk_create(
+    return [
         InboundPayload(
             account=account,
             source=PayloadSource.FILE,
@@ -348,7 +348,7 @@ def _store_records(
             record_label=record.label[:100],
         )
         for record in records
-    )
+    ]
 
 
 def _import_batch(
@@ -361,20 +361,41 @@ def _import_batch(
     summary: ImportSummary,
 ) -> None:
     context = account_context(account)
+    good: list[Incoming] = []
+    bad: list[tuple[InboundPayload, str]] = []
+    for payload, record in zip(
+        _payloads(account, records, filename=filename), records, strict=True
+    ):
+        try:
+            good.append(Incoming(payload, normalize_record(adapter, record, context)))
+        except NormalizationError as exc:
+            bad.append((payload, _with_label(record.label, str(exc))))
     with transaction.atomic():
-        payloads = _store_records(account, records, filename=filename)
-        good: list[Incoming] = []
-        for payload, record in zip(payloads, records, strict=True):
-            try:
-                good.append(Incoming(payload, normalize_record(adapter, record, context)))
-            except NormalizationError as exc:
-                reason = _with_label(record.label, str(exc))
-                _dead_letter(payload, reason)
-                summary.add(PayloadOutcome.DEAD_LETTERED)
-                if len(summary.problems) < 20:
-                    summary.problems.append(reason)
+        _dead_letter_new([payload for payload, _ in bad], [reason for _, reason in bad])
         for outcome in upsert_orders(account, good, actor=actor):
             summary.add(outcome)
+    for _, reason in bad:
+        summary.add(PayloadOutcome.DEAD_LETTERED)
+        if len(summary.problems) < 20:
+            summary.problems.append(reason)
+
+
+def _dead_letter_new(payloads: list[InboundPayload], reasons: list[str]) -> None:
+    """Insert unsaved payloads as dead letters, in two statements however many there are."""
+    now = timezone.now()
+    for payload in payloads:
+        payload.outcome = PayloadOutcome.DEAD_LETTERED
+    InboundPayload.objects.bulk_create(payloads)
+    DeadLetter.objects.bulk_create(
+        DeadLetter(
+            payload=payload,
+            account_id=payload.account_id,
+            reason=reason,
+            created_at=now,
+            last_attempt_at=now,
+        )
+        for payload, reason in zip(payloads, reasons, strict=True)
+    )
 
 
 # ----------------------------------------------------------------------------------------------

@@ -31,7 +31,11 @@ from omnioms.orders.models import (
 
 @dataclass
 class Incoming:
-    """A stored payload and the order it normalised to."""
+    """A payload and the order it normalised to.
+
+    The payload may be unsaved: :func:`upsert_orders` then inserts it, with its outcome and
+    order, in one bulk statement (file imports); a saved one (webhooks) is updated.
+    """
 
     payload: InboundPayload
     order: NormalizedOrder
@@ -74,6 +78,7 @@ def upsert_orders(
         )
 
     events: list[OrderEvent] = []
+    from_payload: list[tuple[OrderEvent, InboundPayload]] = []
     outcomes: list[str] = []
     for item in incoming:
         snapshot = item.order.model_dump(mode="json")
@@ -93,20 +98,16 @@ def upsert_orders(
                 lines_changed=True,
                 buyer_changed=True,
             )
-            events.append(
-                _event(order, OrderEventKind.CREATED, actor, item.payload, {"status": order.status})
-            )
+            events.append(_event(order, OrderEventKind.CREATED, actor, {"status": order.status}))
+            from_payload.append((events[-1], item.payload))
             outcomes.append(PayloadOutcome.CREATED)
         elif key > state.key:
             changes = changes_between(state.snapshot, snapshot)
             state.lines_changed |= "lines" in changes
             state.buyer_changed |= "buyer" in changes
             _write_fields(state.order, item.order, snapshot, digest)
-            events.append(
-                _event(
-                    state.order, OrderEventKind.UPDATED, actor, item.payload, {"changes": changes}
-                )
-            )
+            events.append(_event(state.order, OrderEventKind.UPDATED, actor, {"changes": changes}))
+            from_payload.append((events[-1], item.payload))
             status_event = set_status(
                 state.order, item.order.status, actor=actor, from_channel=True
             )
@@ -118,16 +119,21 @@ def upsert_orders(
             outcomes.append(PayloadOutcome.UNCHANGED)
         else:
             stale = {"channel_updated_at": snapshot.get("updated_at"), "status": snapshot["status"]}
-            events.append(
-                _event(state.order, OrderEventKind.STALE_IGNORED, actor, item.payload, stale)
-            )
+            events.append(_event(state.order, OrderEventKind.STALE_IGNORED, actor, stale))
+            from_payload.append((events[-1], item.payload))
             outcomes.append(PayloadOutcome.STALE)
         item.payload.outcome = outcomes[-1]
         item.payload.order = state.order
 
     _save(account, [s for s in states.values() if s.dirty])
+    fresh = [item.payload for item in incoming if item.payload.pk is None]
+    stored = [item.payload for item in incoming if item.payload.pk is not None]
+    InboundPayload.objects.bulk_create(fresh)
+    for payload in stored:
+        payload.save(update_fields=["outcome", "order"])
+    for event, payload in from_payload:
+        event.data["payload"] = payload.pk
     OrderEvent.objects.bulk_create(events)
-    InboundPayload.objects.bulk_update([item.payload for item in incoming], ["outcome", "order"])
     return outcomes
 
 
@@ -259,19 +265,15 @@ def _event(
     order: Order,
     kind: str,
     actor: Actor,
-    payload: InboundPayload | None = None,
     data: dict[str, Any] | None = None,
 ) -> OrderEvent:
-    data = dict(data or {})
-    if payload is not None:
-        data["payload"] = payload.pk
     return OrderEvent(
         order=order,
         kind=kind,
         actor_kind=actor.kind,
         actor_label=actor.label,
         actor_user_id=actor.user_id,
-        data=data,
+        data=dict(data or {}),
     )
 
 
