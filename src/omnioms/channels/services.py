@@ -38,6 +38,7 @@ from omnioms.channels.models import (
     PayloadSource,
 )
 from omnioms.core.actor import Actor
+from omnioms.core.bulk import bulk_insert, new_rows
 from omnioms.inventory.models import Location
 from omnioms.orders.services import Incoming, upsert_orders
 
@@ -331,14 +332,17 @@ def _import_records(
     return None
 
 
+_new_payload = new_rows(InboundPayload)
+
+
 def _payloads(
     account: ChannelAccount, records: Sequence[Record], *, filename: str
 ) -> list[InboundPayload]:
     """Unsaved payload rows for file records; saved in bulk with their outcome."""
     now = timezone.now()
     return [
-        InboundPayload(
-            account=account,
+        _new_payload(
+            account_id=account.pk,
             source=PayloadSource.FILE,
             received_at=now,
             content_type=record.content_type,
@@ -385,7 +389,7 @@ def _dead_letter_new(payloads: list[InboundPayload], reasons: list[str]) -> None
     now = timezone.now()
     for payload in payloads:
         payload.outcome = PayloadOutcome.DEAD_LETTERED
-    InboundPayload.objects.bulk_create(payloads)
+    bulk_insert(payloads)
     DeadLetter.objects.bulk_create(
         DeadLetter(
             payload=payload,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +14,10 @@ _EPOCH_TEXT = "0000-00-00T00:00:00.000000"
 VersionKey = tuple[str, int, int, str]
 
 
-def normalized_json(order: NormalizedOrder) -> dict[str, Any]:
-    return order.model_dump(mode="json")
-
-
-def content_hash(snapshot: dict[str, Any]) -> str:
-    canonical = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def content_hash(order: NormalizedOrder) -> str:
+    """sha256 of the order's JSON; pydantic writes fields in declaration order, so equal orders
+    give equal bytes."""
+    return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
 
 
 def snapshot_key(snapshot: dict[str, Any], digest: str) -> VersionKey:

@@ -17,6 +17,7 @@ from omnioms.catalog.models import ChannelSkuMapping, Sku
 from omnioms.channels.contract import Buyer, NormalizedOrder
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
+from omnioms.core.bulk import bulk_insert, new_rows
 from omnioms.customers.services import resolve_customers
 from omnioms.orders.domain import VersionKey, changes_between, content_hash, snapshot_key
 from omnioms.orders.flows import check_transition
@@ -39,6 +40,33 @@ class Incoming:
 
     payload: InboundPayload
     order: NormalizedOrder
+
+
+_new_order = new_rows(Order)
+_new_line = new_rows(OrderLine)
+_new_component = new_rows(OrderLineComponent)
+_new_event = new_rows(OrderEvent)
+
+
+@dataclass
+class _PendingEvent:
+    order: Order
+    kind: str
+    data: dict[str, Any]
+    payload: InboundPayload
+
+    def materialise(self, actor: Actor, at: Any) -> OrderEvent:
+        """The event row, once the order and the payload have ids."""
+        event: OrderEvent = _new_event(
+            order_id=self.order.pk,
+            at=at,
+            kind=self.kind,
+            actor_kind=actor.kind,
+            actor_label=actor.label,
+            actor_user_id=actor.user_id,
+            data={**self.data, "payload": self.payload.pk},
+        )
+        return event
 
 
 @dataclass
@@ -77,16 +105,18 @@ def upsert_orders(
             is_new=False,
         )
 
-    events: list[OrderEvent] = []
-    from_payload: list[tuple[OrderEvent, InboundPayload]] = []
+    # Events wait until the orders have ids; status events come ready-made from set_status.
+    events: list[OrderEvent | _PendingEvent] = []
     outcomes: list[str] = []
     for item in incoming:
         snapshot = item.order.model_dump(mode="json")
-        digest = content_hash(snapshot)
+        digest = content_hash(item.order)
         key = snapshot_key(snapshot, digest)
         state = states.get(item.order.external_id)
         if state is None:
-            order = Order(account=account, channel=account.platform, location=account.location)
+            order = _new_order(
+                account_id=account.pk, channel=account.platform, location_id=account.location_id
+            )
             _write_fields(order, item.order, snapshot, digest)
             order.status = item.order.status
             state = states[item.order.external_id] = _State(
@@ -98,16 +128,20 @@ def upsert_orders(
                 lines_changed=True,
                 buyer_changed=True,
             )
-            events.append(_event(order, OrderEventKind.CREATED, actor, {"status": order.status}))
-            from_payload.append((events[-1], item.payload))
+            events.append(
+                _PendingEvent(order, OrderEventKind.CREATED, {"status": order.status}, item.payload)
+            )
             outcomes.append(PayloadOutcome.CREATED)
         elif key > state.key:
             changes = changes_between(state.snapshot, snapshot)
             state.lines_changed |= "lines" in changes
             state.buyer_changed |= "buyer" in changes
             _write_fields(state.order, item.order, snapshot, digest)
-            events.append(_event(state.order, OrderEventKind.UPDATED, actor, {"changes": changes}))
-            from_payload.append((events[-1], item.payload))
+            events.append(
+                _PendingEvent(
+                    state.order, OrderEventKind.UPDATED, {"changes": changes}, item.payload
+                )
+            )
             status_event = set_status(
                 state.order, item.order.status, actor=actor, from_channel=True
             )
@@ -119,8 +153,9 @@ def upsert_orders(
             outcomes.append(PayloadOutcome.UNCHANGED)
         else:
             stale = {"channel_updated_at": snapshot.get("updated_at"), "status": snapshot["status"]}
-            events.append(_event(state.order, OrderEventKind.STALE_IGNORED, actor, stale))
-            from_payload.append((events[-1], item.payload))
+            events.append(
+                _PendingEvent(state.order, OrderEventKind.STALE_IGNORED, stale, item.payload)
+            )
             outcomes.append(PayloadOutcome.STALE)
         item.payload.outcome = outcomes[-1]
         item.payload.order = state.order
@@ -128,12 +163,14 @@ def upsert_orders(
     _save(account, [s for s in states.values() if s.dirty])
     fresh = [item.payload for item in incoming if item.payload.pk is None]
     stored = [item.payload for item in incoming if item.payload.pk is not None]
-    InboundPayload.objects.bulk_create(fresh)
+    bulk_insert(fresh)
     for payload in stored:
         payload.save(update_fields=["outcome", "order"])
-    for event, payload in from_payload:
-        event.data["payload"] = payload.pk
-    OrderEvent.objects.bulk_create(events)
+    now = timezone.now()
+    bulk_insert(
+        [e if isinstance(e, OrderEvent) else e.materialise(actor, now) for e in events],
+        returning_ids=False,
+    )
     return outcomes
 
 
@@ -203,7 +240,7 @@ def _save(account: ChannelAccount, states: list[_State]) -> None:
     for state, customer in zip(needs_customer, customers, strict=True):
         state.order.customer = customer
 
-    Order.objects.bulk_create([s.order for s in states if s.is_new])
+    bulk_insert([s.order for s in states if s.is_new])
     Order.objects.bulk_update([s.order for s in states if not s.is_new], _UPDATED_FIELDS)
 
     rewrite = [s for s in states if s.lines_changed]
@@ -213,8 +250,8 @@ def _save(account: ChannelAccount, states: list[_State]) -> None:
     parts: list[tuple[OrderLine, dict[str, Any]]] = []
     for state in rewrite:
         for position, line in enumerate(state.snapshot["lines"], start=1):
-            row = OrderLine(
-                order=state.order,
+            row = _new_line(
+                order_id=state.order.pk,
                 position=position,
                 external_line_id=line["external_line_id"] or "",
                 sku_code=line["sku"] or "",
@@ -229,13 +266,14 @@ def _save(account: ChannelAccount, states: list[_State]) -> None:
             )
             lines.append(row)
             parts.extend((row, component) for component in line["components"])
-    OrderLine.objects.bulk_create(lines)
-    OrderLineComponent.objects.bulk_create(
-        OrderLineComponent(
-            line=row, sku_code=c["sku"], sku_id=skus.get(c["sku"]), quantity=c["quantity"]
+    bulk_insert(lines, returning_ids=bool(parts))
+    components = [
+        _new_component(
+            line_id=row.pk, sku_code=c["sku"], sku_id=skus.get(c["sku"]), quantity=c["quantity"]
         )
         for row, c in parts
-    )
+    ]
+    bulk_insert(components, returning_ids=False)
 
 
 def _sku_codes(snapshots: Iterable[dict[str, Any]]) -> set[str]:

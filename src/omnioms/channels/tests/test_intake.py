@@ -172,8 +172,10 @@ def normalized_of(raw: dict[str, object]) -> dict[str, object]:
 def receive_expected(index: int) -> tuple[object, ...]:
     from omnioms.orders.domain import content_hash, snapshot_key
 
-    snapshot = normalized_of(VERSIONS[index])
-    return snapshot_key(snapshot, content_hash(snapshot))
+    from omnioms.channels.contract import NormalizedOrder
+
+    order = NormalizedOrder.model_validate({"channel": "manual", **VERSIONS[index]})
+    return snapshot_key(order.model_dump(mode="json"), content_hash(order))
 
 
 def test_malformed_payload_is_dead_lettered_with_a_reason_and_answered_2xx(
