@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from omnioms.channels.contract import Buyer
+from omnioms.core.bulk import bulk_insert
 from omnioms.customers.domain import IdentityKey, identity_keys, normalize_email, normalize_phone
 from omnioms.customers.models import Customer, CustomerIdentity
 
@@ -74,7 +75,7 @@ def resolve_customers(platform: str, buyers: Sequence[Buyer]) -> list[Customer |
 
     roots = {find(e) for e in buyer_entity if e is not None}
     to_create = [new_customers[i] for kind, i in sorted(roots) if kind == "new"]
-    Customer.objects.bulk_create(to_create)
+    bulk_insert(to_create)
 
     def customer_id(entity: _Entity) -> int:
         kind, ref = find(entity)
