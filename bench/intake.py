@@ -19,7 +19,6 @@ import csv
 import hashlib
 import hmac
 import http.client
-import io
 import json
 import os
 import random
@@ -46,7 +45,7 @@ MEASURED = [
     "sys.exit(status)",
 ]
 SHOPIFY_SAMPLE = ROOT.parent / "shared" / "fixtures" / "channels" / "shopify"
-SECRET = "bench-secret"
+SECRET = "bench-secret"  # noqa: S105 (signs the benchmark's own webhooks)
 PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -143,13 +142,16 @@ def shopify_webhooks(count: int, seed: int) -> Iterator[tuple[bytes, dict[str, s
             line["id"] = rng.randrange(10**12)
         body = json.dumps(order).encode()
         digest = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
-        yield body, {
-            "Content-Type": "application/json",
-            "X-Shopify-Topic": "orders/create",
-            "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
-            "X-Shopify-Event-Id": f"evt-{n}",
-            "X-Shopify-Webhook-Id": f"wh-{n}-{rng.randrange(10**6)}",
-        }
+        yield (
+            body,
+            {
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": "orders/create",
+                "X-Shopify-Hmac-Sha256": base64.b64encode(digest).decode(),
+                "X-Shopify-Event-Id": f"evt-{n}",
+                "X-Shopify-Webhook-Id": f"wh-{n}-{rng.randrange(10**6)}",
+            },
+        )
 
 
 POS_HEADER = [
@@ -325,9 +327,7 @@ def bench_floor(db: Database, count: int) -> dict[str, float]:
     cursor = conn.cursor()
     if db.kind == "sqlite":
         cursor.execute("BEGIN IMMEDIATE")
-    cursor.executemany(
-        f"INSERT INTO orders_order ({columns}) VALUES ({placeholders})", orders  # noqa: S608
-    )
+    cursor.executemany(f"INSERT INTO orders_order ({columns}) VALUES ({placeholders})", orders)
     cursor.execute("SELECT id FROM orders_order ORDER BY id")
     for (order_id,) in cursor.fetchall():
         for position in range(1, rng.randint(1, 3) + 1):
@@ -335,7 +335,7 @@ def bench_floor(db: Database, count: int) -> dict[str, float]:
     cursor.executemany(
         "INSERT INTO orders_orderline (order_id, position, external_line_id, sku_code, title, "
         "quantity, unit_price, discount, total, is_gift, refunded_quantity) VALUES "
-        f"({', '.join([param] * 11)})",  # noqa: S608
+        f"({', '.join([param] * 11)})",
         lines,
     )
     conn.commit() if db.kind == "postgres" else cursor.execute("COMMIT")
@@ -352,8 +352,12 @@ def main() -> int:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--webhook-orders", type=int, default=3000)
     parser.add_argument("--import-orders", type=int, default=20000)
-    parser.add_argument("--memory-orders", type=int, default=100000,
-                        help="orders in the large import whose peak memory is reported (0: skip)")  # fmt: skip
+    parser.add_argument(
+        "--memory-orders",
+        type=int,
+        default=100000,
+        help="orders in the large import whose peak memory is reported (0: skip)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument("--json", type=Path, help="also write the figures here")
