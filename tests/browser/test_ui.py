@@ -127,6 +127,13 @@ def test_a_clerk_logs_in_and_filters_the_order_list_by_channel_with_htmx(
     expect(page).to_have_url(re.compile(r"/orders/$"))
     expect(rows).to_have_count(9)
 
+    page.get_by_label("Status").select_option("shipped")
+    expect(rows).to_have_count(3)
+    page.get_by_role("button", name="简体中文").click()  # stays on the filtered list
+    expect(page).to_have_url(re.compile(r"[?&]status=shipped"))
+    expect(rows).to_have_count(3)
+    expect(page.locator("#order-results")).to_contain_text("已发货")
+
 
 @pytest.mark.usefixtures("orders")
 def test_an_order_opens_from_the_list_and_shows_its_timeline(

@@ -106,6 +106,8 @@ def upsert_orders(
         )
 
     # Events wait until the orders have ids; status events come ready-made from set_status.
+    # All share one time, so the timeline keeps their insert order (update, then status).
+    now = timezone.now()
     events: list[OrderEvent | _PendingEvent] = []
     outcomes: list[str] = []
     for item in incoming:
@@ -146,6 +148,7 @@ def upsert_orders(
                 state.order, item.order.status, actor=actor, from_channel=True
             )
             if status_event is not None:
+                status_event.at = now
                 events.append(status_event)
             state.snapshot, state.key, state.dirty = snapshot, key, True
             outcomes.append(PayloadOutcome.UPDATED)
@@ -166,7 +169,6 @@ def upsert_orders(
     bulk_insert(fresh)
     for payload in stored:
         payload.save(update_fields=["outcome", "order"])
-    now = timezone.now()
     bulk_insert(
         [e if isinstance(e, OrderEvent) else e.materialise(actor, now) for e in events],
         returning_ids=False,

@@ -1,0 +1,233 @@
+"""Turning stored rows into what a person reads: timeline entries, raw bodies, changed values.
+
+No queries here: views hand in rows they loaded through the selectors.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from omnioms.core.choices import OrderStatus
+from omnioms.orders.models import OrderEvent, OrderEventKind
+
+BODY_DISPLAY_LIMIT = 100_000
+"""Characters of a raw body shown in the page; the rest is cut with a note."""
+
+_FIELD_LABELS = {
+    "status": _("status"),
+    "raw_status": _("channel status"),
+    "currency": _("currency"),
+    "paid_at": _("paid at"),
+    "buyer": _("buyer"),
+    "ship_to": _("ship to"),
+    "shipping": _("shipping"),
+    "discount": _("discount"),
+    "tax": _("tax"),
+    "total": _("total"),
+    "notes": _("notes"),
+    "lines": _("lines"),
+    "updated_at": _("updated on channel"),
+}
+
+_KEY_LABELS = {
+    "name": _("name"),
+    "email": _("e-mail"),
+    "phone": _("phone"),
+    "channel_buyer_id": _("channel buyer id"),
+    "country": _("country"),
+    "province": _("province"),
+    "city": _("city"),
+    "district": _("district"),
+    "address": _("address"),
+    "postal_code": _("postal code"),
+    "masked": _("masked"),
+    "buyer": _("buyer"),
+    "seller": _("seller"),
+}
+
+_TIME_FIELDS = {"paid_at", "updated_at", "created_at"}
+
+
+def status_label(code: Any) -> str:
+    """The translated label of a status code; the code itself if it is not one we know."""
+    if code in OrderStatus.values:
+        return str(OrderStatus(code).label)
+    return "—" if code in (None, "") else str(code)
+
+
+def local_time_text(value: Any) -> str:
+    """An ISO-8601 time from a stored snapshot, shown in the business time zone."""
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value)
+    if timezone.is_aware(parsed):
+        parsed = timezone.localtime(parsed)
+    return parsed.strftime("%Y-%m-%d %H:%M")
+
+
+def value_text(name: str, value: Any) -> str:
+    """One side of a ``{field: [old, new]}`` change, as a short line of text."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if name == "status":
+        return status_label(value)
+    if name in _TIME_FIELDS:
+        return local_time_text(value)
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            if item in (None, "", False):
+                continue
+            label = _KEY_LABELS.get(key, key)
+            parts.append(f"{label}: {'✓' if item is True else item}")
+        return ", ".join(parts) or "—"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    actor: str
+    actor_kind: str
+    kind: str
+    kind_label: str
+    status_from: str = ""
+    status_to: str = ""
+    changes: list[Change] = field(default_factory=list)
+    text: str = ""
+    details: list[Change] = field(default_factory=list)
+    """Other facts worth a line (``reason``, a stale version's time and status); old is empty."""
+    payload_id: int | None = None
+
+
+def timeline_entry(event: OrderEvent) -> TimelineEntry:
+    data: dict[str, Any] = event.data if isinstance(event.data, dict) else {}
+    kind_label = (
+        str(OrderEventKind(event.kind).label) if event.kind in OrderEventKind.values else event.kind
+    )
+    entry = TimelineEntry(
+        at=event.at,
+        actor=event.actor_label,
+        actor_kind=event.actor_kind,
+        kind=event.kind,
+        kind_label=kind_label,
+        text=str(data.get("text") or ""),
+        payload_id=data.get("payload") if isinstance(data.get("payload"), int) else None,
+    )
+    if event.kind == OrderEventKind.STATUS_CHANGED:
+        entry.status_from = status_label(data.get("from"))
+        entry.status_to = status_label(data.get("to"))
+    changes = data.get("changes")
+    if isinstance(changes, dict):
+        for name, pair in changes.items():
+            old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+            entry.changes.append(
+                Change(
+                    capfirst(str(_FIELD_LABELS.get(name, name))),
+                    value_text(name, old),
+                    value_text(name, new),
+                )
+            )
+    if event.kind == OrderEventKind.CREATED and data.get("status"):
+        entry.details.append(Change(capfirst(str(_("status"))), "", status_label(data["status"])))
+    if event.kind == OrderEventKind.STALE_IGNORED:
+        if data.get("channel_updated_at"):
+            entry.details.append(
+                Change(
+                    capfirst(str(_("updated on channel"))),
+                    "",
+                    local_time_text(data["channel_updated_at"]),
+                )
+            )
+        if data.get("status"):
+            entry.details.append(
+                Change(capfirst(str(_("status"))), "", status_label(data["status"]))
+            )
+    if data.get("reason"):
+        entry.details.append(Change(capfirst(str(_("reason"))), "", str(data["reason"])))
+    return entry
+
+
+@dataclass(frozen=True)
+class Body:
+    text: str
+    is_json: bool
+    truncated: bool
+    size: int
+
+
+def body_text(raw: bytes | memoryview, limit: int = BODY_DISPLAY_LIMIT) -> Body:
+    """A raw payload for reading: JSON indented (numbers and escapes kept exactly as sent),
+    anything else decoded as text."""
+    data = bytes(raw)
+    text = data.decode("utf-8", errors="replace")
+    is_json = False
+    try:
+        json.loads(data)
+    except (UnicodeDecodeError, ValueError):
+        pass
+    else:
+        text, is_json = indent_json(text), True
+    truncated = len(text) > limit
+    return Body(text[:limit] if truncated else text, is_json, truncated, len(data))
+
+
+def indent_json(text: str, step: int = 2) -> str:
+    """Re-indent valid JSON text without parsing values, so ``100.10`` stays ``100.10``."""
+    out: list[str] = []
+    depth = 0
+    in_string = escaped = False
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if in_string:
+            out.append(char)
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+            out.append(char)
+        elif char in "{[":
+            after = index + 1
+            while after < length and text[after] in " \t\r\n":
+                after += 1
+            if after < length and text[after] in "}]":
+                out.append(char + text[after])
+                index = after + 1
+                continue
+            depth += 1
+            out.append(char + "\n" + " " * step * depth)
+        elif char in "}]":
+            depth -= 1
+            out.append("\n" + " " * step * depth + char)
+        elif char == ",":
+            out.append(",\n" + " " * step * depth)
+        elif char == ":":
+            out.append(": ")
+        elif char not in " \t\r\n":
+            out.append(char)
+        index += 1
+    return "".join(out)

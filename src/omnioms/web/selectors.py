@@ -1,0 +1,98 @@
+"""Read queries of the web UI, on top of :mod:`omnioms.orders.selectors`.
+
+Every order query starts from :func:`visible_orders`, so a store clerk never sees, counts or
+opens another store's order.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import F, Prefetch, QuerySet, TextChoices
+from django.utils.translation import gettext_lazy as _
+
+from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload
+from omnioms.core.roles import ROLE_LABELS
+from omnioms.orders.models import Order, OrderEvent, OrderLine, OrderLineComponent
+from omnioms.orders.selectors import (
+    OrderFilters,
+    Page,
+    filter_orders,
+    page_orders,
+    user_store_id,
+    visible_orders,
+)
+
+WebUser = User | AnonymousUser
+
+ORDER_PAGE_SIZE = 50
+DEAD_LETTER_PAGE_SIZE = 50
+
+
+def visible_accounts(user: WebUser) -> QuerySet[ChannelAccount]:
+    """Accounts for the account filter: all of them, or those of a store clerk's store."""
+    accounts = ChannelAccount.objects.order_by("name")
+    if user.has_perm("orders.view_all_orders"):
+        return accounts
+    store_id = user_store_id(user)
+    return accounts.filter(location_id=store_id) if store_id is not None else accounts.none()
+
+
+def order_list_page(user: WebUser, filters: OrderFilters, *, cursor: str | None) -> Page:
+    """One page of the order list, newest first. Raises ``BadCursor`` for a broken cursor."""
+    orders = filter_orders(visible_orders(user), filters).select_related("account")
+    return page_orders(orders, cursor=cursor, size=ORDER_PAGE_SIZE)
+
+
+def order_detail_queryset(user: WebUser) -> QuerySet[Order]:
+    return visible_orders(user).select_related("account", "location", "customer")
+
+
+def order_lines(order: Order) -> list[OrderLine]:
+    components = OrderLineComponent.objects.select_related("sku").order_by("pk")
+    return list(
+        order.lines.select_related("sku")
+        .prefetch_related(Prefetch("components", queryset=components))
+        .order_by("position")
+    )
+
+
+def order_events(order: Order) -> list[OrderEvent]:
+    return list(order.events.order_by("at", "pk"))
+
+
+def order_payloads(order: Order) -> list[InboundPayload]:
+    """The stored deliveries and file records that built or touched ``order``, oldest first."""
+    return list(order.payloads.order_by("received_at", "pk"))
+
+
+def other_orders_of_customer(user: WebUser, order: Order) -> int:
+    if order.customer_id is None:
+        return 0
+    return visible_orders(user).filter(customer_id=order.customer_id).exclude(pk=order.pk).count()
+
+
+def role_labels(user: WebUser) -> list[str]:
+    """The translated labels of the user's roles, in the order of the role table."""
+    if not user.is_authenticated:
+        return []
+    names = set(user.groups.values_list("name", flat=True))
+    labels = [str(label) for role, label in ROLE_LABELS.items() if role in names]
+    if not labels and user.is_superuser:
+        labels.append(str(ROLE_LABELS["administrator"]))
+    return labels
+
+
+class DeadLetterState(TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+    ALL = "all", _("All")
+
+
+def dead_letters(state: DeadLetterState) -> QuerySet[DeadLetter]:
+    """Dead letters to show: open ones first (newest first), then the most recently resolved."""
+    letters = DeadLetter.objects.select_related("account", "payload")
+    if state == DeadLetterState.OPEN:
+        letters = letters.filter(resolved_at__isnull=True)
+    elif state == DeadLetterState.RESOLVED:
+        letters = letters.filter(resolved_at__isnull=False)
+    return letters.order_by(F("resolved_at").desc(nulls_first=True), "-created_at", "-pk")

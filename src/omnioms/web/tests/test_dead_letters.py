@@ -1,0 +1,136 @@
+"""The dead-letter list and replay after the cause is fixed."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from omnioms.channels.models import DeadLetter, PayloadOutcome
+from omnioms.core.roles import Role
+from omnioms.orders.models import Order
+from omnioms.web.tests.conftest import LoginAs, Shop
+from omnioms.web.tests.factories import make_account, order_data, post_webhook
+
+
+@pytest.fixture
+def letters(shop: Shop) -> tuple[DeadLetter, DeadLetter]:
+    post_webhook(shop.north_pos, b"this is not json")
+    bad = order_data("S-1")
+    bad["lines"][0]["unit_price"] = "abc"
+    post_webhook(shop.south_pos, bad)
+    first, second = DeadLetter.objects.order_by("pk")
+    return first, second
+
+
+@pytest.mark.django_db
+def test_the_list_shows_open_dead_letters_newest_first_with_reason_and_raw_body(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
+) -> None:
+    response = client.get(reverse("web:dead_letter_list"))
+
+    page = response.content.decode()
+    assert [letter.pk for letter in response.context["page"]] == [letters[1].pk, letters[0].pk]
+    assert "North POS" in page
+    assert "South POS" in page
+    assert "not valid JSON" in page
+    assert "unit_price" in page
+    assert "is not a number" in page
+    assert "this is not json" in page
+    assert "<details" in page
+    assert page.count(">Replay</button>") == 2
+
+
+@pytest.mark.django_db
+def test_the_state_filter_separates_open_and_resolved_and_all_lists_open_first(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
+) -> None:
+    from django.utils import timezone
+
+    resolved, still_open = letters
+    DeadLetter.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now())
+
+    def shown(state: str) -> list[int]:
+        response = client.get(reverse("web:dead_letter_list"), {"state": state})
+        return [letter.pk for letter in response.context["page"]]
+
+    assert shown("open") == [still_open.pk]
+    assert shown("resolved") == [resolved.pk]
+    assert shown("all") == [still_open.pk, resolved.pk]
+    assert shown("bogus") == [still_open.pk]
+
+
+@pytest.mark.django_db
+def test_an_order_clerk_replays_a_dead_letter_after_fixing_the_account(
+    client: Client, shop: Shop, order_clerk: object
+) -> None:
+    # The account has no usable default currency, and the payload names none: dead-lettered.
+    account = make_account("popup-store", location=shop.north, currency="")
+    data = order_data("POP-1")
+    del data["currency"]
+    post_webhook(account, data)
+    letter = DeadLetter.objects.get(account=account)
+    assert "currency" in letter.reason
+    assert not Order.objects.filter(external_id="POP-1").exists()
+
+    failed = client.post(reverse("web:dead_letter_replay", args=[letter.pk]), follow=True)
+    assert "still fails" in failed.content.decode()
+    letter.refresh_from_db()
+    assert (letter.attempts, letter.resolved_at) == (2, None)
+
+    account.default_currency = "CNY"
+    account.save()
+    response = client.post(
+        reverse("web:dead_letter_replay", args=[letter.pk]),
+        {"next": reverse("web:dead_letter_list") + "?state=all"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:dead_letter_list") + "?state=all"
+    page = client.get(response["Location"]).content.decode()
+    assert f"Dead letter {letter.pk} replayed: Created an order." in page
+    letter.refresh_from_db()
+    assert letter.resolved_at is not None
+    assert letter.payload.outcome == PayloadOutcome.CREATED
+    order = Order.objects.get(account=account, external_id="POP-1")
+    assert order.currency == "CNY"
+    assert order.location == shop.north
+
+
+@pytest.mark.django_db
+def test_replay_ignores_a_next_address_on_another_site(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
+) -> None:
+    response = client.post(
+        reverse("web:dead_letter_replay", args=[letters[0].pk]),
+        {"next": "https://evil.example/"},
+    )
+
+    assert response["Location"] == reverse("web:dead_letter_list")
+
+
+@pytest.mark.django_db
+def test_replay_checks_the_csrf_token(
+    shop: Shop, letters: tuple[DeadLetter, DeadLetter], login_as: LoginAs
+) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(login_as(Role.ORDER_CLERK))
+
+    response = strict.post(reverse("web:dead_letter_replay", args=[letters[0].pk]))
+
+    assert response.status_code == 403
+    letters[0].refresh_from_db()
+    assert letters[0].attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_manager_may_replay_but_a_planner_may_not_see_dead_letters(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], login_as: LoginAs
+) -> None:
+    login_as(Role.MANAGER)
+    assert client.get(reverse("web:dead_letter_list")).status_code == 200
+    assert client.post(reverse("web:dead_letter_replay", args=[letters[0].pk])).status_code == 302
+
+    login_as(Role.PLANNER)
+    assert client.get(reverse("web:dead_letter_list")).status_code == 403
+    assert client.post(reverse("web:dead_letter_replay", args=[letters[0].pk])).status_code == 403

@@ -1,0 +1,180 @@
+"""Pages of the web UI. Views check permissions, read through selectors, change through services.
+
+Every page needs a login; a missing permission is a 403, an order the user may not see a 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from omnioms.channels.adapters import UnknownPlatform
+from omnioms.channels.models import DeadLetter, PayloadOutcome
+from omnioms.channels.services import replay_dead_letter
+from omnioms.core.actor import Actor
+from omnioms.orders.models import Order
+from omnioms.orders.selectors import BadCursor, Page, visible_orders
+from omnioms.orders.services import add_order_note
+from omnioms.web import selectors
+from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm
+from omnioms.web.presenters import timeline_entry
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _swaps_fragment(request: HtmxHttpRequest) -> bool:
+    """An htmx request swaps part of the page; a history restore needs the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _page_url(request: HttpRequest, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    params = request.GET.copy()
+    params["cursor"] = cursor
+    for key in [key for key, value in params.items() if value == ""]:
+        del params[key]
+    return f"{reverse('web:order_list')}?{params.urlencode()}"
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def order_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET, accounts=selectors.visible_accounts(request.user))
+    page: Page | None = None
+    if form.is_valid():
+        try:
+            page = selectors.order_list_page(
+                request.user, form.filters(), cursor=form.cleaned_data["cursor"] or None
+            )
+        except BadCursor:
+            form.add_error(
+                "cursor",
+                _("This page link is not valid (any more); start again from the first page."),
+            )
+    context = {
+        "form": form,
+        "page": page,
+        "next_url": _page_url(request, page.next_cursor) if page else None,
+        "previous_url": _page_url(request, page.previous_cursor) if page else None,
+        "filtered": any(value for key, value in request.GET.items() if key != "cursor"),
+        "fragment": _swaps_fragment(request),
+    }
+    template = "web/_order_results.html" if context["fragment"] else "web/order_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _order_detail_context(
+    request: HttpRequest, order: Order, note_form: NoteForm
+) -> dict[str, Any]:
+    return {
+        "order": order,
+        "lines": selectors.order_lines(order),
+        "timeline": [timeline_entry(event) for event in selectors.order_events(order)],
+        "payloads": selectors.order_payloads(order),
+        "other_orders": selectors.other_orders_of_customer(request.user, order),
+        "note_form": note_form,
+        "may_add_note": request.user.has_perm("orders.change_order"),
+    }
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=pk)
+    return render(
+        request, "web/order_detail.html", _order_detail_context(request, order, NoteForm())
+    )
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.change_order", raise_exception=True)
+@require_POST
+def order_add_note(request: HttpRequest, pk: int) -> HttpResponse:
+    order_id = get_object_or_404(visible_orders(request.user).only("pk"), pk=pk).pk
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=order_id)
+        return render(
+            request,
+            "web/order_detail.html",
+            _order_detail_context(request, order, form),
+            status=400,
+        )
+    add_order_note(order_id, form.cleaned_data["text"], actor=Actor.for_user(request.user))
+    messages.success(request, _("Note added."))
+    return HttpResponseRedirect(reverse("web:order_detail", args=[order_id]) + "#timeline")
+
+
+@login_required
+@permission_required("channels.view_deadletter", raise_exception=True)
+@require_GET
+def dead_letter_list(request: HttpRequest) -> HttpResponse:
+    form = DeadLetterFilterForm(request.GET)
+    state = form.state_value()
+    paginator = Paginator(selectors.dead_letters(state), selectors.DEAD_LETTER_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/dead_letter_list.html",
+        {
+            "form": form,
+            "state": state,
+            "page": page,
+            "may_replay": request.user.has_perm("channels.replay_deadletter"),
+        },
+    )
+
+
+@login_required
+@permission_required("channels.replay_deadletter", raise_exception=True)
+@require_POST
+def dead_letter_replay(request: HttpRequest, pk: int) -> HttpResponse:
+    letter = get_object_or_404(DeadLetter, pk=pk)
+    try:
+        outcome = replay_dead_letter(letter.pk, actor=Actor.for_user(request.user))
+    except UnknownPlatform as exc:
+        messages.error(
+            request,
+            _("Dead letter %(id)s cannot be replayed: %(reason)s")
+            % {"id": letter.pk, "reason": exc},
+        )
+    else:
+        if outcome == PayloadOutcome.DEAD_LETTERED:
+            letter.refresh_from_db(fields=["reason"])
+            messages.error(
+                request,
+                _("Dead letter %(id)s still fails: %(reason)s")
+                % {"id": letter.pk, "reason": letter.reason},
+            )
+        else:
+            label = PayloadOutcome(outcome).label if outcome in PayloadOutcome.values else outcome
+            messages.success(
+                request,
+                _("Dead letter %(id)s replayed: %(outcome)s.")
+                % {"id": letter.pk, "outcome": label},
+            )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("web:dead_letter_list")
+    return redirect(target)
