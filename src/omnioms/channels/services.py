@@ -133,12 +133,18 @@ _SIGNIFICANCE = [
 
 
 def _process_payload(
-    adapter: Adapter, account: ChannelAccount, payload: InboundPayload, *, actor: Actor
+    adapter: Adapter,
+    account: ChannelAccount,
+    payload: InboundPayload,
+    *,
+    actor: Actor,
+    replaying: bool = False,
 ) -> None:
     """Normalise every order in a stored payload and upsert them; dead-letter what fails.
 
     An order that normalises is written even if another in the same payload fails: the upsert
     is idempotent, so replaying the whole payload later changes only what was missing.
+    Call inside a transaction.
     """
     context = account_context(account)
     orders: list[NormalizedOrder] = []
@@ -156,16 +162,18 @@ def _process_payload(
 
     outcomes: list[str] = []
     if orders:
-        with transaction.atomic():
-            # upsert_orders sets payload.outcome per order; keep the most significant one.
-            outcomes = upsert_orders(
-                account, [Incoming(payload, order) for order in orders], actor=actor
-            )
+        # Sets and saves payload.outcome once per order; the most significant one is kept below.
+        outcomes = upsert_orders(
+            account, [Incoming(payload, order) for order in orders], actor=actor
+        )
     if problems:
         _dead_letter(payload, "; ".join(problems))
-    else:
-        payload.outcome = min(outcomes, key=lambda o: _SIGNIFICANCE.index(PayloadOutcome(o)))
+        return
+    best = min(outcomes, key=lambda o: _SIGNIFICANCE.index(PayloadOutcome(o)))
+    if best != payload.outcome:
+        payload.outcome = best
         payload.save(update_fields=["outcome"])
+    if replaying:
         _resolve_dead_letter(payload)
 
 
@@ -473,7 +481,7 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
                 payload.save(update_fields=["outcome"])
                 _resolve_dead_letter(payload)
         else:
-            _process_payload(adapter, account, payload, actor=actor)
+            _process_payload(adapter, account, payload, actor=actor, replaying=True)
         payload.refresh_from_db(fields=["outcome"])
         return payload.outcome
 

@@ -390,7 +390,7 @@ def split(raw: bytes, name: str = "") -> Iterator[Record]:
 
 def _is_orders_list(raw: bytes) -> bool:
     """Whether the top-level object has an ``orders`` array, read without loading the file."""
-    if raw.lstrip()[:1] != b"{":
+    if raw.lstrip()[:1] != b"{" or b'"orders"' not in raw:
         return False
     import ijson
 
