@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connections
 from gunicorn.app.base import BaseApplication
 
 
@@ -32,6 +33,9 @@ def default_workers() -> int:
 def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
     if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
         call_command("collectstatic", interactive=False, verbosity=0)
+    # Workers are forked from this process: a database connection opened here (the migration
+    # check) would be one socket shared by every worker, interleaving their conversations.
+    connections.close_all()
     _Gunicorn(
         {
             "bind": f"{host}:{port}",

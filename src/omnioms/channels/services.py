@@ -84,7 +84,9 @@ def receive_webhook(
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                payload = _store_delivery(account, body=body, headers=headers, meta=meta)
+                payload = _store_delivery(
+                    account, body=body, headers=headers, meta=meta, known_event=attempt > 1
+                )
                 if payload.outcome == PayloadOutcome.RECEIVED:
                     if meta.is_ping:
                         payload.outcome = PayloadOutcome.IGNORED
@@ -93,18 +95,30 @@ def receive_webhook(
                         _process_payload(adapter, account, payload, actor=actor)
             return WebhookResult(payload.pk, payload.outcome, meta.response)
         except IntegrityError:
-            # Two deliveries of one event or one new order raced; the loser's second attempt
-            # sees the winner's row and records a duplicate or an update.
+            # A repeated event id (the unique index on dedupe_key refused it), or two deliveries
+            # of one new order raced: the second attempt sees the first one's rows and records
+            # a duplicate or an update.
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
 def _store_delivery(
-    account: ChannelAccount, *, body: bytes, headers: Mapping[str, str], meta: WebhookMeta
+    account: ChannelAccount,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    meta: WebhookMeta,
+    known_event: bool,
 ) -> InboundPayload:
+    """Insert the delivery; with ``known_event`` first look whether its event id is stored.
+
+    The first attempt skips that look-up: most deliveries are new, and for a repeat the unique
+    index refuses the insert, which sends the caller round again with ``known_event``.
+    """
     duplicate = bool(
-        meta.event_id
+        known_event
+        and meta.event_id
         and InboundPayload.objects.filter(account=account, dedupe_key=meta.event_id).exists()
     )
     return InboundPayload.objects.create(

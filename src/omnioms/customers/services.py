@@ -12,8 +12,8 @@ from omnioms.customers.models import Customer, CustomerIdentity
 _Entity = tuple[str, int]  # ("db", customer id) or ("new", index into new customers)
 
 
-def resolve_customers(platform: str, buyers: Sequence[Buyer]) -> list[Customer | None]:
-    """The customer of each buyer, in order; ``None`` for a buyer with nothing to identify them.
+def resolve_customers(platform: str, buyers: Sequence[Buyer]) -> list[int | None]:
+    """The customer id of each buyer, in order; ``None`` for a buyer with nothing to identify them.
 
     Same phone, e-mail or channel buyer id means same customer: a buyer matching two existing
     customers merges them into the older one. Works on a whole batch with a constant number of
@@ -93,10 +93,7 @@ def resolve_customers(platform: str, buyers: Sequence[Buyer]) -> list[Customer |
         ],
         ignore_conflicts=True,  # a concurrent order of the same buyer may have written it first
     )
-    by_id = {c.pk: c for c in to_create}
-    missing = {customer_id(e) for e in buyer_entity if e is not None} - by_id.keys()
-    by_id.update(Customer.objects.in_bulk(list(missing)))
-    return [None if e is None else by_id[customer_id(e)] for e in buyer_entity]
+    return [None if e is None else customer_id(e) for e in buyer_entity]
 
 
 def _merge_existing(parent: dict[_Entity, _Entity], find: Callable[[_Entity], _Entity]) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Value
 from django.utils import timezone
 
 from omnioms.catalog.models import ChannelSkuMapping, Sku
@@ -240,7 +241,7 @@ def _save(account: ChannelAccount, states: list[_State]) -> None:
         account.platform, [Buyer.model_validate(s.snapshot["buyer"]) for s in needs_customer]
     )
     for state, customer in zip(needs_customer, customers, strict=True):
-        state.order.customer = customer
+        state.order.customer_id = customer
 
     bulk_insert([s.order for s in states if s.is_new])
     Order.objects.bulk_update([s.order for s in states if not s.is_new], _UPDATED_FIELDS)
@@ -292,13 +293,21 @@ def _sku_lookup(account: ChannelAccount, codes: set[str]) -> dict[str, int]:
     """Our SKU id for each code the channel sent: the account's mapping first, then our code."""
     if not codes:
         return {}
-    found = dict(Sku.objects.filter(code__in=codes).values_list("code", "pk"))
-    found.update(
-        ChannelSkuMapping.objects.filter(account=account, external_sku__in=codes).values_list(
-            "external_sku", "sku_id"
-        )
+    ours = (
+        Sku.objects.filter(code__in=codes)
+        .order_by()
+        .annotate(rank=Value(0))
+        .values_list("code", "pk", "rank")
     )
-    return found
+    mapped = (
+        ChannelSkuMapping.objects.filter(account=account, external_sku__in=codes)
+        .order_by()
+        .annotate(rank=Value(1))
+        .values_list("external_sku", "sku_id", "rank")
+    )
+    # One round trip; a mapping (rank 1) overrides a SKU that happens to share the code.
+    rows = sorted(ours.union(mapped, all=True), key=lambda row: row[2])
+    return {code: sku_id for code, sku_id, _rank in rows}
 
 
 def _event(

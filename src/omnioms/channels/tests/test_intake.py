@@ -244,3 +244,21 @@ def test_file_that_cannot_be_read_is_kept_whole_as_one_dead_letter() -> None:
     letter = DeadLetter.objects.get()
     assert letter.reason.startswith("broken.json")
     assert bytes(letter.payload.body) == b'[{"a": 1},'
+
+
+def test_lines_map_to_catalog_skus_with_the_account_mapping_winning() -> None:
+    from omnioms.catalog.models import ChannelSkuMapping, Sku
+    from omnioms.catalog.services import create_product
+
+    account = make_account()
+    create_product(sku="QH-TS-BLK-L", name="T恤 黑 L")
+    create_product(sku="OURS-2", name="另一个")
+    ChannelSkuMapping.objects.create(
+        account=account, external_sku="QH-TS-BLK-L", sku=Sku.objects.get(code="OURS-2")
+    )
+    order = manual_order("S-1")
+    order["lines"].append({**order["lines"][0], "sku": None, "title": "赠品"})
+    receive_webhook(account, **signed(order))
+    mapped, unmapped = Order.objects.get().lines.order_by("position")
+    assert (mapped.sku_code, mapped.sku.code) == ("QH-TS-BLK-L", "OURS-2")
+    assert (unmapped.sku_code, unmapped.sku_id) == ("", None)
