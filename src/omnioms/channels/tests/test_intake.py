@@ -10,10 +10,14 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from omnioms.catalog.models import ChannelSkuMapping, Sku
+from omnioms.catalog.services import create_product
+from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
 from omnioms.channels.services import import_file, receive_webhook, replay_dead_letter
 from omnioms.core.actor import Actor
 from omnioms.core.testing import make_account, manual_order, signed
+from omnioms.orders.domain import content_hash, snapshot_key
 from omnioms.orders.models import Order, OrderEvent
 
 pytestmark = pytest.mark.django_db
@@ -164,16 +168,10 @@ def test_any_order_of_any_repeated_deliveries_converges_to_the_same_order(
 
 
 def normalized_of(raw: dict[str, object]) -> dict[str, object]:
-    from omnioms.channels.contract import NormalizedOrder
-
     return NormalizedOrder.model_validate({"channel": "manual", **raw}).model_dump(mode="json")
 
 
 def receive_expected(index: int) -> tuple[object, ...]:
-    from omnioms.orders.domain import content_hash, snapshot_key
-
-    from omnioms.channels.contract import NormalizedOrder
-
     order = NormalizedOrder.model_validate({"channel": "manual", **VERSIONS[index]})
     return snapshot_key(order.model_dump(mode="json"), content_hash(order))
 
@@ -247,9 +245,6 @@ def test_file_that_cannot_be_read_is_kept_whole_as_one_dead_letter() -> None:
 
 
 def test_lines_map_to_catalog_skus_with_the_account_mapping_winning() -> None:
-    from omnioms.catalog.models import ChannelSkuMapping, Sku
-    from omnioms.catalog.services import create_product
-
     account = make_account()
     create_product(sku="QH-TS-BLK-L", name="T恤 黑 L")
     create_product(sku="OURS-2", name="另一个")
