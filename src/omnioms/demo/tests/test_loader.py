@@ -1,0 +1,136 @@
+"""``load_demo`` against the database: two weeks of history through the real intake."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count
+from pytest_django import DjangoDbBlocker
+
+from omnioms.channels.models import DeadLetter, InboundPayload, PayloadOutcome
+from omnioms.core.roles import Role
+from omnioms.customers.models import Customer
+from omnioms.demo.loader import ACCOUNTS, LOCATIONS, PASSWORD, USERS, load_demo
+from omnioms.inventory.models import Location
+from omnioms.orders.models import Order, OrderEvent, OrderEventKind, OrderLineComponent
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
+    """One small load shared by the module's tests, rolled back when they are done."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        started = time.perf_counter()
+        report = load_demo(seed=1, days=14)
+        assert time.perf_counter() - started < 20, "two weeks of demo must load quickly"
+        yield report
+        transaction.set_rollback(True)
+
+
+def test_the_demo_company_has_its_warehouse_and_two_stores(demo: str) -> None:
+    codes = dict(Location.objects.values_list("code", "kind"))
+
+    assert codes == {"wh-hz": "warehouse", "store-sh": "store", "store-hz": "store"}
+    assert [loc.code for loc in LOCATIONS] == ["wh-hz", "store-sh", "store-hz"]
+
+
+def test_every_channel_account_receives_orders_at_its_location(demo: str) -> None:
+    counts = dict(Order.objects.values_list("account__name").annotate(n=Count("pk")))
+
+    assert set(counts) == {account.name for account in ACCOUNTS}
+    assert all(count > 0 for count in counts.values())
+    assert set(
+        Order.objects.filter(account__name="pos-shanghai").values_list("location__code", flat=True)
+    ) == {"store-sh"}
+    assert set(
+        Order.objects.filter(account__name="shopify-global").values_list("currency", flat=True)
+    ) == {"USD"}
+
+
+def test_each_role_has_a_user_in_its_group_who_logs_in_with_the_demo_password(
+    demo: str,
+) -> None:
+    for username, role, store in USERS:
+        user = User.objects.get(username=username)
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+        assert user.check_password(PASSWORD)
+        assert (user.staff_profile.store.code if user.staff_profile.store else None) == store
+    assert {role for _, role, _ in USERS} == {
+        Role.ADMINISTRATOR, Role.MANAGER, Role.ORDER_CLERK, Role.STORE_CLERK,
+        Role.CUSTOMER_SERVICE, Role.PLANNER, Role.SUPERVISOR,
+    }  # fmt: skip
+
+
+def test_orders_arrive_as_stored_platform_payloads(demo: str) -> None:
+    assert not Order.objects.filter(payloads__isnull=True).exists()
+    sources = set(InboundPayload.objects.values_list("account__name", "source").distinct())
+    assert ("tmall-flagship", "webhook") in sources
+    assert ("pos-hangzhou", "file") in sources
+
+
+def test_a_member_shopping_in_both_stores_is_one_customer_across_two_accounts(
+    demo: str,
+) -> None:
+    across = Customer.objects.annotate(accounts=Count("orders__account", distinct=True)).filter(
+        accounts__gt=1, merged_into__isnull=True
+    )
+
+    assert across.exists()
+
+
+def test_a_shopper_known_by_email_and_by_phone_is_merged_into_one_customer(demo: str) -> None:
+    merged = Customer.objects.filter(merged_into__isnull=False).first()
+
+    assert merged is not None
+    assert merged.merged_into is not None
+    assert not merged.orders.exists()
+    assert merged.merged_into.orders.count() >= 3
+
+
+def test_bad_payloads_are_dead_lettered_with_their_reason(demo: str) -> None:
+    reasons = list(DeadLetter.objects.values_list("account__name", "reason"))
+
+    assert any(a == "douyin-shop" and "'79.00元' is not a number" in r for a, r in reasons)
+    assert any(a == "pos-hangzhou" and "'1件' is not a number" in r for a, r in reasons)
+    assert all(reason for _, reason in reasons)
+
+
+def test_repeated_and_out_of_order_deliveries_show_on_the_timelines(demo: str) -> None:
+    outcomes = set(InboundPayload.objects.values_list("outcome", flat=True))
+
+    assert {PayloadOutcome.DUPLICATE, PayloadOutcome.STALE, PayloadOutcome.UPDATED} <= outcomes
+    stale = OrderEvent.objects.filter(kind=OrderEventKind.STALE_IGNORED)
+    assert {event.order.account.name for event in stale} >= {"shopify-global", "douyin-shop"}
+
+
+def test_bundle_lines_carry_their_components_matched_to_catalogue_skus(demo: str) -> None:
+    components = OrderLineComponent.objects.all()
+
+    assert components.exists()
+    assert not components.filter(sku__isnull=True).exists()
+
+
+def test_loading_again_adds_nothing_and_reports_the_same(demo: str) -> None:
+    before = (Order.objects.count(), InboundPayload.objects.count(), User.objects.count())
+
+    again = load_demo(seed=1, days=14)
+
+    assert (Order.objects.count(), InboundPayload.objects.count(), User.objects.count()) == before
+    assert again.split("\n\n")[:-1] == demo.split("\n\n")[:-1]
+    assert "already loaded" in again
+
+
+def test_the_report_names_users_password_counts_and_where_to_go(demo: str) -> None:
+    assert PASSWORD in demo
+    for username, _, _ in USERS:
+        assert username in demo
+    for account in ACCOUNTS:
+        assert account.name in demo
+    assert "/api/v1/webhooks/tmall-flagship" in demo
+    assert "/admin/" in demo
+    assert "dead letters" in demo
