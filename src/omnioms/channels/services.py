@@ -208,7 +208,10 @@ def normalize_record(adapter: Adapter, record: Record, context: AdapterContext) 
 
 
 def _with_label(label: str, message: str) -> str:
-    return f"{label}: {message}" if label else message
+    """``rows 3-4: row 4: Qty: ...``, but not ``row 5: row 5: ...`` when the adapter named it."""
+    if not label or message.startswith(f"{label}:"):
+        return message
+    return f"{label}: {message}"
 
 
 def _dead_letter(payload: InboundPayload, reason: str) -> None:

@@ -68,7 +68,7 @@ def bulk_insert(objs: Sequence[M], *, returning_ids: bool = True) -> Sequence[M]
 
 # Field types whose database value is the Python value itself when it already has the type the
 # field stores; anything else goes through the field's own conversion.
-_PLAIN: dict[type[models.Field], type | tuple[type, ...]] = {  # type: ignore[type-arg]
+_PLAIN: dict[type[models.Field], type] = {
     models.CharField: str,
     models.TextField: str,
     models.SlugField: str,

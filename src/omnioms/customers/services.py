@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from omnioms.channels.contract import Buyer
+from omnioms.channels.contract import Address, Buyer
 from omnioms.core.bulk import bulk_insert
-from omnioms.customers.domain import IdentityKey, identity_keys, normalize_email, normalize_phone
+from omnioms.customers.domain import IdentityKey, identity_keys, normalize_email
 from omnioms.customers.models import Customer, CustomerIdentity
 
 _Entity = tuple[str, int]  # ("db", customer id) or ("new", index into new customers)
 
 
-def resolve_customers(platform: str, buyers: Sequence[Buyer]) -> list[int | None]:
+def resolve_customers(
+    platform: str, buyers: Sequence[tuple[Buyer, Address | None]]
+) -> list[int | None]:
     """The customer id of each buyer, in order; ``None`` for a buyer with nothing to identify them.
 
     Same phone, e-mail or channel buyer id means same customer: a buyer matching two existing
     customers merges them into the older one. Works on a whole batch with a constant number of
     queries. Call inside the caller's transaction.
     """
-    keys_per_buyer = [identity_keys(platform, buyer) for buyer in buyers]
+    keys_per_buyer = [identity_keys(platform, buyer, ship_to) for buyer, ship_to in buyers]
     values = {key.value for keys in keys_per_buyer for key in keys}
     if not values:
         return [None] * len(buyers)
@@ -51,7 +53,7 @@ def resolve_customers(platform: str, buyers: Sequence[Buyer]) -> list[int | None
     new_customers: list[Customer] = []
     entity_of_key: dict[IdentityKey, _Entity] = {k: ("db", cid) for k, cid in known.items()}
     buyer_entity: list[_Entity | None] = []
-    for buyer, keys in zip(buyers, keys_per_buyer, strict=True):
+    for (buyer, _ship_to), keys in zip(buyers, keys_per_buyer, strict=True):
         if not keys:
             buyer_entity.append(None)
             continue
@@ -66,7 +68,7 @@ def resolve_customers(platform: str, buyers: Sequence[Buyer]) -> list[int | None
                 Customer(
                     name=buyer.name or "",
                     email=normalize_email(buyer.email) or "",
-                    phone=normalize_phone(buyer.phone) or "",
+                    phone=next((key.value for key in keys if key.kind == "phone"), ""),
                 )
             )
         for key in keys:

@@ -209,8 +209,9 @@ def report(*, note: str = "") -> str:
             lines.append(f"  {username:<12}{role}{where}")
     lines += [
         "",
-        "Back office: /admin/   API docs: /api/v1/docs   OpenAPI: /api/v1/openapi.json",
-        "Dead letters: GET /api/v1/dead-letters, or `omnioms replay --all` to retry them.",
+        "Web UI: / (orders, dead letters)   Back office: /admin/",
+        "API docs: /api/v1/docs   OpenAPI: /api/v1/openapi.json",
+        "Dead letters: the Dead letters page, or `omnioms replay --all` to retry them.",
     ]
     if note:
         lines += ["", note]

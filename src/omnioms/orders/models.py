@@ -13,7 +13,7 @@ from omnioms.core.choices import OrderStatus
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 
 
-def amount_field(verbose_name: Any) -> models.DecimalField:  # type: ignore[type-arg]
+def amount_field(verbose_name: Any) -> models.DecimalField:
     return models.DecimalField(
         verbose_name, max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, default=0
     )

@@ -15,7 +15,7 @@ from django.db.models import Value
 from django.utils import timezone
 
 from omnioms.catalog.models import ChannelSkuMapping, Sku
-from omnioms.channels.contract import Buyer, NormalizedOrder
+from omnioms.channels.contract import Address, Buyer, NormalizedOrder
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, new_rows
@@ -138,7 +138,7 @@ def upsert_orders(
         elif key > state.key:
             changes = changes_between(state.snapshot, snapshot)
             state.lines_changed |= "lines" in changes
-            state.buyer_changed |= "buyer" in changes
+            state.buyer_changed |= "buyer" in changes or "ship_to" in changes
             _write_fields(state.order, item.order, snapshot, digest)
             events.append(
                 _PendingEvent(
@@ -238,7 +238,14 @@ _UPDATED_FIELDS = [
 def _save(account: ChannelAccount, states: list[_State]) -> None:
     needs_customer = [s for s in states if s.buyer_changed]
     customers = resolve_customers(
-        account.platform, [Buyer.model_validate(s.snapshot["buyer"]) for s in needs_customer]
+        account.platform,
+        [
+            (
+                Buyer.model_validate(s.snapshot["buyer"]),
+                Address.model_validate(s.snapshot["ship_to"]) if s.snapshot["ship_to"] else None,
+            )
+            for s in needs_customer
+        ],
     )
     for state, customer in zip(needs_customer, customers, strict=True):
         state.order.customer_id = customer

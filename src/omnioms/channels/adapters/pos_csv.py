@@ -36,8 +36,11 @@ Reading rules:
   time, ``updated_at`` the latest row's). A Refund/退款 row (or, with no Event Type, a
   negative Qty) adds to ``refunded_quantity`` of the sold line with its SKU, or its item name
   when it has no SKU; its money is not subtracted, as a partial refund keeps the sale's total on
-  every channel. A transaction of refund rows only is the refunded sale: its lines are those rows
-  with positive amounts. The order is ``refunded`` when every unit is.
+  every channel. A transaction of refund rows only is a return document of its own, status
+  ``refunded``, external id ``<Transaction ID>/return/<UTC time of its first row as
+  yyyymmddTHHMMSS>``, lines the returned items with positive amounts. It must not reuse the
+  sale's id: a return exported in a later day's file would otherwise be a newer version of the
+  sale and replace its lines. A sale is ``refunded`` when every unit is.
 """
 
 from __future__ import annotations
@@ -382,7 +385,7 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
     try:
         return NormalizedOrder(
             channel="pos_csv",
-            external_id=tid,
+            external_id=tid if sales else f"{tid}/return/{min(times):%Y%m%dT%H%M%S}",
             status=OrderStatus.REFUNDED if refunded or not sales else OrderStatus.COMPLETED,
             raw_status=", ".join(events) or None,
             currency=currency,

@@ -5,75 +5,187 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('inventory', '0001_initial'),
+        ("inventory", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChannelAccount',
+            name="ChannelAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=100, unique=True, verbose_name='name')),
-                ('display_name', models.CharField(blank=True, max_length=200, verbose_name='display name')),
-                ('platform', models.CharField(choices=[('shopify', 'Shopify'), ('taobao', 'Taobao / Tmall'), ('douyin', 'Douyin shop'), ('pos_csv', 'Store POS export'), ('manual', 'Manual entry')], max_length=30, verbose_name='platform')),
-                ('time_zone', models.CharField(default='Asia/Shanghai', help_text="Zone of the platform's times that carry no offset.", max_length=64, verbose_name='time zone')),
-                ('default_currency', models.CharField(default='CNY', max_length=3, verbose_name='default currency')),
-                ('webhook_secret', models.CharField(blank=True, max_length=500, verbose_name='webhook secret')),
-                ('previous_webhook_secret', models.CharField(blank=True, help_text='Still accepted while the platform rotates its secret.', max_length=500, verbose_name='previous webhook secret')),
-                ('api_credentials', models.JSONField(blank=True, default=dict, verbose_name='API credentials')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='channel_accounts', to='inventory.location', verbose_name='store or warehouse')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=100, unique=True, verbose_name="name")),
+                (
+                    "display_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="display name"),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("shopify", "Shopify"),
+                            ("taobao", "Taobao / Tmall"),
+                            ("douyin", "Douyin shop"),
+                            ("pos_csv", "Store POS export"),
+                            ("manual", "Manual entry"),
+                        ],
+                        max_length=30,
+                        verbose_name="platform",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Asia/Shanghai",
+                        help_text="Zone of the platform's times that carry no offset.",
+                        max_length=64,
+                        verbose_name="time zone",
+                    ),
+                ),
+                (
+                    "default_currency",
+                    models.CharField(default="CNY", max_length=3, verbose_name="default currency"),
+                ),
+                (
+                    "webhook_secret",
+                    models.CharField(blank=True, max_length=500, verbose_name="webhook secret"),
+                ),
+                (
+                    "previous_webhook_secret",
+                    models.CharField(
+                        blank=True,
+                        help_text="Still accepted while the platform rotates its secret.",
+                        max_length=500,
+                        verbose_name="previous webhook secret",
+                    ),
+                ),
+                (
+                    "api_credentials",
+                    models.JSONField(blank=True, default=dict, verbose_name="API credentials"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="channel_accounts",
+                        to="inventory.location",
+                        verbose_name="store or warehouse",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'channel account',
-                'verbose_name_plural': 'channel accounts',
-                'ordering': ['name'],
+                "verbose_name": "channel account",
+                "verbose_name_plural": "channel accounts",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DeadLetter',
+            name="DeadLetter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('created_at', models.DateTimeField(verbose_name='dead-lettered at')),
-                ('attempts', models.PositiveIntegerField(default=1, verbose_name='attempts')),
-                ('last_attempt_at', models.DateTimeField(verbose_name='last attempt')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dead_letters', to='channels.channelaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("created_at", models.DateTimeField(verbose_name="dead-lettered at")),
+                ("attempts", models.PositiveIntegerField(default=1, verbose_name="attempts")),
+                ("last_attempt_at", models.DateTimeField(verbose_name="last attempt")),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dead_letters",
+                        to="channels.channelaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dead letter',
-                'verbose_name_plural': 'dead letters',
-                'permissions': [('replay_deadletter', 'Can replay dead-lettered payloads')],
+                "verbose_name": "dead letter",
+                "verbose_name_plural": "dead letters",
+                "permissions": [("replay_deadletter", "Can replay dead-lettered payloads")],
             },
         ),
         migrations.CreateModel(
-            name='InboundPayload',
+            name="InboundPayload",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('webhook', 'Webhook'), ('file', 'File import'), ('api', 'API')], max_length=20)),
-                ('received_at', models.DateTimeField(db_index=True)),
-                ('content_type', models.CharField(default='application/json', max_length=100)),
-                ('headers', models.JSONField(blank=True, default=dict)),
-                ('body', models.BinaryField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('event_id', models.CharField(blank=True, max_length=200)),
-                ('delivery_id', models.CharField(blank=True, max_length=200)),
-                ('topic', models.CharField(blank=True, max_length=100)),
-                ('dedupe_key', models.CharField(blank=True, help_text='The event id on the first delivery of an event; null on repeats.', max_length=200, null=True)),
-                ('filename', models.CharField(blank=True, max_length=300)),
-                ('record_label', models.CharField(blank=True, max_length=100)),
-                ('outcome', models.CharField(choices=[('received', 'Received, not yet processed'), ('created', 'Created an order'), ('updated', 'Updated an order'), ('unchanged', 'Same as the stored order'), ('stale', 'Older than the stored order'), ('duplicate', 'Repeated delivery of an event'), ('dead_lettered', 'Dead-lettered'), ('ignored', 'Carries no order (ping)')], default='received', max_length=20)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payloads', to='channels.channelaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("webhook", "Webhook"), ("file", "File import"), ("api", "API")],
+                        max_length=20,
+                    ),
+                ),
+                ("received_at", models.DateTimeField(db_index=True)),
+                ("content_type", models.CharField(default="application/json", max_length=100)),
+                ("headers", models.JSONField(blank=True, default=dict)),
+                ("body", models.BinaryField()),
+                ("sha256", models.CharField(max_length=64)),
+                ("event_id", models.CharField(blank=True, max_length=200)),
+                ("delivery_id", models.CharField(blank=True, max_length=200)),
+                ("topic", models.CharField(blank=True, max_length=100)),
+                (
+                    "dedupe_key",
+                    models.CharField(
+                        blank=True,
+                        help_text="The event id on the first delivery of an event; null on repeats.",
+                        max_length=200,
+                        null=True,
+                    ),
+                ),
+                ("filename", models.CharField(blank=True, max_length=300)),
+                ("record_label", models.CharField(blank=True, max_length=100)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received, not yet processed"),
+                            ("created", "Created an order"),
+                            ("updated", "Updated an order"),
+                            ("unchanged", "Same as the stored order"),
+                            ("stale", "Older than the stored order"),
+                            ("duplicate", "Repeated delivery of an event"),
+                            ("dead_lettered", "Dead-lettered"),
+                            ("ignored", "Carries no order (ping)"),
+                        ],
+                        default="received",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payloads",
+                        to="channels.channelaccount",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'inbound payload',
-                'verbose_name_plural': 'inbound payloads',
+                "verbose_name": "inbound payload",
+                "verbose_name_plural": "inbound payloads",
             },
         ),
     ]

@@ -5,35 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('channels', '0001_initial'),
-        ('orders', '0001_initial'),
+        ("channels", "0001_initial"),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='inboundpayload',
-            name='order',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='payloads', to='orders.order'),
+            model_name="inboundpayload",
+            name="order",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="payloads",
+                to="orders.order",
+            ),
         ),
         migrations.AddField(
-            model_name='deadletter',
-            name='payload',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='dead_letter', to='channels.inboundpayload'),
+            model_name="deadletter",
+            name="payload",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="dead_letter",
+                to="channels.inboundpayload",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inboundpayload',
-            index=models.Index(fields=['account', '-received_at'], name='payload_account_recv'),
+            model_name="inboundpayload",
+            index=models.Index(fields=["account", "-received_at"], name="payload_account_recv"),
         ),
         migrations.AddConstraint(
-            model_name='inboundpayload',
-            constraint=models.UniqueConstraint(condition=models.Q(('dedupe_key__isnull', False)), fields=('account', 'dedupe_key'), name='inbound_payload_event_once'),
+            model_name="inboundpayload",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("dedupe_key__isnull", False)),
+                fields=("account", "dedupe_key"),
+                name="inbound_payload_event_once",
+            ),
         ),
         migrations.AddIndex(
-            model_name='deadletter',
-            index=models.Index(fields=['resolved_at', '-created_at'], name='deadletter_open'),
+            model_name="deadletter",
+            index=models.Index(fields=["resolved_at", "-created_at"], name="deadletter_open"),
         ),
     ]

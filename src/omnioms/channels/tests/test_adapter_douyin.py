@@ -36,8 +36,10 @@ def normalize(raw: bytes | Any) -> NormalizedOrder:
     return ADAPTER.normalize(Record(raw=raw), CONTEXT)
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def paid_detail() -> dict[str, Any]:

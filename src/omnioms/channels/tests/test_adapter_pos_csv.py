@@ -263,8 +263,10 @@ def test_refund_row_later_in_the_file_joins_its_sale_and_counts_refunded_units()
     assert order.updated_at == utc(2024, 3, 11, 23, 45, 10)
 
 
-def test_a_transaction_of_refund_rows_only_is_a_refunded_order() -> None:
-    order = fixture_orders(SQUARE, LOS_ANGELES)["2Bw8KdQ5"]
+def test_a_transaction_of_refund_rows_only_is_a_return_order_of_its_own() -> None:
+    orders = fixture_orders(SQUARE, LOS_ANGELES)
+    assert "2Bw8KdQ5" not in orders  # the sale's id stays the sale's, whatever file it is in
+    order = orders["2Bw8KdQ5/return/20240311T190000"]
 
     assert (order.status, order.raw_status) == ("refunded", "Refund")
     assert order.lines == [line("1", "LAT-16", "Latte", 1, "5.50", "0.00", "5.50", refunded=1)]

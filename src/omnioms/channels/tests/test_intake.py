@@ -255,5 +255,36 @@ def test_lines_map_to_catalog_skus_with_the_account_mapping_winning() -> None:
     order["lines"].append({**order["lines"][0], "sku": None, "title": "赠品"})
     receive_webhook(account, **signed(order))
     mapped, unmapped = Order.objects.get().lines.order_by("position")
-    assert (mapped.sku_code, mapped.sku.code) == ("QH-TS-BLK-L", "OURS-2")
+    assert mapped.sku_code == "QH-TS-BLK-L"
+    assert mapped.sku == Sku.objects.get(code="OURS-2")
     assert (unmapped.sku_code, unmapped.sku_id) == ("", None)
+
+
+POS_HEADER = (
+    "Date,Time,Time Zone,Item,Qty,SKU,Gross Sales,Discounts,Net Sales,Tax,Transaction ID,"
+    "Event Type\n"
+)
+
+
+def test_a_return_in_a_later_pos_file_keeps_the_sale_and_adds_a_return_order() -> None:
+    account = make_account(platform="pos_csv")
+    sale = (
+        POS_HEADER + "2026-03-01,10:00:00,Asia/Shanghai,T恤,2,TS-1,¥198.00,¥0.00,¥198.00,¥0.00,"
+        "T1,Payment\n2026-03-01,10:00:00,Asia/Shanghai,袜子,1,SK-1,¥19.00,¥0.00,¥19.00,¥0.00,"
+        "T1,Payment\n"
+    )
+    later = (
+        POS_HEADER
+        + "2026-03-03,15:30:00,Asia/Shanghai,T恤,1,TS-1,¥99.00,¥0.00,¥99.00,¥0.00,T1,Refund\n"
+    )
+    import_file(account, raw=sale.encode(), filename="0301.csv", actor=Actor.system())
+    summary = import_file(account, raw=later.encode(), filename="0303.csv", actor=Actor.system())
+    assert summary.created == 1
+    sale_order = Order.objects.get(external_id="T1")
+    assert (sale_order.status, sale_order.total, sale_order.lines.count()) == (
+        "completed",
+        Decimal("217.00"),
+        2,
+    )
+    returned = Order.objects.get(external_id="T1/return/20260303T073000")
+    assert (returned.status, returned.total) == ("refunded", Decimal("99.00"))
