@@ -49,6 +49,9 @@ IMPORT_BATCH = 500
 that a crash loses little work and that SQLite's writer lock is released often."""
 
 
+_new_payload = new_rows(InboundPayload)
+
+
 class InvalidSignature(Exception):
     """The webhook's signature is missing or does not match the account's secret."""
 
@@ -69,8 +72,10 @@ def receive_webhook(
 ) -> WebhookResult:
     """Verify, store, deduplicate, normalise and upsert one webhook delivery.
 
-    Raises :class:`InvalidSignature` before anything is stored. A repeat of an event already
-    received (same platform event id) is stored as ``duplicate`` and changes nothing.
+    Raises :class:`InvalidSignature` before anything is stored. The payload is normalised in
+    memory first; its raw bytes, outcome and the orders it carries are then written in one
+    transaction. A repeat of an event already received (same platform event id) is stored as
+    ``duplicate`` and changes nothing; one that cannot be read is stored as a dead letter.
     """
     adapter = get_adapter(account.platform)
     if not adapter.verify_signature(body, headers, account.active_secrets(), url):
@@ -78,21 +83,23 @@ def receive_webhook(
     try:
         meta = adapter.webhook_meta(body, headers)
     except (NormalizationError, ValueError):
-        meta = WebhookMeta()  # the body is checked properly below, and dead-lettered if bad
+        meta = WebhookMeta()  # the body is read properly below, and dead-lettered if bad
     actor = Actor.channel(account.name)
+    orders, problems = ([], []) if meta.is_ping else _normalize_payload(adapter, account, body, "")
 
     for attempt in (1, 2):
+        payload = _new_delivery(account, body=body, headers=headers, meta=meta)
         try:
             with transaction.atomic():
-                payload = _store_delivery(
-                    account, body=body, headers=headers, meta=meta, known_event=attempt > 1
-                )
-                if payload.outcome == PayloadOutcome.RECEIVED:
-                    if meta.is_ping:
-                        payload.outcome = PayloadOutcome.IGNORED
-                        payload.save(update_fields=["outcome"])
-                    else:
-                        _process_payload(adapter, account, payload, actor=actor)
+                if attempt > 1 and _is_known_event(account, meta):
+                    payload.dedupe_key = None
+                    payload.outcome = PayloadOutcome.DUPLICATE
+                    bulk_insert([payload])
+                elif meta.is_ping:
+                    payload.outcome = PayloadOutcome.IGNORED
+                    bulk_insert([payload])
+                else:
+                    _write_payload(account, payload, orders, problems, actor=actor)
             return WebhookResult(payload.pk, payload.outcome, meta.response)
         except IntegrityError:
             # A repeated event id (the unique index on dedupe_key refused it), or two deliveries
@@ -103,26 +110,19 @@ def receive_webhook(
     raise AssertionError("unreachable")
 
 
-def _store_delivery(
-    account: ChannelAccount,
-    *,
-    body: bytes,
-    headers: Mapping[str, str],
-    meta: WebhookMeta,
-    known_event: bool,
-) -> InboundPayload:
-    """Insert the delivery; with ``known_event`` first look whether its event id is stored.
-
-    The first attempt skips that look-up: most deliveries are new, and for a repeat the unique
-    index refuses the insert, which sends the caller round again with ``known_event``.
-    """
-    duplicate = bool(
-        known_event
-        and meta.event_id
+def _is_known_event(account: ChannelAccount, meta: WebhookMeta) -> bool:
+    return bool(
+        meta.event_id
         and InboundPayload.objects.filter(account=account, dedupe_key=meta.event_id).exists()
     )
-    return InboundPayload.objects.create(
-        account=account,
+
+
+def _new_delivery(
+    account: ChannelAccount, *, body: bytes, headers: Mapping[str, str], meta: WebhookMeta
+) -> InboundPayload:
+    """The unsaved row of a delivery; it claims its event id, so a repeat cannot be inserted."""
+    payload: InboundPayload = _new_payload(
+        account_id=account.pk,
         source=PayloadSource.WEBHOOK,
         received_at=timezone.now(),
         content_type=headers.get("Content-Type", headers.get("content-type", ""))[:100]
@@ -133,9 +133,9 @@ def _store_delivery(
         event_id=(meta.event_id or "")[:200],
         delivery_id=(meta.delivery_id or "")[:200],
         topic=(meta.topic or "")[:100],
-        dedupe_key=None if duplicate else (meta.event_id or None),
-        outcome=PayloadOutcome.DUPLICATE if duplicate else PayloadOutcome.RECEIVED,
+        dedupe_key=(meta.event_id or None),
     )
+    return payload
 
 
 _SIGNIFICANCE = [
@@ -146,25 +146,15 @@ _SIGNIFICANCE = [
 ]
 
 
-def _process_payload(
-    adapter: Adapter,
-    account: ChannelAccount,
-    payload: InboundPayload,
-    *,
-    actor: Actor,
-    replaying: bool = False,
-) -> None:
-    """Normalise every order in a stored payload and upsert them; dead-letter what fails.
-
-    An order that normalises is written even if another in the same payload fails: the upsert
-    is idempotent, so replaying the whole payload later changes only what was missing.
-    Call inside a transaction.
-    """
+def _normalize_payload(
+    adapter: Adapter, account: ChannelAccount, body: bytes, filename: str
+) -> tuple[list[NormalizedOrder], list[str]]:
+    """Every order in a payload, and why each part that could not be read failed. Pure."""
     context = account_context(account)
     orders: list[NormalizedOrder] = []
     problems: list[str] = []
     try:
-        for record in adapter.split(bytes(payload.body), payload.filename):
+        for record in adapter.split(body, filename):
             try:
                 orders.append(normalize_record(adapter, record, context))
             except NormalizationError as exc:
@@ -173,22 +163,39 @@ def _process_payload(
         problems.append(str(exc))
     if not orders and not problems:
         problems.append("the payload contains no order")
+    return orders, problems
 
+
+def _write_payload(
+    account: ChannelAccount,
+    payload: InboundPayload,
+    orders: list[NormalizedOrder],
+    problems: list[str],
+    *,
+    actor: Actor,
+) -> None:
+    """Upsert a payload's orders and record its outcome, inserting it if new. In a transaction.
+
+    An order that normalised is written even if another in the same payload failed: the upsert
+    is idempotent, so replaying the whole payload later changes only what was missing.
+    """
     outcomes: list[str] = []
     if orders:
-        # Sets and saves payload.outcome once per order; the most significant one is kept below.
+        # Sets payload.outcome once per order (and inserts or updates the payload row).
         outcomes = upsert_orders(
             account, [Incoming(payload, order) for order in orders], actor=actor
         )
     if problems:
-        _dead_letter(payload, "; ".join(problems))
+        reason = "; ".join(problems)
+        if payload.pk is None:
+            _dead_letter_new([payload], [reason])
+        else:
+            _dead_letter(payload, reason)
         return
     best = min(outcomes, key=lambda o: _SIGNIFICANCE.index(PayloadOutcome(o)))
     if best != payload.outcome:
         payload.outcome = best
         payload.save(update_fields=["outcome"])
-    if replaying:
-        _resolve_dead_letter(payload)
 
 
 def normalize_record(adapter: Adapter, record: Record, context: AdapterContext) -> NormalizedOrder:
@@ -357,9 +364,6 @@ def _import_records(
     return None
 
 
-_new_payload = new_rows(InboundPayload)
-
-
 def _payloads(
     account: ChannelAccount, records: Sequence[Record], *, filename: str
 ) -> list[InboundPayload]:
@@ -498,7 +502,12 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
                 payload.save(update_fields=["outcome"])
                 _resolve_dead_letter(payload)
         else:
-            _process_payload(adapter, account, payload, actor=actor, replaying=True)
+            orders, problems = _normalize_payload(
+                adapter, account, bytes(payload.body), payload.filename
+            )
+            _write_payload(account, payload, orders, problems, actor=actor)
+            if not problems:
+                _resolve_dead_letter(payload)
         payload.refresh_from_db(fields=["outcome"])
         return payload.outcome
 

@@ -18,7 +18,7 @@ from omnioms.catalog.models import ChannelSkuMapping, Sku
 from omnioms.channels.contract import Address, Buyer, NormalizedOrder
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
-from omnioms.core.bulk import bulk_insert, new_rows
+from omnioms.core.bulk import bulk_insert, bulk_set, new_rows
 from omnioms.customers.services import resolve_customers
 from omnioms.orders.domain import VersionKey, changes_between, content_hash, snapshot_key
 from omnioms.orders.flows import check_transition
@@ -165,11 +165,12 @@ def upsert_orders(
         item.payload.order = state.order
 
     _save(account, [s for s in states.values() if s.dirty])
-    fresh = [item.payload for item in incoming if item.payload.pk is None]
-    stored = [item.payload for item in incoming if item.payload.pk is not None]
+    # A payload carrying several orders appears once per order: write each row once.
+    payloads = list({id(item.payload): item.payload for item in incoming}.values())
+    fresh = [payload for payload in payloads if payload.pk is None]
+    stored = [payload for payload in payloads if payload.pk is not None]
     bulk_insert(fresh)
-    for payload in stored:
-        payload.save(update_fields=["outcome", "order"])
+    bulk_set(stored, ["outcome", "order"])
     bulk_insert(
         [e if isinstance(e, OrderEvent) else e.materialise(actor, now) for e in events],
         returning_ids=False,

@@ -146,9 +146,10 @@ def test_products_with_components_and_locations_are_created(client: Client) -> N
     assert unknown.status_code in (400, 422)
     location = api.post("/locations", {"code": "wh-1", "name": "仓库", "kind": "warehouse"})
     assert location.status_code == 201
-    assert api.post("/locations", {"code": "wh-1", "name": "x", "kind": "warehouse"}).json()[
-        "detail"
-    ] == "code: location 'wh-1' already exists"
+    assert (
+        api.post("/locations", {"code": "wh-1", "name": "x", "kind": "warehouse"}).json()["detail"]
+        == "code: location 'wh-1' already exists"
+    )
 
 
 def test_openapi_schema_is_served(client: Client) -> None:
