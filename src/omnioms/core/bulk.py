@@ -136,7 +136,7 @@ def bulk_set(objs: Sequence[M], fields: Sequence[str]) -> None:
     opts = model._meta
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
-    targets = [opts.get_field(name) for name in fields]
+    targets: list[Any] = [opts.get_field(name) for name in fields]
     columns = ["id", *(f"v{i}" for i in range(len(targets)))]
     pk_type = opts.pk.db_type(connection)
     casts = [f"CAST(%s AS {pk_type})"] + [f"CAST(%s AS {f.db_type(connection)})" for f in targets]
@@ -157,10 +157,8 @@ def bulk_set(objs: Sequence[M], fields: Sequence[str]) -> None:
                     f.get_db_prep_save(getattr(obj, f.attname), connection) for f in targets
                 )
             # Identifiers come from the model and are quoted; every value is a parameter.
-            sql = (
-                f"WITH v ({', '.join(columns)}) AS (VALUES "  # noqa: S608
-                + ", ".join([row_sql] * len(chunk))
-                + f") UPDATE {table} SET {assignments} FROM v "
-                f"WHERE {table}.{quote(opts.pk.column)} = v.id"
-            )
+            values = ", ".join([row_sql] * len(chunk))
+            where = f"{table}.{quote(opts.pk.column)} = v.id"
+            sql = f"WITH v ({', '.join(columns)}) AS (VALUES {values}) UPDATE {table} SET "
+            sql += f"{assignments} FROM v WHERE {where}"
             cursor.execute(sql, params)
