@@ -159,6 +159,6 @@ def bulk_set(objs: Sequence[M], fields: Sequence[str]) -> None:
             # Identifiers come from the model and are quoted; every value is a parameter.
             values = ", ".join([row_sql] * len(chunk))
             where = f"{table}.{quote(opts.pk.column)} = v.id"
-            sql = f"WITH v ({', '.join(columns)}) AS (VALUES {values}) UPDATE {table} SET "
+            sql = f"WITH v ({', '.join(columns)}) AS (VALUES {values}) UPDATE {table} SET "  # noqa: S608
             sql += f"{assignments} FROM v WHERE {where}"
             cursor.execute(sql, params)
