@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from omnioms.channels.models import InboundPayload, PayloadOutcome
-from omnioms.channels.services import receive_webhook
+from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.testing import make_account, manual_order, signed
 from omnioms.orders.models import Order
 

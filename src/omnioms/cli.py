@@ -181,7 +181,21 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from omnioms.server import serve
 
-    serve(host=args.host, port=args.port, workers=args.workers)
+    serve(host=args.host, port=args.port, workers=args.workers, intake_worker=not args.no_worker)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from omnioms.channels.webhooks import run_worker
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    print("omnioms worker: processing received webhooks (Ctrl-C to stop)", flush=True)
+    run_worker(stop=stop)
     return 0
 
 
@@ -197,7 +211,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"\nomnioms demo: open http://{args.host}:{args.port}/ and log in as one of the users "
         "above."
     )
-    serve(host=args.host, port=args.port, workers=args.workers)
+    serve(host=args.host, port=args.port, workers=args.workers, intake_worker=not args.no_worker)
     return 0
 
 
@@ -260,11 +274,19 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
         p.add_argument("--workers", type=int, default=None, help="default: 2 per CPU core")
+        p.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start the intake worker (run `omnioms worker` elsewhere)",
+        )
         p.set_defaults(func=func)
     demo = sub.choices["demo"]
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--days", type=int, default=182, help="days of order history")
     demo.add_argument("--no-serve", action="store_true", help="load the data and exit")
+
+    p = sub.add_parser("worker", help="process received webhooks (serve starts one itself)")
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("manage", help="Django management commands", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -30,12 +32,33 @@ def default_workers() -> int:
     return max(2, 2 * (os.cpu_count() or 1))
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int | None = None,
+    intake_worker: bool = True,
+) -> None:
+    """Serve until stopped; with ``intake_worker``, also run ``omnioms worker`` beside it."""
     if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
         call_command("collectstatic", interactive=False, verbosity=0)
     # Workers are forked from this process: a database connection opened here (the migration
     # check) would be one socket shared by every worker, interleaving their conversations.
     connections.close_all()
+    worker = (
+        subprocess.Popen([sys.executable, "-m", "omnioms.cli", "worker"])
+        if intake_worker
+        else None
+    )
+    try:
+        _run_gunicorn(host, port, workers)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+def _run_gunicorn(host: str, port: int, workers: int | None) -> None:
     _Gunicorn(
         {
             "bind": f"{host}:{port}",

@@ -14,12 +14,8 @@ from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
 from omnioms.channels.adapters import UnknownPlatform
 from omnioms.channels.models import ChannelAccount, DeadLetter
-from omnioms.channels.services import (
-    InvalidSignature,
-    create_account,
-    receive_webhook,
-    replay_dead_letter,
-)
+from omnioms.channels.services import create_account, replay_dead_letter
+from omnioms.channels.webhooks import InvalidSignature, accept_webhook, webhook_account
 from omnioms.core.actor import Actor
 
 webhooks = Router(tags=["webhooks"], auth=None)
@@ -30,13 +26,18 @@ router = Router(tags=["channels"])
     "/{account}",
     response={200: dict[str, object], 401: ErrorOut, 404: ErrorOut},
     summary="Receive a channel's webhook (signed with the account's secret)",
+    description=(
+        "Verifies the signature over the raw body, stores the delivery durably (deduplicated "
+        "on the platform's event id) and answers once it is committed. The intake worker "
+        "normalises it into an order moments later; what cannot be read becomes a dead letter."
+    ),
 )
 def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
-    found = ChannelAccount.objects.filter(name=account, is_active=True).first()
+    found = webhook_account(account)
     if found is None:
         return Status(404, {"detail": f"no active channel account named {account!r}", "errors": []})
     try:
-        result = receive_webhook(
+        result = accept_webhook(
             found,
             body=request.body,
             headers=dict(request.headers),

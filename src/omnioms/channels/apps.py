@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class ChannelsConfig(AppConfig):
     name = "omnioms.channels"
     label = "channels"
+
+    def ready(self) -> None:
+        from omnioms.channels.models import ChannelAccount
+        from omnioms.channels.webhooks import forget_webhook_accounts
+
+        # This process sees a changed secret at once; other processes within a few seconds.
+        for signal in (post_save, post_delete):
+            signal.connect(
+                forget_webhook_accounts, sender=ChannelAccount, dispatch_uid=f"accounts-{signal}"
+            )

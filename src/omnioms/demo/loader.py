@@ -22,7 +22,8 @@ from django.utils import timezone
 from omnioms.catalog.models import Product, Sku
 from omnioms.catalog.services import ComponentSpec, create_product
 from omnioms.channels.models import ChannelAccount, DeadLetter
-from omnioms.channels.services import create_account, import_file, receive_webhook
+from omnioms.channels.services import create_account, import_file
+from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.actor import Actor
 from omnioms.core.roles import Role
 from omnioms.core.services import create_staff_user

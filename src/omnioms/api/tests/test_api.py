@@ -10,7 +10,7 @@ from django.test import Client
 
 from omnioms.api.services import create_token
 from omnioms.channels.models import DeadLetter
-from omnioms.channels.services import receive_webhook
+from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.roles import Role
 from omnioms.core.testing import make_account, make_location, make_user, manual_order, signed
 from omnioms.orders.models import Order

@@ -14,7 +14,8 @@ from omnioms.catalog.models import ChannelSkuMapping, Sku
 from omnioms.catalog.services import create_product
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
-from omnioms.channels.services import import_file, receive_webhook, replay_dead_letter
+from omnioms.channels.services import import_file, replay_dead_letter
+from omnioms.channels.webhooks import process_received, receive_webhook
 from omnioms.core.actor import Actor
 from omnioms.core.testing import make_account, manual_order, signed
 from omnioms.orders.domain import content_hash, snapshot_key
@@ -32,17 +33,55 @@ def post_webhook(client: Client, account: str, body: bytes, headers: dict[str, s
     )
 
 
-def test_signed_webhook_is_stored_and_becomes_an_order(client: Client) -> None:
+def test_signed_webhook_is_stored_at_once_and_becomes_an_order_in_the_worker(
+    client: Client,
+) -> None:
     make_account("shop")
     request = signed(manual_order("A-1"))
     response = post_webhook(client, "shop", request["body"], request["headers"])
     assert response.status_code == 200, response.content
-    assert response.json()["outcome"] == "created"
+    assert response.json()["outcome"] == "received"
     payload = InboundPayload.objects.get()
     assert bytes(payload.body) == request["body"]
+    assert not Order.objects.exists()
+
+    assert process_received() == 1
     order = Order.objects.get(external_id="A-1")
     assert order.total == Decimal("196.00")
-    assert payload.order_id == order.pk
+    payload.refresh_from_db()
+    assert (payload.outcome, payload.order_id) == (PayloadOutcome.CREATED, order.pk)
+    assert process_received() == 0
+
+
+def test_worker_batch_mixes_new_orders_versions_and_bad_payloads(client: Client) -> None:
+    make_account("shop")
+    deliveries = [
+        signed(manual_order("B-1", status="paid", updated_at="2026-03-01T00:00:00Z")),
+        signed(manual_order("B-1", status="shipped", updated_at="2026-03-02T00:00:00Z")),
+        signed(b"{broken"),
+        signed(manual_order("B-2")),
+        signed(manual_order("B-1", status="paid", updated_at="2026-03-01T00:00:00Z")),
+    ]
+    for request in deliveries:
+        post_webhook(client, "shop", request["body"], request["headers"])
+    assert process_received() == 5
+    outcomes = list(InboundPayload.objects.order_by("pk").values_list("outcome", flat=True))
+    # The last is the first version again: older than the stored one, so stale.
+    assert outcomes == ["created", "updated", "dead_lettered", "created", "stale"]
+    assert Order.objects.get(external_id="B-1").status == "shipped"
+    assert DeadLetter.objects.get().reason.startswith("not valid JSON")
+
+
+def test_repeated_event_over_http_is_answered_as_duplicate_and_never_processed(
+    client: Client,
+) -> None:
+    make_account("shop")
+    request = signed(manual_order("D-1"), **{"X-Omnioms-Event-Id": "evt-9"})
+    first = post_webhook(client, "shop", request["body"], request["headers"])
+    again = post_webhook(client, "shop", request["body"], request["headers"])
+    assert (first.json()["outcome"], again.json()["outcome"]) == ("received", "duplicate")
+    assert process_received() == 1
+    assert Order.objects.count() == 1
 
 
 @pytest.mark.parametrize("signature", [None, "", "not-base64", "AAAA"])
@@ -176,7 +215,7 @@ def receive_expected(index: int) -> tuple[object, ...]:
     return snapshot_key(order.model_dump(mode="json"), content_hash(order))
 
 
-def test_malformed_payload_is_dead_lettered_with_a_reason_and_answered_2xx(
+def test_malformed_payload_is_answered_2xx_then_dead_lettered_with_a_reason(
     client: Client,
 ) -> None:
     make_account("shop")
@@ -185,6 +224,7 @@ def test_malformed_payload_is_dead_lettered_with_a_reason_and_answered_2xx(
     request = signed(bad)
     response = post_webhook(client, "shop", request["body"], request["headers"])
     assert response.status_code == 200
+    process_received()
     letter = DeadLetter.objects.get()
     assert letter.reason == "line 2: unit_price: 'abc' is not a number"
     assert bytes(letter.payload.body) == request["body"]
@@ -288,3 +328,12 @@ def test_a_return_in_a_later_pos_file_keeps_the_sale_and_adds_a_return_order() -
     )
     returned = Order.objects.get(external_id="T1/return/20260303T073000")
     assert (returned.status, returned.total) == ("refunded", Decimal("99.00"))
+
+
+def test_a_new_secret_applies_to_the_next_webhook(client: Client) -> None:
+    account = make_account("shop", secret="first")
+    request = signed(manual_order("R-1"), secret="first")
+    assert post_webhook(client, "shop", request["body"], request["headers"]).status_code == 200
+    account.webhook_secret = "second"
+    account.save()
+    assert post_webhook(client, "shop", request["body"], request["headers"]).status_code == 401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from omnioms.channels.contract import Address, Buyer
-from omnioms.channels.services import receive_webhook
+from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.testing import make_account, manual_order, signed
 from omnioms.customers.domain import identity_keys, normalize_phone
 from omnioms.customers.models import Customer

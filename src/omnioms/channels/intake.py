@@ -1,0 +1,185 @@
+"""The core of intake shared by webhooks, file imports and replays.
+
+Normalising stored payloads into orders, and keeping what cannot be read as dead letters.
+Functions here run inside the caller's transaction unless they say otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from django.db.models import F
+from django.utils import timezone
+from pydantic import ValidationError
+
+from omnioms.channels.adapters import get_adapter
+from omnioms.channels.adapters.base import Adapter, AdapterContext, NormalizationError, Record
+from omnioms.channels.adapters.manual import describe_validation_error
+from omnioms.channels.contract import NormalizedOrder
+from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
+from omnioms.core.actor import Actor
+from omnioms.core.bulk import bulk_insert, bulk_set, new_rows
+from omnioms.orders.services import Incoming, upsert_orders
+
+logger = logging.getLogger(__name__)
+
+new_payload = new_rows(InboundPayload)
+
+
+def account_context(account: ChannelAccount) -> AdapterContext:
+    return AdapterContext(time_zone=ZoneInfo(account.time_zone), currency=account.default_currency)
+
+
+SIGNIFICANCE = [
+    PayloadOutcome.CREATED,
+    PayloadOutcome.UPDATED,
+    PayloadOutcome.UNCHANGED,
+    PayloadOutcome.STALE,
+]
+
+
+def normalize_payload(
+    adapter: Adapter, account: ChannelAccount, body: bytes, filename: str
+) -> tuple[list[NormalizedOrder], list[str]]:
+    """Every order in a payload, and why each part that could not be read failed. Pure."""
+    context = account_context(account)
+    orders: list[NormalizedOrder] = []
+    problems: list[str] = []
+    try:
+        for record in adapter.split(body, filename):
+            try:
+                orders.append(normalize_record(adapter, record, context))
+            except NormalizationError as exc:
+                problems.append(with_label(record.label, str(exc)))
+    except NormalizationError as exc:
+        problems.append(str(exc))
+    if not orders and not problems:
+        problems.append("the payload contains no order")
+    return orders, problems
+
+
+def normalize_record(adapter: Adapter, record: Record, context: AdapterContext) -> NormalizedOrder:
+    """Run an adapter, turning any failure into a :class:`NormalizationError` with a reason."""
+    try:
+        order = adapter.normalize(record, context)
+    except NormalizationError:
+        raise
+    except ValidationError as exc:
+        raise NormalizationError(describe_validation_error(exc)) from exc
+    except Exception as exc:  # an adapter bug must not lose the payload
+        logger.exception("adapter %s failed on %s", adapter.code, record.label or "payload")
+        raise NormalizationError(f"could not be read ({type(exc).__name__}: {exc})") from exc
+    if order.channel != adapter.code and adapter.code != "manual":
+        raise NormalizationError(f"adapter {adapter.code} produced a {order.channel} order")
+    return order
+
+
+def with_label(label: str, message: str) -> str:
+    """``rows 3-4: row 4: Qty: ...``, but not ``row 5: row 5: ...`` when the adapter named it."""
+    if not label or message.startswith(f"{label}:"):
+        return message
+    return f"{label}: {message}"
+
+
+def dead_letter(payload: InboundPayload, reason: str) -> None:
+    now = timezone.now()
+    payload.outcome = PayloadOutcome.DEAD_LETTERED
+    payload.save(update_fields=["outcome"])
+    letter, created = DeadLetter.objects.get_or_create(
+        payload=payload,
+        defaults={
+            "account_id": payload.account_id,
+            "reason": reason,
+            "created_at": now,
+            "last_attempt_at": now,
+        },
+    )
+    if not created:
+        letter.reason = reason
+        letter.attempts += 1
+        letter.last_attempt_at = now
+        letter.resolved_at = None
+        letter.save(update_fields=["reason", "attempts", "last_attempt_at", "resolved_at"])
+
+
+def resolve_dead_letter(payload: InboundPayload) -> None:
+    now = timezone.now()
+    DeadLetter.objects.filter(payload=payload, resolved_at__isnull=True).update(
+        resolved_at=now, last_attempt_at=now, attempts=F("attempts") + 1
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Accounts
+
+
+def dead_letter_new(payloads: list[InboundPayload], reasons: list[str]) -> None:
+    """Insert unsaved payloads as dead letters, in two statements however many there are."""
+    now = timezone.now()
+    for payload in payloads:
+        payload.outcome = PayloadOutcome.DEAD_LETTERED
+    bulk_insert(payloads)
+    DeadLetter.objects.bulk_create(
+        DeadLetter(
+            payload=payload,
+            account_id=payload.account_id,
+            reason=reason,
+            created_at=now,
+            last_attempt_at=now,
+        )
+        for payload, reason in zip(payloads, reasons, strict=True)
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Orders posted in the normalised shape (API, staff entry)
+
+
+def process_payloads(payloads: Sequence[InboundPayload], *, replaying: bool = False) -> None:
+    """Normalise stored payloads and upsert their orders, in one batch per account.
+
+    Each payload gets its outcome; one that cannot be read (or that holds a part that cannot)
+    becomes a dead letter with the reason. An order that normalised is written even if another
+    in the same payload failed: the upsert is idempotent, so a replay changes only what was
+    missing. With ``replaying``, a payload that now reads cleanly resolves its dead letter.
+    Call inside a transaction.
+    """
+    ordered = sorted(payloads, key=lambda p: (p.account_id, p.pk))
+    for _account_id, group in groupby(ordered, key=lambda p: p.account_id):
+        batch = list(group)
+        account = batch[0].account
+        adapter = get_adapter(account.platform)
+        incoming: list[Incoming] = []
+        failed: list[tuple[InboundPayload, str]] = []
+        several: list[tuple[InboundPayload, int]] = []
+        for payload in batch:
+            orders, problems = normalize_payload(
+                adapter, account, bytes(payload.body), payload.filename
+            )
+            incoming.extend(Incoming(payload, order) for order in orders)
+            if problems:
+                failed.append((payload, "; ".join(problems)))
+            elif len(orders) > 1:
+                several.append((payload, len(incoming)))
+        outcomes = upsert_orders(account, incoming, actor=Actor.channel(account.name))
+        # A payload with several orders keeps its most significant outcome, not the last one.
+        best: dict[int, str] = {}
+        for item, outcome in zip(incoming, outcomes, strict=True):
+            current = best.get(id(item.payload))
+            if current is None or SIGNIFICANCE.index(PayloadOutcome(outcome)) < SIGNIFICANCE.index(
+                PayloadOutcome(current)
+            ):
+                best[id(item.payload)] = outcome
+        fix = [payload for payload, _ in several if payload.outcome != best[id(payload)]]
+        for payload in fix:
+            payload.outcome = best[id(payload)]
+        bulk_set(fix, ["outcome"])
+        for payload, reason in failed:
+            dead_letter(payload, reason)
+        if replaying:
+            for payload in batch:
+                if payload.outcome != PayloadOutcome.DEAD_LETTERED:
+                    resolve_dead_letter(payload)

@@ -1,0 +1,207 @@
+"""Webhooks: accept fast, process in batches.
+
+A platform wants its answer within seconds and retries what it does not get, so the HTTP
+path only verifies the signature, stores the raw bytes (deduplicated on the platform's event
+id) and commits: that is the durable promise behind the 2xx. The intake worker
+(:func:`run_worker`, started by ``omnioms serve`` or run as ``omnioms worker``) then claims
+received payloads in batches, normalises them and upserts their orders, which is several
+times faster per order than one transaction per delivery. The payloads table is the queue,
+so nothing accepted can be lost between the two steps, and nothing needs a broker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
+from django.utils import timezone
+
+from omnioms.channels.adapters import get_adapter
+from omnioms.channels.adapters.base import NormalizationError, WebhookMeta
+from omnioms.channels.intake import new_payload, process_payloads
+from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome, PayloadSource
+from omnioms.core.bulk import bulk_insert
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+"""Payloads per worker transaction: big enough to amortise the upsert, small enough that on
+SQLite the webhook requests waiting for the write lock wait a fraction of a second."""
+
+
+class InvalidSignature(Exception):
+    """The webhook's signature is missing or does not match the account's secret."""
+
+
+@dataclass
+class WebhookResult:
+    payload_id: int
+    outcome: str
+    response: bytes | None = None
+    """The body the platform expects in the 2xx answer, if any (Douyin)."""
+
+
+ACCOUNT_CACHE_SECONDS = 2.0
+_accounts: dict[str, tuple[float, ChannelAccount | None]] = {}
+
+
+def webhook_account(name: str) -> ChannelAccount | None:
+    """The active account a webhook URL names, remembered for a couple of seconds per process.
+
+    Platforms can send hundreds of webhooks a second; reading the account row for each was a
+    third of the cost of accepting one. A changed secret or a deactivated account takes effect
+    within ``ACCOUNT_CACHE_SECONDS``.
+    """
+    now = time.monotonic()
+    cached = _accounts.get(name)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    account = ChannelAccount.objects.filter(name=name, is_active=True).order_by().first()
+    _accounts[name] = (now + ACCOUNT_CACHE_SECONDS, account)
+    return account
+
+
+def forget_webhook_accounts(**_: object) -> None:
+    _accounts.clear()
+
+
+def accept_webhook(
+    account: ChannelAccount, *, body: bytes, headers: Mapping[str, str], url: str = ""
+) -> WebhookResult:
+    """Verify and durably store one delivery; the worker normalises it later.
+
+    Raises :class:`InvalidSignature` before anything is stored. Outcome ``received`` (queued),
+    ``duplicate`` (its event id was stored before; kept, changes nothing) or ``ignored`` (a
+    platform's verification ping). Owns its transaction: the row is committed on return.
+    """
+    adapter = get_adapter(account.platform)
+    if not adapter.verify_signature(body, headers, account.active_secrets(), url):
+        raise InvalidSignature(f"signature does not match the secret of account {account.name!r}")
+    try:
+        meta = adapter.webhook_meta(body, headers)
+    except (NormalizationError, ValueError):
+        meta = WebhookMeta()  # the body is read properly by the worker, and dead-lettered if bad
+    for attempt in (1, 2):
+        payload = _new_delivery(account, body=body, headers=headers, meta=meta)
+        if meta.is_ping:
+            payload.outcome = PayloadOutcome.IGNORED
+        try:
+            with transaction.atomic():
+                if attempt > 1 and _is_known_event(account, meta):
+                    payload.dedupe_key = None
+                    payload.outcome = PayloadOutcome.DUPLICATE
+                bulk_insert([payload])
+            return WebhookResult(payload.pk, payload.outcome, meta.response)
+        except IntegrityError:
+            # The unique index on (account, dedupe_key) refused a repeat of a stored event:
+            # looking it up only now keeps the common case (a new event) to one statement.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def receive_webhook(
+    account: ChannelAccount, *, body: bytes, headers: Mapping[str, str], url: str = ""
+) -> WebhookResult:
+    """Accept a delivery and process it at once; for callers that want the outcome now
+    (scripts, the demo loader, tests). The same two steps as HTTP plus worker."""
+    result = accept_webhook(account, body=body, headers=headers, url=url)
+    if result.outcome != PayloadOutcome.RECEIVED:
+        return result
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                payload = InboundPayload.objects.select_for_update().get(pk=result.payload_id)
+                if payload.outcome == PayloadOutcome.RECEIVED:  # not taken by a worker meanwhile
+                    process_payloads([payload])
+                result.outcome = payload.outcome
+            return result
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def process_received(*, limit: int = BATCH) -> int:
+    """The worker's step: claim up to ``limit`` received payloads, oldest first, and process
+    them in one transaction. Returns how many it took. Several workers may run at once on
+    PostgreSQL (``SKIP LOCKED``); on SQLite the write lock serialises them."""
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                payloads = list(
+                    InboundPayload.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("account")
+                    .filter(outcome=PayloadOutcome.RECEIVED)
+                    .order_by("pk")[:limit]
+                )
+                process_payloads(payloads)
+            return len(payloads)
+        except IntegrityError:
+            # Another worker or an inline receive inserted one of these orders first; the
+            # retry finds its row and updates it.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def run_worker(*, stop: threading.Event | None = None, idle_seconds: float = 0.2) -> None:
+    """Process received payloads until ``stop`` is set; sleeps when there is nothing to do.
+
+    A failing batch is logged and retried after a pause: its payloads stay ``received`` (the
+    transaction rolled back), so nothing is lost while the cause is fixed.
+    """
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        close_old_connections()
+        try:
+            taken = process_received()
+        except DatabaseError:
+            logger.exception("intake worker: batch failed; retrying in 5 s")
+            stop.wait(5)
+            continue
+        if not taken:
+            stop.wait(idle_seconds)
+
+
+def wait_until_processed(*, timeout: float = 30.0) -> None:
+    """Block until no payload is waiting (for scripts and benchmarks that need the orders)."""
+    deadline = time.monotonic() + timeout
+    while InboundPayload.objects.filter(outcome=PayloadOutcome.RECEIVED).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError("payloads are still waiting for the intake worker")
+        time.sleep(0.05)
+
+
+def _is_known_event(account: ChannelAccount, meta: WebhookMeta) -> bool:
+    return bool(
+        meta.event_id
+        and InboundPayload.objects.filter(account=account, dedupe_key=meta.event_id).exists()
+    )
+
+
+def _new_delivery(
+    account: ChannelAccount, *, body: bytes, headers: Mapping[str, str], meta: WebhookMeta
+) -> InboundPayload:
+    """The unsaved row of a delivery; it claims its event id, so a repeat cannot be inserted."""
+    payload: InboundPayload = new_payload(
+        account_id=account.pk,
+        source=PayloadSource.WEBHOOK,
+        received_at=timezone.now(),
+        content_type=headers.get("Content-Type", headers.get("content-type", ""))[:100]
+        or "application/json",
+        headers=dict(headers),
+        body=body,
+        sha256=hashlib.sha256(body).hexdigest(),
+        event_id=(meta.event_id or "")[:200],
+        delivery_id=(meta.delivery_id or "")[:200],
+        topic=(meta.topic or "")[:100],
+        dedupe_key=(meta.event_id or None),
+        outcome=PayloadOutcome.RECEIVED,
+    )
+    return payload
