@@ -46,9 +46,7 @@ def serve(
     # check) would be one socket shared by every worker, interleaving their conversations.
     connections.close_all()
     worker = (
-        subprocess.Popen([sys.executable, "-m", "omnioms.cli", "worker"])
-        if intake_worker
-        else None
+        subprocess.Popen([sys.executable, "-m", "omnioms.cli", "worker"]) if intake_worker else None
     )
     try:
         _run_gunicorn(host, port, workers)
@@ -63,7 +61,12 @@ def _run_gunicorn(host: str, port: int, workers: int | None) -> None:
         {
             "bind": f"{host}:{port}",
             "workers": workers or default_workers(),
-            "threads": 1,
+            # Threaded workers keep connections alive between requests (platforms post many
+            # webhooks over one connection) and overlap database waits; the GIL makes more
+            # than a few threads per process pointless.
+            "worker_class": "gthread",
+            "threads": 4,
+            "keepalive": 5,
             "timeout": 60,
             "graceful_timeout": 10,
             "accesslog": os.environ.get("OMNIOMS_ACCESS_LOG"),

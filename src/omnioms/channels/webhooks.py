@@ -137,6 +137,7 @@ def process_received(*, limit: int = BATCH) -> int:
                 payloads = list(
                     InboundPayload.objects.select_for_update(skip_locked=True, of=("self",))
                     .select_related("account")
+                    .defer("headers")
                     .filter(outcome=PayloadOutcome.RECEIVED)
                     .order_by("pk")[:limit]
                 )
