@@ -31,7 +31,15 @@ def bulk_insert(objs: Sequence[M], *, returning_ids: bool = True) -> Sequence[M]
     connection = connections[router.db_for_write(model)]
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     relations = [f for f in fields if f.is_relation]
-    converters = [_converter(field, connection) for field in fields]
+    # pre_save only where it does something (auto_now fields); elsewhere it is getattr.
+    plan = [
+        (
+            field,
+            _converter(field, connection),
+            bool(getattr(field, "auto_now", False)) or bool(getattr(field, "auto_now_add", False)),
+        )
+        for field in fields
+    ]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -47,8 +55,8 @@ def bulk_insert(objs: Sequence[M], *, returning_ids: bool = True) -> Sequence[M]
                 for field in relations:
                     _sync_foreign_key(obj, field)
                 params.extend(
-                    convert(field.pre_save(obj, True))
-                    for field, convert in zip(fields, converters, strict=True)
+                    convert(field.pre_save(obj, True) if stamp else getattr(obj, field.attname))
+                    for field, convert, stamp in plan
                 )
             # Identifiers come from the model and are quoted; every value is a parameter.
             sql = (
@@ -94,10 +102,10 @@ def _converter(field: Any, connection: Any) -> Any:
 
 def _sync_foreign_key(obj: models.Model, field: Any) -> None:
     """Copy the id of a related object saved after it was assigned (as ``save()`` does)."""
-    if not field.is_cached(obj):
+    if getattr(obj, field.attname) is not None or not field.is_cached(obj):
         return
     related = field.get_cached_value(obj)
-    if related is not None and getattr(obj, field.attname) is None:
+    if related is not None:
         if related.pk is None:
             raise ValueError(f"{field.name} of {obj!r} points at an unsaved object")
         setattr(obj, field.attname, related.pk)

@@ -122,8 +122,12 @@ _TIME = re.compile(
 _OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 
 
+_SPACING = re.compile(r"[\s_\ufeff]+")
+
+
+@lru_cache(maxsize=1024)
 def _key(name: str) -> str:
-    return re.sub(r"[\s_\ufeff]+", "", name).casefold()
+    return _SPACING.sub("", name).casefold()
 
 
 _ALIAS_INDEX = {_key(alias): field for field, names in COLUMN_ALIASES.items() for alias in names}
@@ -143,6 +147,19 @@ class _Columns:
 
 
 def _columns(header: Sequence[str], where: str) -> _Columns:
+    columns, missing = _read_columns(tuple(header))
+    if missing:
+        found = ", ".join(name.strip() for name in header if name.strip())
+        raise NormalizationError(
+            f"missing column(s) {', '.join(missing)} (found: {found})", field=where
+        )
+    return columns
+
+
+@lru_cache(maxsize=64)
+def _read_columns(header: tuple[str, ...]) -> tuple[_Columns, tuple[str, ...]]:
+    """The columns of a header, and the required ones it lacks; cached, since every record of
+    a file repeats the file's header."""
     index: dict[str, int] = {}
     for position, name in enumerate(header):
         index.setdefault(_ALIAS_INDEX.get(_key(name), ""), position)
@@ -150,14 +167,10 @@ def _columns(header: Sequence[str], where: str) -> _Columns:
     missing = [COLUMN_ALIASES[field][0] for field in REQUIRED_COLUMNS if field not in index]
     if not any(field in index for field in MONEY_COLUMNS):
         missing.append("Gross Sales or Net Sales")
-    if missing:
-        found = ", ".join(name.strip() for name in header if name.strip())
-        raise NormalizationError(
-            f"missing column(s) {', '.join(missing)} (found: {found})", field=where
-        )
     keys = [_key(name) for name in header]
     source_row = keys.index(_key(SOURCE_ROW)) if _key(SOURCE_ROW) in keys else None
-    return _Columns(index, [name.lstrip("\ufeff") for name in header], source_row)
+    columns = _Columns(index, [name.lstrip("\ufeff") for name in header], source_row)
+    return columns, tuple(missing)
 
 
 # ----------------------------------------------------------------------------------------------
