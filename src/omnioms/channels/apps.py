@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_delete, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 class ChannelsConfig(AppConfig):
     name = "omnioms.channels"
     label = "channels"
+    verbose_name = _("Channels")
 
     def ready(self) -> None:
         from omnioms.channels.models import ChannelAccount

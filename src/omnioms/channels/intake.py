@@ -138,13 +138,16 @@ def dead_letter_new(payloads: list[InboundPayload], reasons: list[str]) -> None:
 # Orders posted in the normalised shape (API, staff entry)
 
 
-def process_payloads(payloads: Sequence[InboundPayload], *, replaying: bool = False) -> None:
+def process_payloads(
+    payloads: Sequence[InboundPayload], *, replaying: bool = False, actor: Actor | None = None
+) -> None:
     """Normalise stored payloads and upsert their orders, in one batch per account.
 
     Each payload gets its outcome; one that cannot be read (or that holds a part that cannot)
     becomes a dead letter with the reason. An order that normalised is written even if another
     in the same payload failed: the upsert is idempotent, so a replay changes only what was
     missing. With ``replaying``, a payload that now reads cleanly resolves its dead letter.
+    Events name ``actor`` (a person replaying), else the payload's channel account.
     Call inside a transaction.
     """
     ordered = sorted(payloads, key=lambda p: (p.account_id, p.pk))
@@ -164,7 +167,7 @@ def process_payloads(payloads: Sequence[InboundPayload], *, replaying: bool = Fa
                 failed.append((payload, "; ".join(problems)))
             elif len(orders) > 1:
                 several.append((payload, len(incoming)))
-        outcomes = upsert_orders(account, incoming, actor=Actor.channel(account.name))
+        outcomes = upsert_orders(account, incoming, actor=actor or Actor.channel(account.name))
         # A payload with several orders keeps its most significant outcome, not the last one.
         best: dict[int, str] = {}
         for item, outcome in zip(incoming, outcomes, strict=True):

@@ -272,7 +272,7 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
                 payload.save(update_fields=["outcome"])
                 resolve_dead_letter(payload)
         else:
-            process_payloads([payload], replaying=True)
+            process_payloads([payload], replaying=True, actor=actor)
         payload.refresh_from_db(fields=["outcome"])
         return payload.outcome
 

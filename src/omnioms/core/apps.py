@@ -1,10 +1,12 @@
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "omnioms.core"
     label = "core"
+    verbose_name = _("Core")
 
     def ready(self) -> None:
         from omnioms.core.roles import sync_roles
