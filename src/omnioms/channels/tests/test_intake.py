@@ -253,10 +253,14 @@ def test_dead_letter_replays_after_the_account_is_fixed() -> None:
     assert (letter.attempts, letter.resolved_at) == (2, None)
 
     ChannelAccount.objects.filter(pk=account.pk).update(default_currency="CNY")
-    assert replay_dead_letter(letter.pk, actor=Actor.system()) == PayloadOutcome.CREATED
+    clerk = Actor(kind="user", label="li.clerk")
+    assert replay_dead_letter(letter.pk, actor=clerk) == PayloadOutcome.CREATED
     letter.refresh_from_db()
     assert letter.resolved_at is not None
-    assert Order.objects.get().currency == "CNY"
+    order = Order.objects.get()
+    assert order.currency == "CNY"
+    # The timeline says who replayed it.
+    assert order.events.get(kind="created").actor_label == "li.clerk"
 
 
 def test_file_import_keeps_good_orders_and_dead_letters_the_bad_one() -> None:
