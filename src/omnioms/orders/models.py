@@ -90,7 +90,11 @@ class Order(models.Model):
             models.Index(fields=["status", "-placed_at", "-id"], name="order_status_placed"),
             models.Index(fields=["location", "-placed_at", "-id"], name="order_location_placed"),
             models.Index(fields=["external_id"], name="order_external_id"),
-            models.Index(fields=["buyer_name"], name="order_buyer_name"),
+            # Exact-match search keys. The buyer-name prefix index differs per database
+            # (varchar_pattern_ops / COLLATE NOCASE) and is created by migration 0002.
+            models.Index(fields=["channel_buyer_id"], name="order_channel_buyer_id"),
+            models.Index(fields=["buyer_email"], name="order_buyer_email"),
+            models.Index(fields=["buyer_phone"], name="order_buyer_phone"),
             models.Index(fields=["customer", "-placed_at"], name="order_customer_placed"),
         ]
         permissions = [

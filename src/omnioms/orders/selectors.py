@@ -36,6 +36,9 @@ def visible_orders(user: User) -> QuerySet[Order]:
     return orders.filter(location_id=store_id) if store_id is not None else orders.none()
 
 
+MIN_NAME_PREFIX = 2
+
+
 @dataclass(frozen=True)
 class OrderFilters:
     channel: str | None = None
@@ -63,15 +66,19 @@ def filter_orders(orders: QuerySet[Order], filters: OrderFilters) -> QuerySet[Or
         orders = orders.filter(placed_at__lt=filters.placed_to)
     if filters.search:
         term = filters.search.strip()
-        # Exact and prefix matches only: each can use an index, so search stays fast at a
-        # million orders (a substring search would scan the table).
-        orders = orders.filter(
+        # Exact and prefix matches only, each served by its own index (migration
+        # orders/0002), so search stays fast at a million orders; a substring search would
+        # scan the table. A one-character name prefix ("王") matches a large share of all
+        # orders and is not a search anyone means, so a name needs two characters.
+        match = (
             Q(external_id=term)
-            | Q(buyer_name__startswith=term)
             | Q(channel_buyer_id=term)
             | Q(buyer_email=term.lower())
             | Q(buyer_phone=term)
         )
+        if len(term) >= MIN_NAME_PREFIX:
+            match |= Q(buyer_name__startswith=term)
+        orders = orders.filter(match)
     return orders
 
 
@@ -111,8 +118,13 @@ def page_orders(orders: QuerySet[Order], *, cursor: str | None, size: int = 50) 
         return Page(rows, _encode(rows[-1], "next") if more else None, None)
     direction, placed, pk = _decode(cursor)
     if direction == "next":
+        # The plain bound beside the OR lets both databases seek the (placed_at, id) index to
+        # the cursor instead of filtering every row before it (measured: page 10,000 of a
+        # million orders 130-170 ms -> 6 ms; bench/order_list.py).
         after = Q(placed_at__lt=placed) | Q(placed_at=placed, pk__lt=pk)
-        rows = list(orders.filter(after).order_by("-placed_at", "-pk")[: size + 1])
+        rows = list(
+            orders.filter(after, placed_at__lte=placed).order_by("-placed_at", "-pk")[: size + 1]
+        )
         more = len(rows) > size
         rows = rows[:size]
         return Page(
@@ -121,7 +133,9 @@ def page_orders(orders: QuerySet[Order], *, cursor: str | None, size: int = 50) 
             _encode(rows[0], "prev") if rows else None,
         )
     before = Q(placed_at__gt=placed) | Q(placed_at=placed, pk__gt=pk)
-    rows = list(orders.filter(before).order_by("placed_at", "pk")[: size + 1])
+    rows = list(
+        orders.filter(before, placed_at__gte=placed).order_by("placed_at", "pk")[: size + 1]
+    )
     more = len(rows) > size
     rows = list(reversed(rows[:size]))
     return Page(

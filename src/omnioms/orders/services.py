@@ -192,7 +192,7 @@ def _write_fields(
     order.normalized = snapshot
     order.content_hash = digest
     order.buyer_name = (normalized.buyer.name or "")[:200]
-    order.buyer_email = normalized.buyer.email or ""
+    order.buyer_email = (normalized.buyer.email or "").strip().lower()  # searched lower-case
     order.buyer_phone = normalized.buyer.phone or ""
     order.channel_buyer_id = normalized.buyer.channel_buyer_id or ""
     order.ship_to = normalized.ship_to.model_dump(mode="json") if normalized.ship_to else None

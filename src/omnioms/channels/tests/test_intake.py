@@ -257,10 +257,10 @@ def test_dead_letter_replays_after_the_account_is_fixed() -> None:
     assert replay_dead_letter(letter.pk, actor=clerk) == PayloadOutcome.CREATED
     letter.refresh_from_db()
     assert letter.resolved_at is not None
-    order = Order.objects.get()
-    assert order.currency == "CNY"
+    replayed = Order.objects.get()
+    assert replayed.currency == "CNY"
     # The timeline says who replayed it.
-    assert order.events.get(kind="created").actor_label == "li.clerk"
+    assert replayed.events.get(kind="created").actor_label == "li.clerk"
 
 
 def test_file_import_keeps_good_orders_and_dead_letters_the_bad_one() -> None:
