@@ -404,22 +404,10 @@ def main() -> int:
             db = Database(kind, workdir)
             figures: dict[str, dict[str, float]] = {}
             print(f"== {kind}", flush=True)
-            if args.only in (None, "webhook"):
-                figures["webhook"] = bench_webhooks(
-                    db, args.webhook_orders, args.workers, args.clients
-                )
-                report("webhook HTTP path, until every order is upserted", figures["webhook"])
-                figures["webhook_floor"] = bench_floor(db, args.webhook_orders)
-                report("  plain SQL floor", figures["webhook_floor"])
-            if args.only in (None, "import"):
-                figures["import"] = bench_import(db, args.import_orders)
-                report("bulk import (POS CSV)", figures["import"])
-                figures["import_floor"] = bench_floor(db, args.import_orders)
-                report("  plain SQL floor", figures["import_floor"])
-                if args.memory_orders and kind == "sqlite":
-                    figures["import_large"] = bench_import(db, args.memory_orders)
-                    report(f"bulk import of {args.memory_orders:,}", figures["import_large"])
-            db.drop()
+            try:
+                run_figures(db, kind, args, figures)
+            finally:
+                db.drop()  # also when a run fails, so no bench database is left behind
             for name in ("webhook", "import"):
                 if name in figures:
                     ratio = figures[name]["orders_per_s"] / figures[f"{name}_floor"]["orders_per_s"]
@@ -431,6 +419,24 @@ def main() -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
+
+
+def run_figures(
+    db: Database, kind: str, args: argparse.Namespace, figures: dict[str, dict[str, float]]
+) -> None:
+    if args.only in (None, "webhook"):
+        figures["webhook"] = bench_webhooks(db, args.webhook_orders, args.workers, args.clients)
+        report("webhook HTTP path, until every order is upserted", figures["webhook"])
+        figures["webhook_floor"] = bench_floor(db, args.webhook_orders)
+        report("  plain SQL floor", figures["webhook_floor"])
+    if args.only in (None, "import"):
+        figures["import"] = bench_import(db, args.import_orders)
+        report("bulk import (POS CSV)", figures["import"])
+        figures["import_floor"] = bench_floor(db, args.import_orders)
+        report("  plain SQL floor", figures["import_floor"])
+        if args.memory_orders and kind == "sqlite":
+            figures["import_large"] = bench_import(db, args.memory_orders)
+            report(f"bulk import of {args.memory_orders:,}", figures["import_large"])
 
 
 def report(label: str, figures: dict[str, float]) -> None:
