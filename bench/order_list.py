@@ -2,7 +2,7 @@
 
     python bench/order_list.py                          # 1,000,000 orders, both databases
     python bench/order_list.py --orders 100000 --databases sqlite --runs 10
-    python bench/order_list.py --no-fixes --json figures.json
+    python bench/order_list.py --json figures.json
 
 Each database is created empty (a SQLite file in a temporary directory; on PostgreSQL a
 database ``omnioms_bench_<pid>`` on ``BENCH_PG_URL``, default
@@ -49,11 +49,6 @@ with ``omnioms manage migrate``, and dropped at the end (``--keep`` keeps it and
    differently when the values are inlined, as in ``connection.queries``), and the full plan
    of the slowest (``EXPLAIN (ANALYZE, BUFFERS)`` on PostgreSQL, ``EXPLAIN QUERY PLAN`` on
    SQLite);
-6. unless ``--no-fixes``, tries the change this benchmark proposes on the same database and
-   times everything again: ``page_orders_bounded`` (``page_orders`` plus a plain bound on
-   ``placed_at``) patched in for ``page_orders``, and the indexes of ``FIX_INDEXES`` created
-   by hand (``--keep`` keeps them). It checks that every query returns the same rows.
-
 The parent prints one table of every query and database at the end. A full run at 1M orders
 on both databases takes 4-5 minutes on a 2-core machine, half of it the fill.
 """
@@ -625,75 +620,6 @@ def time_all(cases: list[Case], runs: int, budget: float, kind: str) -> dict[str
     return timings
 
 
-# The change this benchmark proposes, tried by hand on the bench database after the first
-# timing: (1) ``page_orders`` bounds ``placed_at`` on its own, besides the (placed_at, pk) OR,
-# so that both databases seek the index to the cursor instead of filtering every newer row;
-# (2) an index for every branch of the search's OR, so that the OR is a union of index
-# lookups instead of a scan. The buyer-name prefix index differs per database: PostgreSQL
-# uses a B-tree for LIKE 'x%' only with a pattern opclass (the database collation is not
-# "C"), SQLite only with a NOCASE index (its LIKE ignores ASCII case).
-FIX_INDEXES = {
-    "sqlite": [('"order_buyer_name_prefix"', '("buyer_name" COLLATE NOCASE)')],
-    "postgres": [('"order_buyer_name_prefix"', '("buyer_name" varchar_pattern_ops)')],
-}
-for _kind in FIX_INDEXES:
-    FIX_INDEXES[_kind] += [
-        ('"order_channel_buyer_id"', '("channel_buyer_id")'),
-        ('"order_buyer_email"', '("buyer_email")'),
-        ('"order_buyer_phone"', '("buyer_phone")'),
-    ]
-
-
-def page_orders_bounded(orders: Any, *, cursor: str | None, size: int = 50) -> Any:
-    """``page_orders`` with change (1): the same rows, the keyset condition now seeks."""
-    from omnioms.orders import selectors
-
-    if cursor:
-        direction, placed, _pk = selectors._decode(cursor)
-        if direction == "next":
-            orders = orders.filter(placed_at__lte=placed)
-        else:
-            orders = orders.filter(placed_at__gte=placed)
-    return selectors.page_orders(orders, cursor=cursor, size=size)
-
-
-def try_fixes(kind: str, cases: list[Case], before: dict[str, Timing], args: Any) -> Any:
-    from django.db import connection
-
-    from omnioms.web import selectors
-
-    print("  trying the proposed change on this database:")
-    print("    selectors.page_orders -> page_orders_bounded (see the script)")
-    started = time.perf_counter()
-    with connection.cursor() as cur:
-        for name, columns in FIX_INDEXES[kind]:
-            statement = f'CREATE INDEX {name} ON "orders_order" {columns}'
-            print(f"    {statement}")
-            cur.execute(statement)
-        cur.execute("ANALYZE")
-        built = time.perf_counter() - started
-        sizes = ""
-        if kind == "postgres":
-            names = [name.strip('"') for name, _ in FIX_INDEXES[kind]]
-            cur.execute(
-                "SELECT sum(pg_relation_size(oid)) FROM pg_class WHERE relname = ANY(%s)", [names]
-            )
-            sizes = f", {cur.fetchone()[0] / 2**20:.0f} MB"
-    print(f"    indexes built and analysed in {built:.1f} s{sizes}")
-    original = selectors.page_orders
-    selectors.page_orders = page_orders_bounded
-    try:
-        after = time_all(cases, args.runs, args.budget, kind)
-        changed = [name for name in before if before[name].pks != after[name].pks]
-        print(f"    same rows as before: {'yes' if not changed else 'NO: ' + ', '.join(changed)}")
-        slowest = max(cases, key=lambda case: before[case.name].figures()["median_ms"])
-        print(f"  plan of {slowest.name!r} after the change:")
-        print(_indent(full_plan(slowest), 4))
-    finally:
-        selectors.page_orders = original
-    return after, built
-
-
 def worker(args: argparse.Namespace) -> int:
     import django
 
@@ -744,10 +670,6 @@ def worker(args: argparse.Namespace) -> int:
     slowest = max(cases, key=lambda case: timings[case.name].figures()["median_ms"])
     print(f"  plan of the slowest, {slowest.name!r}:")
     print(_indent(full_plan(slowest), 4))
-    if not args.no_fixes:
-        after, built = try_fixes(kind, cases, timings, args)
-        result["after"] = {name: timing.figures() for name, timing in after.items()}
-        result["fix_build_s"] = built
     connection.close()
     Path(args.result).write_text(json.dumps(result, indent=2))
     return 0
@@ -778,7 +700,6 @@ def main() -> int:
         help="seconds per query after which to stop timing it (after at least 5 runs)",
     )
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-fixes", action="store_true", help="skip the candidate indexes")
     parser.add_argument("--keep", action="store_true", help="keep the databases, print URLs")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -805,7 +726,6 @@ def main() -> int:
             child = [sys.executable, __file__, "--worker", kind, "--result", str(out)]
             child += ["--orders", str(args.orders), "--runs", str(args.runs)]
             child += ["--budget", str(args.budget), "--seed", str(args.seed)]
-            child += ["--no-fixes"] if args.no_fixes else []
             done = subprocess.run(child, env=db.env(), cwd=ROOT, check=False)
             if done.returncode != 0:
                 raise SystemExit(f"{kind}: the timing process failed ({done.returncode})")
@@ -830,12 +750,7 @@ def summary(results: dict[str, dict[str, Any]]) -> None:
         return
     first = next(iter(results.values()))
     groups = [(kind, "timings", kind) for kind in results]
-    groups += [(kind, "after", f"{kind} +fix") for kind in results if "after" in results[kind]]
-    fixed = len(groups) > len(results)
-    print(
-        f"\n== order list, {first['orders']:,} orders: ms per order_list_page call"
-        + (" (+fix: with the proposed change)" if fixed else "")
-    )
+    print(f"\n== order list, {first['orders']:,} orders: ms per order_list_page call")
     print(f"{'':<32}" + "".join(f" {label:^17}" for _, _, label in groups))
     header = f"{'query':<32}" + f" {'median':>8} {'p95':>8}" * len(groups)
     print(header)
