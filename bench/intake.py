@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import http.client
 import json
-import os
 import random
 import shutil
 import socket
@@ -33,8 +32,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OMNIOMS = [sys.executable, "-m", "omnioms.cli"]
+from benchdb import OMNIOMS, PG_SERVER, ROOT, Database, postgres_answers, run
+
 # The same command, reporting its own peak resident memory on stderr when it ends.
 MEASURED = [
     sys.executable,
@@ -45,80 +44,6 @@ MEASURED = [
 ]
 SHOPIFY_SAMPLE = ROOT.parent / "shared" / "fixtures" / "channels" / "shopify"
 SECRET = "bench-secret"  # noqa: S105 (signs the benchmark's own webhooks)
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-# ----------------------------------------------------------------------------------------------
-# Databases
-
-
-class Database:
-    def __init__(self, kind: str, workdir: Path) -> None:
-        self.kind = kind
-        self.workdir = workdir
-        self.name = f"omnioms_bench_{os.getpid()}"
-
-    @property
-    def url(self) -> str:
-        if self.kind == "sqlite":
-            return f"sqlite:///{self.workdir / 'bench.sqlite3'}"
-        return PG_SERVER.rsplit("/", 1)[0] + "/" + self.name
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DATABASE_URL": self.url,
-            "OMNIOMS_DATA_DIR": str(self.workdir),
-            "DJANGO_SETTINGS_MODULE": "omnioms.settings.base",
-        }
-
-    def create(self) -> None:
-        self.drop()
-        if self.kind == "postgres":
-            import psycopg
-
-            with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.name}"')
-        run([*OMNIOMS, "manage", "migrate", "--verbosity", "0"], self.env())
-
-    def drop(self) -> None:
-        if self.kind == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.workdir / 'bench.sqlite3'}{suffix}").unlink(missing_ok=True)
-            return
-        import psycopg
-
-        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-    def raw_connection(self):  # type: ignore[no-untyped-def]
-        if self.kind == "sqlite":
-            import sqlite3
-
-            conn = sqlite3.connect(self.workdir / "bench.sqlite3", isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            return conn
-        import psycopg
-
-        return psycopg.connect(self.url)
-
-
-def run(command: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def postgres_answers() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_SERVER, connect_timeout=2):
-            return True
-    except Exception:
-        return False
 
 
 # ----------------------------------------------------------------------------------------------

@@ -77,76 +77,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-OMNIOMS = [sys.executable, "-m", "omnioms.cli"]
-PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from benchdb import PG_SERVER, ROOT, Database, postgres_answers
+
 SLOW_MS = 50.0
 """Queries with a median above this are listed as slow at the end (the issue's bar at 1M)."""
-
-
-# ----------------------------------------------------------------------------------------------
-# Databases (as in bench/intake.py)
-
-
-class Database:
-    def __init__(self, kind: str, workdir: Path) -> None:
-        self.kind = kind
-        self.workdir = workdir
-        self.name = f"omnioms_bench_{os.getpid()}"
-
-    @property
-    def path(self) -> Path:
-        return self.workdir / "bench.sqlite3"
-
-    @property
-    def url(self) -> str:
-        if self.kind == "sqlite":
-            return f"sqlite:///{self.path}"
-        return PG_SERVER.rsplit("/", 1)[0] + "/" + self.name
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DATABASE_URL": self.url,
-            "OMNIOMS_DATA_DIR": str(self.workdir),
-            "DJANGO_SETTINGS_MODULE": "omnioms.settings.base",
-        }
-
-    def create(self) -> None:
-        self.drop()
-        if self.kind == "postgres":
-            import psycopg
-
-            with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.name}"')
-        run([*OMNIOMS, "manage", "migrate", "--verbosity", "0"], self.env())
-
-    def drop(self) -> None:
-        if self.kind == "sqlite":
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            return
-        import psycopg
-
-        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
-def run(command: list[str], env: dict[str, str]) -> str:
-    done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def postgres_answers() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_SERVER, connect_timeout=2):
-            return True
-    except Exception:
-        return False
 
 
 # ----------------------------------------------------------------------------------------------
