@@ -9,7 +9,7 @@ from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 class Product(models.Model):
     code = models.CharField(_("code"), max_length=100, unique=True)
     name = models.CharField(_("name"), max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["code"]
@@ -23,7 +23,9 @@ class Product(models.Model):
 class Sku(models.Model):
     """A sellable, stockable variant. A SKU with components is a bundle (kit)."""
 
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="skus"
+    )
     code = models.CharField(_("SKU"), max_length=100, unique=True)
     name = models.CharField(_("name"), max_length=300)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
@@ -50,8 +52,12 @@ class Sku(models.Model):
 
 
 class BundleComponent(models.Model):
-    bundle = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="components")
-    component = models.ForeignKey(Sku, on_delete=models.PROTECT, related_name="used_in_bundles")
+    bundle = models.ForeignKey(
+        Sku, verbose_name=_("bundle"), on_delete=models.CASCADE, related_name="components"
+    )
+    component = models.ForeignKey(
+        Sku, verbose_name=_("component"), on_delete=models.PROTECT, related_name="used_in_bundles"
+    )
     quantity = models.PositiveIntegerField(_("quantity per bundle"))
 
     class Meta:
@@ -64,6 +70,8 @@ class BundleComponent(models.Model):
                 condition=~models.Q(bundle=models.F("component")), name="bundle_not_own_component"
             ),
         ]
+        verbose_name = _("bundle component")
+        verbose_name_plural = _("bundle components")
 
     def __str__(self) -> str:
         return f"{self.bundle_id} ⊃ {self.quantity} × {self.component_id}"
@@ -73,10 +81,15 @@ class ChannelSkuMapping(models.Model):
     """How one channel account names a SKU, when its code differs from ours."""
 
     account = models.ForeignKey(
-        "channels.ChannelAccount", on_delete=models.CASCADE, related_name="sku_mappings"
+        "channels.ChannelAccount",
+        verbose_name=_("channel account"),
+        on_delete=models.CASCADE,
+        related_name="sku_mappings",
     )
     external_sku = models.CharField(_("channel SKU"), max_length=200)
-    sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="channel_mappings")
+    sku = models.ForeignKey(
+        Sku, verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="channel_mappings"
+    )
 
     class Meta:
         constraints = [

@@ -39,7 +39,7 @@ class ChannelAccount(models.Model):
     )
     api_credentials = models.JSONField(_("API credentials"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -79,29 +79,43 @@ class InboundPayload(models.Model):
     Written before anything is parsed; never changed afterwards but for ``outcome``.
     """
 
-    account = models.ForeignKey(ChannelAccount, on_delete=models.PROTECT, related_name="payloads")
-    source = models.CharField(max_length=20, choices=PayloadSource.choices)
-    received_at = models.DateTimeField(db_index=True)
-    content_type = models.CharField(max_length=100, default="application/json")
-    headers = models.JSONField(default=dict, blank=True)
-    body = models.BinaryField()
-    sha256 = models.CharField(max_length=64)
-    event_id = models.CharField(max_length=200, blank=True)
-    delivery_id = models.CharField(max_length=200, blank=True)
-    topic = models.CharField(max_length=100, blank=True)
+    account = models.ForeignKey(
+        ChannelAccount,
+        verbose_name=_("channel account"),
+        on_delete=models.PROTECT,
+        related_name="payloads",
+    )
+    source = models.CharField(_("source"), max_length=20, choices=PayloadSource.choices)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    content_type = models.CharField(_("content type"), max_length=100, default="application/json")
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    body = models.BinaryField(_("body"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    event_id = models.CharField(_("event id"), max_length=200, blank=True)
+    delivery_id = models.CharField(_("delivery id"), max_length=200, blank=True)
+    topic = models.CharField(_("topic"), max_length=100, blank=True)
     dedupe_key = models.CharField(  # noqa: DJ001 (NULL is what keeps repeats out of the unique index)
+        _("deduplication key"),
         max_length=200,
         null=True,
         blank=True,
-        help_text="The event id on the first delivery of an event; null on repeats.",
+        help_text=_("The event id on the first delivery of an event; null on repeats."),
     )
-    filename = models.CharField(max_length=300, blank=True)
-    record_label = models.CharField(max_length=100, blank=True)
+    filename = models.CharField(_("file name"), max_length=300, blank=True)
+    record_label = models.CharField(_("record"), max_length=100, blank=True)
     outcome = models.CharField(
-        max_length=20, choices=PayloadOutcome.choices, default=PayloadOutcome.RECEIVED
+        _("outcome"),
+        max_length=20,
+        choices=PayloadOutcome.choices,
+        default=PayloadOutcome.RECEIVED,
     )
     order = models.ForeignKey(
-        "orders.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="payloads"
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="payloads",
     )
 
     class Meta:
@@ -124,10 +138,16 @@ class DeadLetter(models.Model):
     """A payload that could not become an order, with the reason, until it is replayed."""
 
     payload = models.OneToOneField(
-        InboundPayload, on_delete=models.PROTECT, related_name="dead_letter"
+        InboundPayload,
+        verbose_name=_("inbound payload"),
+        on_delete=models.PROTECT,
+        related_name="dead_letter",
     )
     account = models.ForeignKey(
-        ChannelAccount, on_delete=models.PROTECT, related_name="dead_letters"
+        ChannelAccount,
+        verbose_name=_("channel account"),
+        on_delete=models.PROTECT,
+        related_name="dead_letters",
     )
     reason = models.TextField(_("reason"))
     created_at = models.DateTimeField(_("dead-lettered at"))

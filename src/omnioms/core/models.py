@@ -7,7 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 class StaffProfile(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="staff_profile",
     )
     store = models.ForeignKey(
         "inventory.Location",

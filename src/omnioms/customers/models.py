@@ -17,9 +17,10 @@ class Customer(models.Model):
     tier = models.CharField(
         _("importance"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     merged_into = models.ForeignKey(
         "self",
+        verbose_name=_("merged into"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -45,12 +46,17 @@ class IdentityKind(models.TextChoices):
 class CustomerIdentity(models.Model):
     """A normalised e-mail, phone or per-platform buyer id that points at one customer."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
-    kind = models.CharField(max_length=20, choices=IdentityKind.choices)
-    scope = models.CharField(
-        max_length=30, blank=True, help_text="Platform code for channel buyer ids, else empty."
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="identities"
     )
-    value = models.CharField(max_length=254)
+    kind = models.CharField(_("kind"), max_length=20, choices=IdentityKind.choices)
+    scope = models.CharField(
+        _("scope"),
+        max_length=30,
+        blank=True,
+        help_text=_("Platform code for channel buyer ids, else empty."),
+    )
+    value = models.CharField(_("value"), max_length=254)
 
     class Meta:
         constraints = [

@@ -36,10 +36,10 @@ class Order(models.Model):
     """The channel's order time; the time omnioms received it when the channel sends none."""
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     source_updated_at = models.DateTimeField(_("updated on channel"), null=True, blank=True)
-    source_version = models.BigIntegerField(null=True, blank=True)
-    normalized = models.JSONField(default=dict)
+    source_version = models.BigIntegerField(_("source version"), null=True, blank=True)
+    normalized = models.JSONField(_("normalised order"), default=dict)
     """The normalised order this row was last written from (``contracts.md`` shape)."""
-    content_hash = models.CharField(max_length=64)
+    content_hash = models.CharField(_("content hash"), max_length=64)
     """sha256 of ``normalized``: tells a repeat from a change, and breaks ties."""
 
     customer = models.ForeignKey(
@@ -109,8 +109,10 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveIntegerField()
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
+    position = models.PositiveIntegerField(_("position"))
     external_line_id = models.CharField(_("line id"), max_length=100, blank=True)
     sku_code = models.CharField(
         _("SKU as sent"),
@@ -143,6 +145,8 @@ class OrderLine(models.Model):
                 name="order_line_refund_within_quantity",
             ),
         ]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku_code or self.title}"
@@ -151,10 +155,21 @@ class OrderLine(models.Model):
 class OrderLineComponent(models.Model):
     """A part of a bundle line, per bundle: the line's quantity times this is what ships."""
 
-    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="components")
-    sku_code = models.CharField(max_length=200)
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.SET_NULL, null=True, blank=True)
-    quantity = models.PositiveIntegerField()
+    line = models.ForeignKey(
+        OrderLine,
+        verbose_name=_("order line"),
+        on_delete=models.CASCADE,
+        related_name="components",
+    )
+    sku_code = models.CharField(_("SKU as sent"), max_length=200)
+    sku = models.ForeignKey(
+        "catalog.Sku", verbose_name=_("SKU"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    quantity = models.PositiveIntegerField(_("quantity per bundle"))
+
+    class Meta:
+        verbose_name = _("order line component")
+        verbose_name_plural = _("order line components")
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.sku_code}"
@@ -171,20 +186,28 @@ class OrderEventKind(models.TextChoices):
 class OrderEvent(models.Model):
     """One change to an order: who or what, when, what changed. Written in the same transaction."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=30, choices=OrderEventKind.choices)
-    actor_kind = models.CharField(max_length=20)
-    actor_label = models.CharField(max_length=200)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events"
     )
-    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    kind = models.CharField(_("event"), max_length=30, choices=OrderEventKind.choices)
+    actor_kind = models.CharField(_("actor type"), max_length=20)
+    actor_label = models.CharField(_("actor"), max_length=200)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+    )
+    data = models.JSONField(_("details"), default=dict, blank=True)
     """``changes`` ({field: [old, new]}), ``from``/``to`` statuses, ``payload`` id, ``text``."""
 
     class Meta:
         ordering = ["order", "at", "id"]
         indexes = [models.Index(fields=["order", "at"], name="order_event_timeline")]
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
