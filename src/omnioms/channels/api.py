@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
@@ -187,10 +186,3 @@ def replay(request: HttpRequest, letter_id: int) -> dict[str, object]:
         "resolved": letter.resolved_at is not None,
         "reason": letter.reason,
     }
-
-
-def json_or_text(body: bytes) -> str:
-    try:
-        return json.dumps(json.loads(body), ensure_ascii=False, indent=2)
-    except (ValueError, UnicodeDecodeError):
-        return body.decode("utf-8", errors="replace")

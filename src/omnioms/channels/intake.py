@@ -33,12 +33,13 @@ def account_context(account: ChannelAccount) -> AdapterContext:
     return AdapterContext(time_zone=ZoneInfo(account.time_zone), currency=account.default_currency)
 
 
-SIGNIFICANCE = [
-    PayloadOutcome.CREATED,
-    PayloadOutcome.UPDATED,
-    PayloadOutcome.UNCHANGED,
-    PayloadOutcome.STALE,
-]
+# A payload carrying several orders reports the most significant of their outcomes.
+SIGNIFICANCE = {
+    PayloadOutcome.CREATED: 0,
+    PayloadOutcome.UPDATED: 1,
+    PayloadOutcome.UNCHANGED: 2,
+    PayloadOutcome.STALE: 3,
+}
 
 
 def normalize_payload(
@@ -157,7 +158,7 @@ def process_payloads(
         adapter = get_adapter(account.platform)
         incoming: list[Incoming] = []
         failed: list[tuple[InboundPayload, str]] = []
-        several: list[tuple[InboundPayload, int]] = []
+        several: list[InboundPayload] = []
         for payload in batch:
             orders, problems = normalize_payload(
                 adapter, account, bytes(payload.body), payload.filename
@@ -166,17 +167,16 @@ def process_payloads(
             if problems:
                 failed.append((payload, "; ".join(problems)))
             elif len(orders) > 1:
-                several.append((payload, len(incoming)))
+                several.append(payload)
         outcomes = upsert_orders(account, incoming, actor=actor or Actor.channel(account.name))
-        # A payload with several orders keeps its most significant outcome, not the last one.
+        # upsert_orders left each payload the outcome of its last order; keep the most
+        # significant one instead.
         best: dict[int, str] = {}
         for item, outcome in zip(incoming, outcomes, strict=True):
-            current = best.get(id(item.payload))
-            if current is None or SIGNIFICANCE.index(PayloadOutcome(outcome)) < SIGNIFICANCE.index(
-                PayloadOutcome(current)
-            ):
+            kept = best.setdefault(id(item.payload), outcome)
+            if SIGNIFICANCE[PayloadOutcome(outcome)] < SIGNIFICANCE[PayloadOutcome(kept)]:
                 best[id(item.payload)] = outcome
-        fix = [payload for payload, _ in several if payload.outcome != best[id(payload)]]
+        fix = [payload for payload in several if payload.outcome != best[id(payload)]]
         for payload in fix:
             payload.outcome = best[id(payload)]
         bulk_set(fix, ["outcome"])

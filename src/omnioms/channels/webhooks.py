@@ -170,15 +170,6 @@ def run_worker(*, stop: threading.Event | None = None, idle_seconds: float = 0.2
             stop.wait(idle_seconds)
 
 
-def wait_until_processed(*, timeout: float = 30.0) -> None:
-    """Block until no payload is waiting (for scripts and benchmarks that need the orders)."""
-    deadline = time.monotonic() + timeout
-    while InboundPayload.objects.filter(outcome=PayloadOutcome.RECEIVED).exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError("payloads are still waiting for the intake worker")
-        time.sleep(0.05)
-
-
 def _is_known_event(account: ChannelAccount, meta: WebhookMeta) -> bool:
     return bool(
         meta.event_id

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -79,7 +78,3 @@ def signed(body: dict[str, Any] | bytes, secret: str = "s3cret", **headers: str)
             **headers,
         },
     }
-
-
-def money(text: str) -> Decimal:
-    return Decimal(text)

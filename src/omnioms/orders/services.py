@@ -15,7 +15,7 @@ from django.db.models import Value
 from django.utils import timezone
 
 from omnioms.catalog.models import ChannelSkuMapping, Sku
-from omnioms.channels.contract import Address, Buyer, NormalizedOrder
+from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, bulk_set, new_rows
@@ -76,6 +76,8 @@ class _State:
     snapshot: dict[str, Any]
     key: VersionKey
     is_new: bool
+    written: NormalizedOrder | None = None
+    """The version this upsert writes, when it writes one."""
     dirty: bool = False
     lines_changed: bool = False
     buyer_changed: bool = False
@@ -127,6 +129,7 @@ def upsert_orders(
                 snapshot=snapshot,
                 key=key,
                 is_new=True,
+                written=item.order,
                 dirty=True,
                 lines_changed=True,
                 buyer_changed=True,
@@ -151,7 +154,7 @@ def upsert_orders(
             if status_event is not None:
                 status_event.at = now
                 events.append(status_event)
-            state.snapshot, state.key, state.dirty = snapshot, key, True
+            state.snapshot, state.key, state.written, state.dirty = snapshot, key, item.order, True
             outcomes.append(PayloadOutcome.UPDATED)
         elif digest == state.key[3]:
             outcomes.append(PayloadOutcome.UNCHANGED)
@@ -237,18 +240,12 @@ _UPDATED_FIELDS = [
 
 
 def _save(account: ChannelAccount, states: list[_State]) -> None:
-    needs_customer = [s for s in states if s.buyer_changed]
+    # Every dirty state carries the version it writes (a new order, or a newer version).
+    needs_customer = [(s, s.written) for s in states if s.buyer_changed and s.written]
     customers = resolve_customers(
-        account.platform,
-        [
-            (
-                Buyer.model_validate(s.snapshot["buyer"]),
-                Address.model_validate(s.snapshot["ship_to"]) if s.snapshot["ship_to"] else None,
-            )
-            for s in needs_customer
-        ],
+        account.platform, [(written.buyer, written.ship_to) for _, written in needs_customer]
     )
-    for state, customer in zip(needs_customer, customers, strict=True):
+    for (state, _), customer in zip(needs_customer, customers, strict=True):
         state.order.customer_id = customer
 
     bulk_insert([s.order for s in states if s.is_new])
