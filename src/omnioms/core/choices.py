@@ -24,4 +24,12 @@ class Platform(models.TextChoices):
     TAOBAO = "taobao", _("Taobao / Tmall")
     DOUYIN = "douyin", _("Douyin shop")
     POS_CSV = "pos_csv", _("Store POS export")
+    WOOCOMMERCE = "woocommerce", "WooCommerce"
+    AMAZON = "amazon", "Amazon"
+    SQUARE = "square", "Square"
+    JD = "jd", _("JD.com")
+    PINDUODUO = "pinduoduo", _("Pinduoduo")
+    YOUZAN = "youzan", _("Youzan")
+    WECHAT_CHANNELS = "wechat_channels", _("WeChat Channels shop")
+    CSV = "csv", _("Spreadsheet (column mapping)")
     MANUAL = "manual", _("Manual entry")
