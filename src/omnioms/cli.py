@@ -189,12 +189,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from omnioms.channels.webhooks import run_worker
+    from omnioms.core.worker import run_worker
 
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    print("omnioms worker: processing received webhooks (Ctrl-C to stop)", flush=True)
+    print("omnioms worker: intake, pushes and polls (Ctrl-C to stop)", flush=True)
     run_worker(stop=stop)
     return 0
 

@@ -10,7 +10,10 @@ class ChannelsConfig(AppConfig):
 
     def ready(self) -> None:
         from omnioms.channels.models import ChannelAccount
-        from omnioms.channels.webhooks import forget_webhook_accounts
+        from omnioms.channels.webhooks import forget_webhook_accounts, process_received
+        from omnioms.core.worker import register_step
+
+        register_step("channels.intake", process_received, every=0.2)
 
         # This process sees a changed secret at once; other processes within a few seconds.
         for signal in (post_save, post_delete):

@@ -3,7 +3,8 @@
 A platform wants its answer within seconds and retries what it does not get, so the HTTP
 path only verifies the signature, stores the raw bytes (deduplicated on the platform's event
 id) and commits: that is the durable promise behind the 2xx. The intake worker
-(:func:`run_worker`, started by ``omnioms serve`` or run as ``omnioms worker``) then claims
+(:func:`process_received`, a step of :mod:`omnioms.core.worker`, which ``omnioms serve``
+starts or ``omnioms worker`` runs) then claims
 received payloads in batches, normalises them and upserts their orders, which is several
 times faster per order than one transaction per delivery. The payloads table is the queue,
 so nothing accepted can be lost between the two steps, and nothing needs a broker.
@@ -13,12 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from omnioms.channels.adapters import get_adapter
@@ -149,25 +149,6 @@ def process_received(*, limit: int = BATCH) -> int:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-def run_worker(*, stop: threading.Event | None = None, idle_seconds: float = 0.2) -> None:
-    """Process received payloads until ``stop`` is set; sleeps when there is nothing to do.
-
-    A failing batch is logged and retried after a pause: its payloads stay ``received`` (the
-    transaction rolled back), so nothing is lost while the cause is fixed.
-    """
-    stop = stop or threading.Event()
-    while not stop.is_set():
-        close_old_connections()
-        try:
-            taken = process_received()
-        except DatabaseError:
-            logger.exception("intake worker: batch failed; retrying in 5 s")
-            stop.wait(5)
-            continue
-        if not taken:
-            stop.wait(idle_seconds)
 
 
 def _is_known_event(account: ChannelAccount, meta: WebhookMeta) -> bool:

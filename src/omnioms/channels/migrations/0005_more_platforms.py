@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0004_field_labels'),
+        ("channels", "0004_field_labels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='channelaccount',
-            name='platform',
-            field=models.CharField(choices=[('shopify', 'Shopify'), ('taobao', 'Taobao / Tmall'), ('douyin', 'Douyin shop'), ('pos_csv', 'Store POS export'), ('woocommerce', 'WooCommerce'), ('amazon', 'Amazon'), ('square', 'Square'), ('jd', 'JD.com'), ('pinduoduo', 'Pinduoduo'), ('youzan', 'Youzan'), ('wechat_channels', 'WeChat Channels shop'), ('csv', 'Spreadsheet (column mapping)'), ('manual', 'Manual entry')], max_length=30, verbose_name='platform'),
+            model_name="channelaccount",
+            name="platform",
+            field=models.CharField(
+                choices=[
+                    ("shopify", "Shopify"),
+                    ("taobao", "Taobao / Tmall"),
+                    ("douyin", "Douyin shop"),
+                    ("pos_csv", "Store POS export"),
+                    ("woocommerce", "WooCommerce"),
+                    ("amazon", "Amazon"),
+                    ("square", "Square"),
+                    ("jd", "JD.com"),
+                    ("pinduoduo", "Pinduoduo"),
+                    ("youzan", "Youzan"),
+                    ("wechat_channels", "WeChat Channels shop"),
+                    ("csv", "Spreadsheet (column mapping)"),
+                    ("manual", "Manual entry"),
+                ],
+                max_length=30,
+                verbose_name="platform",
+            ),
         ),
     ]

@@ -1,0 +1,90 @@
+"""Talking to the platforms: one client per platform behind one interface.
+
+Adapters (``channels/adapters``) are pure and only read payloads. Clients make the HTTP calls:
+pulling orders updated since a cursor, fetching one order, marking an order shipped and pushing
+what a channel may sell. Every client goes through :mod:`omnioms.channels.clients.http` (issue
+4: retries with backoff, a rate limit per account, timeouts) and reads its base URL and keys
+from ``ChannelAccount.api_credentials``, so tests point it at a local server on loopback.
+
+The interface below is the contract between the callers (the pull and reconcile jobs, the
+outbound shipping queue, the inventory availability push) and the platform modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from omnioms.channels.adapters.base import Record
+
+if TYPE_CHECKING:
+    from omnioms.channels.models import ChannelAccount
+
+
+class ClientError(Exception):
+    """A platform call failed. ``retryable`` says whether trying again later may succeed
+    (timeouts, 429, 5xx) or a person must act first (bad credentials, a rejected request)."""
+
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+
+
+class NotSupported(ClientError):
+    """The platform (or this account's set-up) has no such call."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of orders updated in a window, as records the platform's adapter normalises."""
+
+    records: list[Record]
+    next_cursor: str | None = None
+    """Opaque; None when this was the last page of the window."""
+
+
+@dataclass(frozen=True)
+class AvailabilityItem:
+    """What one channel SKU may sell now."""
+
+    external_sku: str
+    """The platform's SKU code (the account's SKU mapping, else our SKU code)."""
+    quantity: int
+    sku_code: str = ""
+    """Our SKU code, for logs and errors."""
+
+
+@dataclass(frozen=True)
+class Shipment:
+    external_id: str
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: Sequence[tuple[str, int]] = field(default=())
+    """(external line id, quantity) for a partial shipment; empty means the whole order."""
+
+
+class PlatformClient(Protocol):
+    def fetch_updated(self, since: datetime, until: datetime, cursor: str | None) -> Page:
+        """Orders updated in ``[since, until)``, one page at a time."""
+        ...
+
+    def fetch_order(self, external_id: str) -> Record: ...
+
+    def mark_shipped(self, shipment: Shipment) -> None: ...
+
+    def push_availability(self, items: Sequence[AvailabilityItem]) -> None: ...
+
+
+def get_client(account: ChannelAccount) -> PlatformClient:
+    """The client for an account's platform. Raises :class:`NotSupported` for platforms with no
+    API (store POS exports, manual entry)."""
+    from omnioms.channels.clients.registry import client_for
+
+    return client_for(account)
