@@ -30,7 +30,11 @@ new_payload = new_rows(InboundPayload)
 
 
 def account_context(account: ChannelAccount) -> AdapterContext:
-    return AdapterContext(time_zone=ZoneInfo(account.time_zone), currency=account.default_currency)
+    return AdapterContext(
+        time_zone=ZoneInfo(account.time_zone),
+        currency=account.default_currency,
+        options=account.options,
+    )
 
 
 # A payload carrying several orders reports the most significant of their outcomes.

@@ -38,6 +38,12 @@ class ChannelAccount(models.Model):
         help_text=_("Still accepted while the platform rotates its secret."),
     )
     api_credentials = models.JSONField(_("API credentials"), default=dict, blank=True)
+    options = models.JSONField(
+        _("adapter options"),
+        default=dict,
+        blank=True,
+        help_text=_("Settings the account's adapter reads, such as a spreadsheet column mapping."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

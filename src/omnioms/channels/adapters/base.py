@@ -44,6 +44,8 @@ class AdapterContext:
     """Zone of the platform's naive times (Beijing unless the account says otherwise)."""
     currency: str = "CNY"
     """Currency when the payload names none."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """The account's adapter options (``ChannelAccount.options``), e.g. a column mapping."""
 
 
 @dataclass(frozen=True)
