@@ -68,10 +68,10 @@ def _aware_utc(value: Any) -> Any:
 
 
 def _utc_text(value: datetime) -> str:
-    utc = value.astimezone(UTC)
-    if utc.microsecond:
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.%f").rstrip("0") + "Z"
-    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2026-05-01T08:00:00Z``, with only the fraction digits that are not zero."""
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    text = utc.isoformat()  # no fraction when microsecond is 0
+    return (text.rstrip("0") if utc.microsecond else text) + "Z"
 
 
 UtcTime = Annotated[

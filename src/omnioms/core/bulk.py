@@ -10,10 +10,16 @@ multi-table inheritance.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connections, models, router
+from django.db.models import signals
+from django.db.models.base import ModelState
 
 M = TypeVar("M", bound=models.Model)
 
@@ -31,12 +37,13 @@ def bulk_insert(objs: Sequence[M], *, returning_ids: bool = True) -> Sequence[M]
     connection = connections[router.db_for_write(model)]
     fields = [f for f in opts.concrete_fields if not f.primary_key]
     relations = [f for f in fields if f.is_relation]
-    # pre_save only where it does something (auto_now fields); elsewhere it is getattr.
+    # pre_save only where it does something (auto_now fields); elsewhere the value as set.
     plan = [
         (
-            field,
+            field.attname,
             _converter(field, connection),
             bool(getattr(field, "auto_now", False)) or bool(getattr(field, "auto_now_add", False)),
+            field,
         )
         for field in fields
     ]
@@ -50,9 +57,16 @@ def bulk_insert(objs: Sequence[M], *, returning_ids: bool = True) -> Sequence[M]
     def row(obj: M) -> list[Any]:
         for field in relations:
             _sync_foreign_key(obj, field)
+        values = obj.__dict__  # what the field descriptors would return, without the call
         return [
-            convert(field.pre_save(obj, True) if stamp else getattr(obj, field.attname))
-            for field, convert, stamp in plan
+            convert(
+                field.pre_save(obj, True)
+                if stamp
+                else values[attname]
+                if attname in values
+                else getattr(obj, attname)
+            )
+            for attname, convert, stamp, field in plan
         ]
 
     table = quote(opts.db_table)
@@ -113,20 +127,43 @@ _PLAIN: dict[type[models.Field], type] = {
     models.BigIntegerField: int,
     models.PositiveIntegerField: int,
     models.BooleanField: bool,
+    # DecimalField.to_python(Decimal) is an equal Decimal and no backend adapts it further.
+    models.DecimalField: Decimal,
 }
 
 
-def _converter(field: Any, connection: Any) -> Any:
+def _converter(field: Any, connection: Any) -> Callable[[Any], Any]:
+    """``field.get_db_prep_save`` with shortcuts for the values the intake writes most."""
+    prepare = partial(field.get_db_prep_save, connection=connection)
+    if type(field) is models.DateTimeField:
+        return _datetime_converter(prepare, connection)
     plain = _PLAIN.get(type(field))
     if field.is_relation and type(field.target_field) in (models.AutoField, models.BigAutoField):
         plain = int
 
     def convert(value: Any) -> Any:
-        if value is None or (plain is not None and type(value) is plain):
+        if value is None or type(value) is plain:
             return value
-        return field.get_db_prep_save(value, connection)
+        return prepare(value)
 
     return convert
+
+
+def _datetime_converter(prepare: Callable[[Any], Any], connection: Any) -> Callable[[Any], Any]:
+    """An aware datetime as Django's backend would send it: as it is to PostgreSQL; naive in the
+    connection's zone and as text to SQLite (``DatabaseOperations.adapt_datetimefield_value``)."""
+    if connection.vendor == "postgresql":
+        return lambda value: value if type(value) is datetime and value.tzinfo else prepare(value)
+    if connection.vendor == "sqlite" and settings.USE_TZ:
+        zone = connection.timezone
+
+        def convert(value: Any) -> Any:
+            if type(value) is datetime and value.tzinfo is not None:
+                return str(value.astimezone(zone).replace(tzinfo=None))
+            return None if value is None else prepare(value)
+
+        return convert
+    return lambda value: None if value is None else prepare(value)
 
 
 def _sync_foreign_key(obj: models.Model, field: Any) -> None:
@@ -143,19 +180,35 @@ def _sync_foreign_key(obj: models.Model, field: Any) -> None:
 def new_rows(model: type[M]) -> Any:
     """A fast constructor for unsaved rows of ``model`` taking column attnames (``order_id``).
 
-    ``Model(**kwargs)`` runs descriptors and signal checks per field; building the instance from
-    positional values, as the ORM does for rows it reads, costs a fraction of that. Missing
-    values take the field's default.
+    ``Model(**kwargs)`` runs a descriptor and a signal check per field; for a model nobody
+    listens to (no ``pre_init``/``post_init`` receivers) this fills the instance's ``__dict__``
+    directly, as ``Model.__init__`` would. Missing values take the field's default.
     """
     fields = model._meta.concrete_fields
-    names = [f.attname for f in fields]
-    defaults = [f.get_default for f in fields]
+    names = frozenset(f.attname for f in fields)
+    constant: dict[str, Any] = {}
+    computed: list[tuple[str, Callable[[], Any]]] = []
+    for f in fields:
+        if f.has_default() and callable(f.default):
+            computed.append((f.attname, f.get_default))
+        else:
+            constant[f.attname] = f.get_default()  # None, "" or an immutable literal
+    hooked = signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model)
 
     def make(**values: Any) -> M:
-        args = [values.pop(n) if n in values else d() for n, d in zip(names, defaults, strict=True)]
-        if values:
-            raise TypeError(f"{model.__name__} has no fields {sorted(values)}")
-        return model(*args)
+        if not values.keys() <= names:
+            raise TypeError(f"{model.__name__} has no fields {sorted(values.keys() - names)}")
+        if hooked:
+            return model(**{**constant, **{n: d() for n, d in computed}, **values})
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        state = obj.__dict__
+        state.update(constant)
+        for name, default in computed:
+            if name not in values:
+                state[name] = default()
+        state.update(values)
+        return obj
 
     return make
 
@@ -174,6 +227,7 @@ def bulk_set(objs: Sequence[M], fields: Sequence[str]) -> None:
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     targets: list[Any] = [opts.get_field(name) for name in fields]
+    converters = [_converter(field, connection) for field in targets]
     columns = ["id", *(f"v{i}" for i in range(len(targets)))]
     pk_type = opts.pk.db_type(connection)
     casts = [f"CAST(%s AS {pk_type})"] + [f"CAST(%s AS {f.db_type(connection)})" for f in targets]
@@ -191,7 +245,8 @@ def bulk_set(objs: Sequence[M], fields: Sequence[str]) -> None:
                         _sync_foreign_key(obj, field)
                 params.append(obj.pk)
                 params.extend(
-                    f.get_db_prep_save(getattr(obj, f.attname), connection) for f in targets
+                    convert(getattr(obj, f.attname))
+                    for f, convert in zip(targets, converters, strict=True)
                 )
             # Identifiers come from the model and are quoted; every value is a parameter.
             values = ", ".join([row_sql] * len(chunk))

@@ -15,7 +15,7 @@ from django.db.models import Value
 from django.utils import timezone
 
 from omnioms.catalog.models import ChannelSkuMapping, Sku
-from omnioms.channels.contract import NormalizedOrder
+from omnioms.channels.contract import Component, NormalizedOrder
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, bulk_set, new_rows
@@ -251,46 +251,45 @@ def _save(account: ChannelAccount, states: list[_State]) -> None:
     bulk_insert([s.order for s in states if s.is_new])
     Order.objects.bulk_update([s.order for s in states if not s.is_new], _UPDATED_FIELDS)
 
-    rewrite = [s for s in states if s.lines_changed]
-    OrderLine.objects.filter(order__in=[s.order for s in rewrite if not s.is_new]).delete()
-    skus = _sku_lookup(account, _sku_codes(s.snapshot for s in rewrite))
+    # Lines come from the version being written (Decimals as they are, not the JSON text).
+    rewrite = [(s, s.written) for s in states if s.lines_changed and s.written]
+    OrderLine.objects.filter(order__in=[s.order for s, _ in rewrite if not s.is_new]).delete()
+    skus = _sku_lookup(account, _sku_codes(written for _, written in rewrite))
     lines: list[OrderLine] = []
-    parts: list[tuple[OrderLine, dict[str, Any]]] = []
-    for state in rewrite:
-        for position, line in enumerate(state.snapshot["lines"], start=1):
+    parts: list[tuple[OrderLine, Component]] = []
+    for state, written in rewrite:
+        for position, line in enumerate(written.lines, start=1):
             row = _new_line(
                 order_id=state.order.pk,
                 position=position,
-                external_line_id=line["external_line_id"] or "",
-                sku_code=line["sku"] or "",
-                sku_id=skus.get(line["sku"] or ""),
-                title=line["title"][:500],
-                quantity=line["quantity"],
-                unit_price=line["unit_price"],
-                discount=line["discount"],
-                total=line["total"],
-                is_gift=line["is_gift"],
-                refunded_quantity=line["refunded_quantity"],
+                external_line_id=line.external_line_id or "",
+                sku_code=line.sku or "",
+                sku_id=skus.get(line.sku or ""),
+                title=line.title[:500],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                discount=line.discount,
+                total=line.total,
+                is_gift=line.is_gift,
+                refunded_quantity=line.refunded_quantity,
             )
             lines.append(row)
-            parts.extend((row, component) for component in line["components"])
+            parts.extend((row, component) for component in line.components)
     bulk_insert(lines, returning_ids=bool(parts))
     components = [
-        _new_component(
-            line_id=row.pk, sku_code=c["sku"], sku_id=skus.get(c["sku"]), quantity=c["quantity"]
-        )
+        _new_component(line_id=row.pk, sku_code=c.sku, sku_id=skus.get(c.sku), quantity=c.quantity)
         for row, c in parts
     ]
     bulk_insert(components, returning_ids=False)
 
 
-def _sku_codes(snapshots: Iterable[dict[str, Any]]) -> set[str]:
+def _sku_codes(orders: Iterable[NormalizedOrder]) -> set[str]:
     codes: set[str] = set()
-    for snapshot in snapshots:
-        for line in snapshot["lines"]:
-            if line["sku"]:
-                codes.add(line["sku"])
-            codes.update(c["sku"] for c in line["components"])
+    for order in orders:
+        for line in order.lines:
+            if line.sku:
+                codes.add(line.sku)
+            codes.update(c.sku for c in line.components)
     return codes
 
 
