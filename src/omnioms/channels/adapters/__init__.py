@@ -17,6 +17,14 @@ _MODULES: dict[str, str] = {
     "douyin": "omnioms.channels.adapters.douyin",
     "pos_csv": "omnioms.channels.adapters.pos_csv",
     "manual": "omnioms.channels.adapters.manual",
+    "csv": "omnioms.channels.adapters.csv_mapped",
+    "woocommerce": "omnioms.channels.adapters.woocommerce",
+    "square": "omnioms.channels.adapters.square",
+    "amazon": "omnioms.channels.adapters.amazon",
+    "jd": "omnioms.channels.adapters.jd",
+    "pinduoduo": "omnioms.channels.adapters.pinduoduo",
+    "youzan": "omnioms.channels.adapters.youzan",
+    "wechat_channels": "omnioms.channels.adapters.wechat_channels",
 }
 
 

@@ -12,16 +12,21 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from omnioms.channels.contract import NormalizedOrder
 
 BEIJING = ZoneInfo("Asia/Shanghai")
+UNIT_PLACES = Decimal("0.0001")
+"""Places a unit price keeps when a line amount does not divide by its quantity."""
+
+_Key = TypeVar("_Key", bound=Hashable)
+_Value = TypeVar("_Value")
 
 
 class NormalizationError(ValueError):
@@ -89,6 +94,18 @@ class Adapter:
         default=lambda body, headers: generic_webhook_meta(headers)
     )
     file_types: tuple[str, ...] = ("json",)
+    split_with_options: Callable[[bytes, str, AdapterContext], Iterator[Record]] | None = None
+    """Splitting that depends on the account (the ``csv`` column mapping says which column
+    groups rows into orders); when set, :func:`split_records` calls it instead of ``split``."""
+
+
+def split_records(
+    adapter: Adapter, raw: bytes, filename: str, context: AdapterContext
+) -> Iterator[Record]:
+    """The records of a payload or file received on an account: what intake and imports split."""
+    if adapter.split_with_options is not None:
+        return adapter.split_with_options(raw, filename, context)
+    return adapter.split(raw, filename)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,6 +147,74 @@ def load_json(record: Record) -> Any:
         return json.loads(record.raw, parse_float=Decimal)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise NormalizationError(f"not valid JSON ({exc})") from exc
+
+
+def load_json_text(value: str, field: str) -> Any:
+    """A JSON document that a platform sends inside a string field, numbers kept exact."""
+    try:
+        return json.loads(value, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise NormalizationError(f"not valid JSON ({exc})", field=field) from exc
+
+
+def json_object(raw: bytes) -> dict[str, Any] | None:
+    """The JSON object ``raw`` holds, or None when it is not JSON or not an object.
+
+    For looking at a body before ``normalize`` reads it (splitting a file, webhook metadata):
+    numbers are plain floats here, and whatever is unreadable is left for ``normalize`` to
+    report with its reason.
+    """
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def split_listed(
+    raw: bytes,
+    name: str,
+    listed: Callable[[dict[str, Any]], list[Any] | None],
+    noun: str = "order",
+) -> Iterator[Record]:
+    """One record per entry of a list answer (a search page, ``{"orders": [...]}``), labelled
+    ``<name>: <noun> <n>``; anything else as :func:`split_json` splits it.
+
+    ``listed`` gets the top-level JSON object and gives its entries, or None when the object is
+    not a list answer (a single order, a push).
+    """
+    data = json_object(raw) if raw.lstrip()[:1] == b"{" else None
+    entries = listed(data) if data is not None else None
+    if entries is None:
+        yield from split_json(raw, name)
+        return
+    prefix = f"{name}: " if name else ""
+    for index, entry in enumerate(entries, start=1):
+        yield Record(raw=dump_json(entry), label=f"{prefix}{noun} {index}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Answers that are not an order
+
+
+def ids_named(data: Any, named: Callable[[dict[str, Any]], Iterable[str]]) -> list[str]:
+    """The order ids that a parsed body names, in order and once each: what ``named`` finds in
+    the body's object, or in each object of a JSON array of them (other items name nothing).
+
+    For the thin pushes and id lists that name orders without carrying them: the adapters'
+    ``order_ids_to_fetch``.
+    """
+    items = data if isinstance(data, list) else [data]
+    return list(
+        dict.fromkeys(
+            order_id for item in items if isinstance(item, dict) for order_id in named(item)
+        )
+    )
+
+
+def error_detail(error: Mapping[str, Any], keys: Sequence[str]) -> str:
+    """The fields ``keys`` of a platform's error answer that have a value, space-separated."""
+    return " ".join(str(error[key]) for key in keys if error.get(key))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -292,3 +377,119 @@ def iter_list(value: Any, field: str) -> Iterable[Any]:
     if not isinstance(value, list):
         raise NormalizationError("expected a list", field=field)
     return value
+
+
+# ----------------------------------------------------------------------------------------------
+# Objects, ids and flags
+
+
+def require_filled(mapping: Mapping[str, Any], key: str, where: str = "") -> Any:
+    """``mapping[key]``, where a blank string is missing too (unlike :func:`require`)."""
+    value = mapping.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise NormalizationError("is missing", field=f"{where}{key}")
+    return value
+
+
+def as_object(value: Any, field: str) -> Mapping[str, Any]:
+    """A JSON object the payload must have here."""
+    if not isinstance(value, Mapping):
+        raise NormalizationError("expected an object", field=field)
+    return value
+
+
+def object_or_empty(value: Any, field: str) -> Mapping[str, Any]:
+    """A JSON object, or ``{}`` when the payload has null (or nothing) here."""
+    if value is None:
+        return {}
+    return as_object(value, field)
+
+
+def truthy(value: Any) -> bool:
+    """A platform's flag given as a boolean, ``1``/``0``, ``"true"``, ``"yes"``/``"y"``, ..."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "y"}
+
+
+def identifier(value: Any, field: str) -> str | None:
+    """An id given as a string or a JSON integer (64-bit ids arrive exact from
+    :func:`load_json`), as a string; None when absent or blank."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise NormalizationError(f"{value!r} is not an id", field=field)
+    return text(value)
+
+
+def full_name(person: Mapping[str, Any]) -> str | None:
+    """``first_name last_name`` of a customer or address, as Shopify and WooCommerce split it."""
+    parts = [text(person.get("first_name")), text(person.get("last_name"))]
+    return " ".join(part for part in parts if part) or None
+
+
+def currency_code(code: str, field: str) -> str:
+    """``code`` when it looks like an ISO 4217 code (three ASCII letters), else an error."""
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise NormalizationError(f"{code!r} is not a currency code", field=field)
+    return code
+
+
+# ----------------------------------------------------------------------------------------------
+# Lines
+
+
+def quantity_of(value: Any, field: str) -> int:
+    """A line's quantity: a whole number of units, not negative."""
+    quantity = integer(value, field)
+    if quantity < 0:
+        raise NormalizationError(f"{quantity} is negative", field=field)
+    return quantity
+
+
+def unit_price_of(line_amount: Decimal, quantity: int) -> Decimal:
+    """A line amount divided by its quantity: exact when it divides, else to 4 places."""
+    if quantity == 0:
+        return line_amount
+    unit = line_amount / quantity
+    if unit * quantity == line_amount:
+        return unit
+    return unit.quantize(UNIT_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def refunded_units(
+    refunded: Mapping[str, int],
+    line_id: str | None,
+    quantity: int,
+    field: str,
+    what: str = "refunds",
+) -> int:
+    """The units of a line that the order's refunds (or returns) count by line id; more units
+    than the line has is an error."""
+    units = refunded.get(line_id, 0) if line_id else 0
+    if units > quantity:
+        raise NormalizationError(
+            f"{what} count {units} units but the line has {quantity}", field=field
+        )
+    return units
+
+
+# ----------------------------------------------------------------------------------------------
+# Statuses
+
+
+def mapped_status(
+    statuses: Mapping[_Key, _Value],
+    key: _Key,
+    field: str,
+    *,
+    raw: Any = None,
+    what: str = "status",
+) -> _Value:
+    """What a platform status maps to in the adapter's table; one the table does not know is an
+    error naming it (as ``raw`` spells it, when the key was normalised from it)."""
+    try:
+        return statuses[key]
+    except KeyError:
+        shown = key if raw is None else raw
+        raise NormalizationError(f"unknown {what} {shown!r}", field=field) from None

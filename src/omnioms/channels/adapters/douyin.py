@@ -40,7 +40,6 @@ Decisions where the platform leaves room:
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
@@ -54,17 +53,27 @@ from omnioms.channels.adapters.base import (
     NormalizationError,
     Record,
     WebhookMeta,
-    any_secret_matches,
+    as_object,
     dump_json,
+    error_detail,
     fen,
     header,
     integer,
     iter_list,
     load_json,
+    load_json_text,
+    mapped_status,
     parse_unix,
+    quantity_of,
     require,
     split_json,
     text,
+)
+from omnioms.channels.adapters.chinese import (
+    md5_key_secret_matches,
+    plain,
+    spec_text,
+    title_with_spec,
 )
 from omnioms.channels.adapters.manual import describe_validation_error
 from omnioms.channels.contract import Address, Buyer, Component, Line, NormalizedOrder, Notes
@@ -91,7 +100,6 @@ STATUSES: dict[int, OrderStatus] = {
 REFUNDED_STATUSES = {21, 22, 39}
 REFUND_SUCCEEDED = 3
 BUYER_ID_FIELDS = ("doudian_open_id", "open_id", "user_id")
-CIPHER_MARKS = ("#", "$", "~")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -101,17 +109,8 @@ CIPHER_MARKS = ("#", "$", "~")
 def verify_signature(
     body: bytes, headers: Mapping[str, str], secrets: Sequence[str], url: str
 ) -> bool:
-    given = header(headers, SIGNATURE_HEADER)
-
-    def expected(secret: str) -> str:
-        app_key, colon, app_secret = secret.partition(":")
-        if not colon or not app_key.strip() or not app_secret.strip():
-            return ""
-        message = app_key.strip().encode() + body + app_secret.strip().encode()
-        # MD5 is Douyin's choice, not ours; usedforsecurity=False keeps FIPS builds working.
-        return hashlib.md5(message, usedforsecurity=False).hexdigest()
-
-    return any_secret_matches(expected, given.strip().lower() if given else None, secrets)
+    """md5(app_key + raw body + app_secret); each secret is ``app_key:app_secret``."""
+    return md5_key_secret_matches(body, header(headers, SIGNATURE_HEADER), secrets)
 
 
 def webhook_meta(body: bytes, headers: Mapping[str, str]) -> WebhookMeta:
@@ -180,14 +179,11 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
         raise NormalizationError("is missing", field="order_id")
     status_field = "main_status" if text(detail.get("main_status")) else "order_status"
     code = integer(require(detail, status_field), status_field)
-    try:
-        status = STATUSES[code]
-    except KeyError:
-        raise NormalizationError(f"unknown status {code}", field=status_field) from None
+    status = mapped_status(STATUSES, code, status_field)
     description = text(detail.get(f"{status_field}_desc"))
 
     items = [
-        _dict(item, f"line {index}")
+        as_object(item, f"line {index}")
         for index, item in enumerate(iter_list(detail.get("sku_order_list"), "sku_order_list"), 1)
     ]
     lines = [_line(item, index) for index, item in enumerate(items, start=1)]
@@ -263,13 +259,11 @@ def _detail(data: Any) -> Mapping[str, Any]:
     is_response = "code" in data and ("msg" in data or "data" in data)
     if is_response and "sku_order_list" not in data and "shop_order_detail" not in data:
         if integer(data["code"], "code") != SUCCESS_CODE:
-            reason = " ".join(
-                str(data[key]) for key in ("code", "msg", "sub_code", "sub_msg") if data.get(key)
-            )
+            reason = error_detail(data, ("code", "msg", "sub_code", "sub_msg"))
             raise NormalizationError(f"Douyin answered with an error, not an order: {reason}")
-        data = _dict(data.get("data"), "data")
+        data = as_object(data.get("data"), "data")
     if "shop_order_detail" in data:
-        data = _dict(data["shop_order_detail"], "shop_order_detail")
+        data = as_object(data["shop_order_detail"], "shop_order_detail")
     if "sku_order_list" in data:
         return data
     order_id = _first(data, ("p_id", "order_id", "shop_order_id"))
@@ -281,33 +275,27 @@ def _detail(data: Any) -> Mapping[str, Any]:
     raise NormalizationError("expected a Douyin order.orderDetail response or shop_order_detail")
 
 
-def _message_data(message: Mapping[str, Any]) -> dict[str, Any]:
+def _message_data(message: Mapping[str, Any]) -> Mapping[str, Any]:
     payload = message.get("data")
     if isinstance(payload, str):
-        try:
-            payload = json.loads(payload, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            raise NormalizationError(f"not valid JSON ({exc})", field="data") from exc
-    return _dict(payload, "data")
+        payload = load_json_text(payload, "data")
+    return as_object(payload, "data")
 
 
 def _line(item: Mapping[str, Any], index: int) -> Line:
     where = f"line {index}: "
-    quantity = integer(require(item, "item_num", where), f"{where}item_num")
-    if quantity < 0:
-        raise NormalizationError(f"{quantity} is negative", field=f"{where}item_num")
+    quantity = quantity_of(require(item, "item_num", where), f"{where}item_num")
     unit_price = fen(require(item, "origin_amount", where), f"{where}origin_amount")
     if _has(item, "sum_amount"):
         gross = fen(item["sum_amount"], f"{where}sum_amount")
     else:
         gross = unit_price * quantity
     total = fen(require(item, "pay_amount", where), f"{where}pay_amount")
-    title = text(item.get("product_name")) or ""
-    spec = _spec(item.get("spec"), f"{where}spec")
+    spec = spec_text(item.get("spec"), f"{where}spec", "name", "value")
     return Line(
         external_line_id=text(item.get("order_id")),
         sku=text(item.get("code")) or text(item.get("out_sku_id")),
-        title=f"{title} [{spec}]" if spec else title,
+        title=title_with_spec(item.get("product_name"), spec),
         quantity=quantity,
         unit_price=unit_price,
         discount=gross - total,
@@ -333,7 +321,7 @@ def _components(value: Any, where: str) -> list[Component]:
     components = []
     for number, part in enumerate(iter_list(value, f"{where}bundle_sku_info"), start=1):
         at = f"{where}bundle_sku_info {number}: "
-        part = _dict(part, at.rstrip(": "))
+        part = as_object(part, at.rstrip(": "))
         sku = text(part.get("code")) or text(part.get("out_sku_id"))
         if sku is None:
             raise NormalizationError(
@@ -350,15 +338,6 @@ def _components(value: Any, where: str) -> list[Component]:
     return components
 
 
-def _spec(value: Any, field: str) -> str | None:
-    parts = []
-    for entry in iter_list(value, field):
-        if isinstance(entry, dict):
-            name, content = text(entry.get("name")), text(entry.get("value"))
-            parts.append(f"{name}:{content}" if name and content else name or content or "")
-    return ";".join(part for part in parts if part) or None
-
-
 def _ship_to(detail: Mapping[str, Any]) -> Address | None:
     addr = detail.get("post_addr")
     addr = addr if isinstance(addr, dict) else {}
@@ -369,12 +348,12 @@ def _ship_to(detail: Mapping[str, Any]) -> Address | None:
         return _region(addr.get(key)) or _region(masked_addr.get(key))
 
     street = region("street")
-    detail_text = _plain(addr.get("detail")) or _plain(masked_addr.get("detail"))
+    detail_text = plain(addr.get("detail")) or plain(masked_addr.get("detail"))
     if street and detail_text and detail_text.startswith(street):
         street = None
     address = "".join(part for part in (street, detail_text) if part) or None
-    name = _plain(detail.get("mask_post_receiver"))
-    phone = _plain(detail.get("mask_post_tel"))
+    name = plain(detail.get("mask_post_receiver"))
+    phone = plain(detail.get("mask_post_tel"))
     province, city, district = region("province"), region("city"), region("town")
     if not any((name, phone, province, city, district, address)):
         return None
@@ -396,26 +375,12 @@ def _region(value: Any) -> str | None:
     return None
 
 
-def _plain(value: Any) -> str | None:
-    """Text, or None for Douyin ciphertext (``#…#`` address, ``$…$`` phone, ``~…~`` name)."""
-    result = text(value)
-    if result and len(result) > 2 and result[0] in CIPHER_MARKS and result[-1] == result[0]:
-        return None
-    return result
-
-
 def _first(mapping: Mapping[str, Any], keys: Sequence[str]) -> str | None:
     for key in keys:
         value = mapping.get(key)
         if not isinstance(value, bool) and text(value) not in (None, "0"):
             return text(value)
     return None
-
-
-def _dict(value: Any, field: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise NormalizationError("expected an object", field=field)
-    return value
 
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:

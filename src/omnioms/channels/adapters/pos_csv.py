@@ -52,8 +52,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -140,6 +141,28 @@ class _Columns:
     source_row: int | None
     """Position of ``Source Row`` when the table is a record this module wrote."""
 
+    def values(self, cells: list[str]) -> dict[str, str]:
+        """Every known field's stripped cell ("" where the file has no such column)."""
+        values = dict.fromkeys(COLUMN_ALIASES, "")
+        if len(cells) >= self._width:
+            values.update(zip(self._fields, map(str.strip, self._pick(cells)), strict=True))
+        else:  # a short row: the missing cells are blank
+            values.update((field, _cell(cells, index)) for field, index in self.index.items())
+        return values
+
+    @cached_property
+    def _fields(self) -> tuple[str, ...]:
+        return tuple(self.index)
+
+    @cached_property
+    def _pick(self) -> Callable[[list[str]], tuple[str, ...]]:
+        getter = itemgetter(*self.index.values())
+        return (lambda cells: (getter(cells),)) if len(self.index) == 1 else getter
+
+    @cached_property
+    def _width(self) -> int:
+        return max(self.index.values(), default=-1) + 1
+
     def where(self, number: int, field: str) -> str:
         """``row 4: Qty``, naming the column as the file does."""
         name = self.header[self.index[field]].strip() if field in self.index else field
@@ -182,8 +205,22 @@ _Numbered = tuple[int, list[str], str]
 """A row's number in the file, its cells, and its record text (``Source Row`` first)."""
 
 
+GroupColumn = Callable[[Sequence[str], str], int]
+"""Where a file's header keeps the id that groups rows into orders (given the header and the
+file's name for messages); raises :class:`NormalizationError` when the header lacks it."""
+
+
 def split(raw: bytes, filename: str = "") -> Iterator[Record]:
     """One ``text/csv`` record per transaction, streamed (see the module docstring)."""
+    return split_rows(raw, filename, _transaction_column)
+
+
+def split_rows(raw: bytes, filename: str, group_column: GroupColumn) -> Iterator[Record]:
+    """One ``text/csv`` record per value of the grouping column, streamed.
+
+    The reading and grouping of this module's docstring, for any spreadsheet: the mapped
+    ``csv`` adapter groups by the column its mapping names.
+    """
     name = filename or "file"
     ours = raw.startswith(SOURCE_ROW.encode())  # a record replayed under its file's name
     if raw.startswith(b"PK\x03\x04") or (filename.lower().endswith(".xlsx") and not ours):
@@ -194,23 +231,35 @@ def split(raw: bytes, filename: str = "") -> Iterator[Record]:
     for encoding in ("utf-8-sig", "gb18030"):
         rows = partial(_csv_rows, raw, encoding, name)
         try:
-            repeats = _survey(rows(False), name)
+            repeats = _survey(rows(False), name, group_column)
             break
         except UnicodeDecodeError:
             continue
     else:
         raise NormalizationError("is neither UTF-8 nor GB18030 text", field=name)
-    yield from _group(rows(True), name, repeats)
+    yield from _group(rows(True), name, repeats, group_column)
 
 
-def _table(rows: _Rows, name: str) -> tuple[_Columns, str, Iterator[_Numbered]]:
-    """The header, the records' header line and the rows after it, blank rows left out."""
+def _transaction_column(header: Sequence[str], name: str) -> int:
+    return _columns(header, name).index["transaction_id"]
+
+
+def source_row_column(header: Sequence[str]) -> int | None:
+    """Position of ``Source Row`` when the table is a record split off a file, else None."""
+    keys = [_key(name) for name in header]
+    return keys.index(_key(SOURCE_ROW)) if _key(SOURCE_ROW) in keys else None
+
+
+def _table(
+    rows: _Rows, name: str, group_column: GroupColumn
+) -> tuple[int, str, Iterator[_Numbered]]:
+    """The grouping column, the records' header line and the rows after it, blank rows left
+    out."""
     numbered = enumerate(rows, start=1)
     for _, (header, line) in numbered:
         if _blank(header):
             continue
-        columns = _columns(header, name)
-        at, source = columns.index["transaction_id"], columns.source_row
+        at, source = group_column(header, name), source_row_column(header)
         kept = (
             (n, cells, text)
             for n, (cells, text) in numbered
@@ -221,33 +270,34 @@ def _table(rows: _Rows, name: str) -> tuple[_Columns, str, Iterator[_Numbered]]:
         else:
             body = ((n, cells, f"{n},{text}") for n, cells, text in kept)
             line = f"{SOURCE_ROW},{line.lstrip(chr(0xFEFF))}"
-        return columns, line, body
+        return at, line, body
     raise NormalizationError("is empty: no header row", field=name)
 
 
-def _runs(columns: _Columns, body: Iterator[_Numbered]) -> Iterator[tuple[str, list[_Numbered]]]:
+def _runs(at: int, body: Iterator[_Numbered]) -> Iterator[tuple[str, list[_Numbered]]]:
     """Adjacent rows of one transaction; a row with no transaction id is a run of its own."""
-    at = columns.index["transaction_id"]
     for tid, run in groupby(body, key=lambda row: _cell(row[1], at) or f"\0{row[0]}"):
         yield tid, list(run)
 
 
-def _survey(rows: _Rows, name: str) -> dict[str, int]:
+def _survey(rows: _Rows, name: str, group_column: GroupColumn) -> dict[str, int]:
     """The last row of each transaction whose rows are not all adjacent."""
-    columns, _, body = _table(rows, name)
+    at, _, body = _table(rows, name, group_column)
     seen: set[str] = set()
     repeats: dict[str, int] = {}
-    for tid, run in _runs(columns, body):
+    for tid, run in _runs(at, body):
         if tid in seen:
             repeats[tid] = run[-1][0]
         seen.add(tid)
     return repeats
 
 
-def _group(rows: _Rows, name: str, repeats: dict[str, int]) -> Iterator[Record]:
-    columns, head, body = _table(rows, name)
+def _group(
+    rows: _Rows, name: str, repeats: dict[str, int], group_column: GroupColumn
+) -> Iterator[Record]:
+    at, head, body = _table(rows, name, group_column)
     held: dict[str, list[_Numbered]] = {}
-    for tid, run in _runs(columns, body):
+    for tid, run in _runs(at, body):
         if tid in repeats:
             held.setdefault(tid, []).extend(run)
             if run[-1][0] < repeats[tid]:
@@ -424,21 +474,27 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
 def _read_row(
     cells: list[str], number: int, position: int, columns: _Columns, context: AdapterContext
 ) -> _Row:
-    values = dict.fromkeys(COLUMN_ALIASES, "")
-    values.update((field, _cell(cells, index)) for field, index in columns.index.items())
+    values = columns.values(cells)
 
     def where(field: str) -> str:
         return columns.where(number, field)
 
     if not values["transaction_id"]:
         raise NormalizationError("is blank", field=where("transaction_id"))
-    quantity = _quantity(values["qty"], where("qty"))
+    try:
+        quantity = _quantity(values["qty"])
+    except _BadValue as exc:
+        raise NormalizationError(str(exc), field=where("qty")) from None
     amounts: dict[str, Decimal | None] = dict.fromkeys(MONEY_COLUMNS)
     currencies: set[str] = set()
     for field in ("gross_sales", "net_sales", "discounts", "tax"):
         if field in columns.index:
-            amounts[field], symbol = _amount(values[field], where(field))
-            currencies |= {symbol} if symbol else set()
+            try:
+                amounts[field], symbol = _amount(values[field])
+            except _BadValue as exc:
+                raise NormalizationError(str(exc), field=where(field)) from None
+            if symbol:
+                currencies.add(symbol)
     if len(currencies) > 1:
         raise NormalizationError(
             f"amounts in {' and '.join(sorted(currencies))}", field=where("currency")
@@ -468,7 +524,7 @@ def _read_row(
         tax=abs(tax) if refund else tax,
         at=_when(values, where, context),
         currency=currencies.pop() if currencies else None,
-        taxes_included=_flag(values["taxes_included"], where("taxes_included")),
+        taxes_included=_flag(values["taxes_included"], lambda: where("taxes_included")),
     )
 
 
@@ -529,17 +585,27 @@ def _first(rows: list[_Row], field: str) -> str | None:
 # Values
 
 
-def _quantity(value: str, where: str) -> int:
+class _BadValue(ValueError):
+    """A cell that cannot be read; the caller adds which row and column it is."""
+
+
+# Value parsers are cached: a POS export repeats the same prices, quantities and dates on
+# thousands of rows, and Decimal and str results are immutable.
+
+
+@lru_cache(maxsize=4096)
+def _quantity(value: str) -> int:
     cleaned = value.replace("−", "-").replace(" ", "")
     if not _NUMBER.fullmatch(cleaned):
-        raise NormalizationError(f"{value!r} is not a number" if value else "is blank", field=where)
+        raise _BadValue(f"{value!r} is not a number" if value else "is blank")
     number = Decimal(cleaned.replace(",", ""))
     if number != number.to_integral_value():
-        raise NormalizationError(f"{value!r} is not a whole number", field=where)
+        raise _BadValue(f"{value!r} is not a whole number")
     return int(number)
 
 
-def _amount(value: str, where: str) -> tuple[Decimal, str | None]:
+@lru_cache(maxsize=4096)
+def _amount(value: str) -> tuple[Decimal, str | None]:
     """An amount and the currency its symbol names; blank is zero."""
     cleaned = value.replace("−", "-")
     if not cleaned:
@@ -547,20 +613,20 @@ def _amount(value: str, where: str) -> tuple[Decimal, str | None]:
     negative = cleaned.startswith("(") and cleaned.endswith(")")
     match = _MONEY.fullmatch(cleaned[1:-1].strip() if negative else cleaned)
     if match is None:
-        raise NormalizationError(f"{value!r} is not a number", field=where)
+        raise _BadValue(f"{value!r} is not a number")
     codes = {SYMBOLS.get(code, code) for code in (match["sym"], match["code"]) if code}
     amount = Decimal(match["num"].replace(",", ""))
     if len(codes) > 1 or amount.adjusted() >= 15:
-        raise NormalizationError(f"{value!r} is not a single amount", field=where)
+        raise _BadValue(f"{value!r} is not a single amount")
     if [negative, match["s1"] == "-", match["s2"] == "-"].count(True) % 2:
         amount = -amount
     cents = amount.quantize(_ZERO)  # "45" is 45.00; "4.995" keeps its places
     return (cents if cents == amount else amount), (codes.pop() if codes else None)
 
 
-def _flag(value: str, where: str) -> bool | None:
+def _flag(value: str, where: Callable[[], str]) -> bool | None:
     if value and value.casefold() not in YES | NO:
-        raise NormalizationError(f"{value!r} is not yes or no", field=where)
+        raise NormalizationError(f"{value!r} is not yes or no", field=where())
     return (value.casefold() in YES) if value else None
 
 
@@ -569,15 +635,14 @@ def _when(values: dict[str, str], where: Callable[[str], str], context: AdapterC
     if not day_text:
         raise NormalizationError("is blank", field=where("date"))
     try:
-        stamp = datetime.fromisoformat(day_text)
-    except ValueError:
-        day, clock = _date(day_text, where("date"))
-    else:
-        if stamp.tzinfo is not None and not time_text:
-            return stamp.astimezone(UTC)  # an explicit offset says more than the zone column
-        day, clock = stamp.date(), stamp.time()
-    if time_text:
-        clock = _clock(time_text, where("time"))
+        day, clock, offset = _day(day_text)
+        if time_text:
+            clock = _clock(time_text)
+    except _BadValue as exc:
+        column = "time" if time_text and "time" in exc.args[1:] else "date"
+        raise NormalizationError(str(exc.args[0]), field=where(column)) from None
+    if offset is not None and not time_text:
+        return offset  # an explicit offset says more than the zone column
     zone = _zone(zone_text) if zone_text else context.time_zone
     if zone is None:
         raise NormalizationError(
@@ -586,10 +651,22 @@ def _when(values: dict[str, str], where: Callable[[str], str], context: AdapterC
     return datetime.combine(day, clock).replace(tzinfo=zone).astimezone(UTC)
 
 
-def _date(value: str, where: str) -> tuple[date, time]:
+@lru_cache(maxsize=4096)
+def _day(value: str) -> tuple[date, time, datetime | None]:
+    """A date cell: the day, the time it carries (midnight if none) and, when it has an offset,
+    the moment in UTC."""
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return (*_date(value), None)
+    moment = stamp.astimezone(UTC) if stamp.tzinfo is not None else None
+    return stamp.date(), stamp.time(), moment
+
+
+def _date(value: str) -> tuple[date, time]:
     match = _YMD.match(value) or _SLASHED.match(value)
     if match is None:
-        raise NormalizationError(f"{value!r} is not a date", field=where)
+        raise _BadValue(f"{value!r} is not a date")
     first, second, third = (int(part) for part in match.groups())
     if match.re is _YMD:
         year, month, day = first, second, third
@@ -599,23 +676,28 @@ def _date(value: str, where: str) -> tuple[date, time]:
     try:
         result = date(year, month, day)
     except ValueError:
-        raise NormalizationError(f"{value!r} is not a date", field=where) from None
+        raise _BadValue(f"{value!r} is not a date") from None
     rest = value[match.end() :].strip().removeprefix("T")
-    return result, (_clock(rest, where) if rest else time(0))
+    return result, (_clock(rest, column="date") if rest else time(0))
 
 
-def _clock(value: str, where: str) -> time:
+@lru_cache(maxsize=4096)
+def _clock(value: str, column: str = "time") -> time:
+    """A time of day; a bad one raises :class:`_BadValue` naming ``column``."""
     match = _TIME.fullmatch(value)
     if match is None:
         if _YMD.match(value):  # a time cell some writers store as a date-time on 1899-12-30
-            return _date(value, where)[1]
-        raise NormalizationError(f"{value!r} is not a time", field=where)
+            try:
+                return _date(value)[1]
+            except _BadValue as exc:
+                raise _BadValue(exc.args[0], column) from None
+        raise _BadValue(f"{value!r} is not a time", column)
     hour, minute, second = int(match["h"]), int(match["m"]), int(match["s"] or 0)
     if match["cn"] or match["ampm"]:
         afternoon = match["cn"] == "下午" or match["ampm"] in ("P", "p")
         hour = hour % 12 + (12 if afternoon else 0) if 1 <= hour <= 12 else 99
     if hour > 23 or minute > 59 or second > 59:
-        raise NormalizationError(f"{value!r} is not a time", field=where)
+        raise _BadValue(f"{value!r} is not a time", column)
     return time(hour, minute, second)
 
 

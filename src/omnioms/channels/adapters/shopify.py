@@ -61,14 +61,21 @@ from omnioms.channels.adapters.base import (
     Record,
     WebhookMeta,
     any_secret_matches,
+    currency_code,
     dump_json,
+    full_name,
     header,
     hmac_sha256_base64,
+    identifier,
     integer,
     iter_list,
     load_json,
     money,
+    object_or_empty,
     parse_iso,
+    quantity_of,
+    refunded_units,
+    require,
     split_json,
     text,
 )
@@ -152,26 +159,8 @@ def _unwrap(data: Any) -> dict[str, Any]:
     return data
 
 
-def _obj(value: Any, field: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise NormalizationError("expected an object", field=field)
-    return value
-
-
-def _identifier(value: Any, field: str) -> str | None:
-    """Shopify ids are JSON integers up to 2^63; they arrive exact from ``load_json``."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise NormalizationError(f"{value!r} is not an id", field=field)
-    result = str(value).strip()
-    return result or None
-
-
 def _order_id(order: Mapping[str, Any]) -> str:
-    external_id = _identifier(order.get("id"), "id")
+    external_id = identifier(order.get("id"), "id")
     if external_id is None:
         gid = text(order.get("admin_graphql_api_id"))
         if gid and gid.rsplit("/", 1)[-1].isdigit():
@@ -182,13 +171,10 @@ def _order_id(order: Mapping[str, Any]) -> str:
 
 
 def _currency(order: Mapping[str, Any], context: AdapterContext) -> str:
-    total_set = _obj(order.get("total_price_set"), "total_price_set")
-    shop_money = _obj(total_set.get("shop_money"), "total_price_set.shop_money")
+    total_set = object_or_empty(order.get("total_price_set"), "total_price_set")
+    shop_money = object_or_empty(total_set.get("shop_money"), "total_price_set.shop_money")
     code = text(order.get("currency")) or text(shop_money.get("currency_code")) or context.currency
-    code = code.upper()
-    if len(code) != 3 or not code.isalpha() or not code.isascii():
-        raise NormalizationError(f"{code!r} is not a currency code", field="currency")
-    return code
+    return currency_code(code.upper(), "currency")
 
 
 def _flag(value: Any, field: str) -> bool:
@@ -210,8 +196,8 @@ def _shop_amount(
     obj: Mapping[str, Any], key: str, field: str, *, required: bool = False
 ) -> Decimal:
     """``<key>_set.shop_money.amount`` when present, else the plain ``<key>`` field."""
-    money_set = _obj(obj.get(f"{key}_set"), f"{field}_set")
-    shop_money = _obj(money_set.get("shop_money"), f"{field}_set.shop_money")
+    money_set = object_or_empty(obj.get(f"{key}_set"), f"{field}_set")
+    shop_money = object_or_empty(money_set.get("shop_money"), f"{field}_set.shop_money")
     if shop_money.get("amount") not in (None, ""):
         return money(shop_money["amount"], f"{field}_set.shop_money.amount")
     value = obj.get(key)
@@ -226,7 +212,8 @@ def _allocations(owner: Mapping[str, Any], field: str) -> Decimal:
         iter_list(owner.get("discount_allocations"), f"{field}discount_allocations"), start=1
     ):
         where = f"{field}discount_allocations {number}: "
-        total += _shop_amount(_obj(allocation, where.rstrip(": ")), "amount", f"{where}amount")
+        allocated = object_or_empty(allocation, where.rstrip(": "))
+        total += _shop_amount(allocated, "amount", f"{where}amount")
     return total
 
 
@@ -238,7 +225,7 @@ def _shipping(order: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
         iter_list(order.get("shipping_lines"), "shipping_lines"), start=1
     ):
         where = f"shipping line {number}: "
-        shipping_line = _obj(item, where.rstrip(": "))
+        shipping_line = object_or_empty(item, where.rstrip(": "))
         price += _shop_amount(shipping_line, "price", f"{where}price")
         discount += _allocations(shipping_line, where)
     return price - discount, discount
@@ -251,14 +238,14 @@ def _shipping(order: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
 def _refunded_quantities(order: Mapping[str, Any]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for r_number, refund in enumerate(iter_list(order.get("refunds"), "refunds"), start=1):
-        refund_obj = _obj(refund, f"refund {r_number}")
+        refund_obj = object_or_empty(refund, f"refund {r_number}")
         items = iter_list(
             refund_obj.get("refund_line_items"), f"refund {r_number}: refund_line_items"
         )
         for i_number, item in enumerate(items, start=1):
             where = f"refund {r_number}: refund_line_items {i_number}"
-            refund_line = _obj(item, where)
-            line_id = _identifier(refund_line.get("line_item_id"), f"{where}: line_item_id")
+            refund_line = object_or_empty(item, where)
+            line_id = identifier(refund_line.get("line_item_id"), f"{where}: line_item_id")
             if line_id is None:
                 # Nothing to attribute it to; the refund's money is in the financial status.
                 continue
@@ -269,24 +256,15 @@ def _refunded_quantities(order: Mapping[str, Any]) -> dict[str, int]:
 
 def _line(item: Any, number: int, refunded: Mapping[str, int]) -> Line:
     where = f"line {number}: "
-    line = _obj(item, f"line {number}")
-    line_id = _identifier(line.get("id"), f"{where}id")
-    if line.get("quantity") is None:
-        raise NormalizationError("is missing", field=f"{where}quantity")
-    quantity = integer(line["quantity"], f"{where}quantity")
-    if quantity < 0:
-        raise NormalizationError(f"{quantity} is negative", field=f"{where}quantity")
+    line = object_or_empty(item, f"line {number}")
+    line_id = identifier(line.get("id"), f"{where}id")
+    quantity = quantity_of(require(line, "quantity", where), f"{where}quantity")
     unit_price = _shop_amount(line, "price", f"{where}price", required=True)
     if "discount_allocations" in line:
         discount = _allocations(line, where)
     else:
         discount = _shop_amount(line, "total_discount", f"{where}total_discount")
-    refunded_quantity = refunded.get(line_id, 0) if line_id else 0
-    if refunded_quantity > quantity:
-        raise NormalizationError(
-            f"refunds count {refunded_quantity} units but the line has {quantity}",
-            field=f"{where}refund_line_items",
-        )
+    refunded_quantity = refunded_units(refunded, line_id, quantity, f"{where}refund_line_items")
     try:
         return Line(
             external_line_id=line_id,
@@ -333,33 +311,28 @@ def _status(financial: str | None, fulfillment: str | None, *, cancelled: bool) 
 # People
 
 
-def _full_name(person: Mapping[str, Any]) -> str | None:
-    parts = [text(person.get("first_name")), text(person.get("last_name"))]
-    return " ".join(part for part in parts if part) or None
-
-
 def _buyer(order: Mapping[str, Any]) -> Buyer:
-    customer = _obj(order.get("customer"), "customer")
-    billing = _obj(order.get("billing_address"), "billing_address")
+    customer = object_or_empty(order.get("customer"), "customer")
+    billing = object_or_empty(order.get("billing_address"), "billing_address")
     return Buyer(
-        name=_full_name(customer) or text(billing.get("name")) or _full_name(billing),
+        name=full_name(customer) or text(billing.get("name")) or full_name(billing),
         email=(
             text(customer.get("email"))
             or text(order.get("email"))
             or text(order.get("contact_email"))
         ),
         phone=text(customer.get("phone")) or text(order.get("phone")),
-        channel_buyer_id=_identifier(customer.get("id"), "customer.id"),
+        channel_buyer_id=identifier(customer.get("id"), "customer.id"),
     )
 
 
 def _ship_to(order: Mapping[str, Any]) -> Address | None:
-    address = _obj(order.get("shipping_address"), "shipping_address")
+    address = object_or_empty(order.get("shipping_address"), "shipping_address")
     if not address:
         return None
     street = [text(address.get("address1")), text(address.get("address2"))]
     return Address(
-        name=text(address.get("name")) or _full_name(address),
+        name=text(address.get("name")) or full_name(address),
         phone=text(address.get("phone")),
         country=text(address.get("country_code")) or text(address.get("country")),
         province=text(address.get("province")),

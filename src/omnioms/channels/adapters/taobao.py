@@ -37,7 +37,6 @@ Decisions where TOP leaves room:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -50,15 +49,20 @@ from omnioms.channels.adapters.base import (
     NormalizationError,
     Record,
     dump_json,
-    integer,
+    error_detail,
     iter_list,
+    json_object,
     load_json,
+    mapped_status,
     money,
     parse_local,
+    quantity_of,
     require,
     split_json,
     text,
+    truthy,
 )
+from omnioms.channels.adapters.chinese import title_with_spec
 from omnioms.channels.adapters.manual import describe_validation_error
 from omnioms.channels.contract import Address, Buyer, Line, NormalizedOrder, Notes
 from omnioms.core.choices import OrderStatus
@@ -91,13 +95,12 @@ def split(raw: bytes, name: str = "") -> Iterator[Record]:
     if raw.lstrip()[:1] != b"{":
         yield from split_json(raw, name)
         return
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    data = json_object(raw)
+    if data is None:
         # JSON Lines, or something normalize will report as unreadable with its own reason.
         yield from split_json(raw, name)
         return
-    if not (isinstance(data, dict) and "trades_sold_get_response" in data):
+    if "trades_sold_get_response" not in data:
         yield Record(raw=raw, label=name)
         return
     prefix = f"{name}: " if name else ""
@@ -179,9 +182,7 @@ def _trade(data: Any) -> Mapping[str, Any]:
         raise NormalizationError("expected a JSON object holding one Taobao trade")
     if "error_response" in data:
         error = data["error_response"] if isinstance(data["error_response"], dict) else {}
-        detail = " ".join(
-            str(error[key]) for key in ("code", "msg", "sub_code", "sub_msg") if error.get(key)
-        )
+        detail = error_detail(error, ("code", "msg", "sub_code", "sub_msg"))
         raise NormalizationError(f"TOP answered with an error, not a trade: {detail}".strip())
     if "trades_sold_get_response" in data:
         raise NormalizationError(
@@ -203,10 +204,7 @@ def _trade(data: Any) -> Mapping[str, Any]:
 def _status(raw_status: str, *, paid: bool) -> OrderStatus:
     if raw_status == "TRADE_CLOSED":
         return OrderStatus.REFUNDED if paid else OrderStatus.CANCELLED
-    try:
-        return STATUSES[raw_status]
-    except KeyError:
-        raise NormalizationError(f"unknown trade status {raw_status!r}", field="status") from None
+    return mapped_status(STATUSES, raw_status, "status", what="trade status")
 
 
 def _orders(trade: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -230,9 +228,7 @@ def _line(
     post_fee: Decimal,
 ) -> Line:
     where = f"line {index}: "
-    quantity = integer(require(order, "num", where), f"{where}num")
-    if quantity < 0:
-        raise NormalizationError(f"{quantity} is negative", field=f"{where}num")
+    quantity = quantity_of(require(order, "num", where), f"{where}num")
     price = money(require(order, "price", where), f"{where}price")
     own_discount = money(order.get("discount_fee"), f"{where}discount_fee") - money(
         order.get("adjust_fee"), f"{where}adjust_fee"
@@ -243,13 +239,12 @@ def _line(
         total = trade_payment - post_fee
     else:
         total = money(require(order, "payment", where), f"{where}payment")
-    title = text(order.get("title")) or ""
     spec = text(order.get("sku_properties_name"))
     refunded = text(order.get("refund_status")) == "SUCCESS"
     return Line(
         external_line_id=_id(order, "oid_str", "oid"),
         sku=text(order.get("outer_sku_id")) or text(order.get("outer_iid")),
-        title=f"{title} [{spec}]" if spec else title,
+        title=title_with_spec(order.get("title"), spec),
         quantity=quantity,
         unit_price=price,
         discount=price * quantity - total,
@@ -262,7 +257,7 @@ def _line(
 def _is_gift(
     order: Mapping[str, Any], price: Decimal, quantity: int, own_discount: Decimal
 ) -> bool:
-    if any(_truthy(order.get(key)) for key in GIFT_MARKERS):
+    if any(truthy(order.get(key)) for key in GIFT_MARKERS):
         return True
     if price == 0:
         return True
@@ -309,12 +304,6 @@ def _id(mapping: Mapping[str, Any], string_key: str, number_key: str) -> str | N
 
 def _has(mapping: Mapping[str, Any], key: str) -> bool:
     return text(mapping.get(key)) is not None
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "y"}
 
 
 ADAPTER = Adapter(code="taobao", normalize=normalize, split=split)

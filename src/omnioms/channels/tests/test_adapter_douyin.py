@@ -4,42 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from omnioms.channels.adapters.base import AdapterContext, NormalizationError, Record
+from omnioms.channels.adapters.base import AdapterContext, NormalizationError
 from omnioms.channels.adapters.douyin import ADAPTER
-from omnioms.channels.contract import NormalizedOrder
+from omnioms.channels.tests.adapter_helpers import fixture_reader, normalizer, utc
 from omnioms.core.choices import OrderStatus
 
-FIXTURES = Path(__file__).parent / "fixtures" / "douyin"
 CONTEXT = AdapterContext()
 APP_KEY = "7281940365123456789"
 APP_SECRET = "9f2c1e7a-4b3d-4c8e-a1f0-6d5e4c3b2a10"
 
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+fixture_bytes = fixture_reader("douyin")
+normalize = normalizer(ADAPTER)
 
 
 def fixture_json(name: str) -> Any:
     return json.loads(fixture_bytes(name))
-
-
-def normalize(raw: bytes | Any) -> NormalizedOrder:
-    if not isinstance(raw, bytes):
-        raw = json.dumps(raw, ensure_ascii=False).encode()
-    return ADAPTER.normalize(Record(raw=raw), CONTEXT)
-
-
-def utc(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def paid_detail() -> dict[str, Any]:

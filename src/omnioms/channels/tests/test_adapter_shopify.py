@@ -2,36 +2,35 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from omnioms.channels.adapters import get_adapter
-from omnioms.channels.adapters.base import AdapterContext, NormalizationError, Record
+from omnioms.channels.adapters.base import AdapterContext, NormalizationError
 from omnioms.channels.adapters.shopify import ADAPTER
-from omnioms.channels.contract import Address, Buyer, NormalizedOrder
+from omnioms.channels.contract import Address, Buyer
+from omnioms.channels.tests.adapter_helpers import (
+    fixture_reader,
+    hmac_base64,
+    normalizer,
+    utc,
+)
 
-FIXTURES = Path(__file__).parent / "fixtures" / "shopify"
 REST = "shopify/order_450789469_rest.json"
 LEGACY = "shopify/order_legacy_fixture.json"
 
 Payload = Callable[[str], bytes]
 
-
-def normalize(raw: bytes) -> NormalizedOrder:
-    return ADAPTER.normalize(Record(raw=raw), AdapterContext())
+fixture_bytes = fixture_reader("shopify")
+normalize = normalizer(ADAPTER)
 
 
 def webhook_body() -> bytes:
-    return (FIXTURES / "webhook_orders_paid_partial.json").read_bytes()
+    return fixture_bytes("webhook_orders_paid_partial.json")
 
 
 def edited(raw: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
@@ -41,12 +40,8 @@ def edited(raw: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
     return json.dumps(data).encode()
 
 
-def utc(year: int, month: int, day: int, hour: int, minute: int, second: int) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
 def sign(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac_base64(secret, body)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,35 +12,20 @@ import pytest
 from omnioms.channels.adapters.base import (
     AdapterContext,
     NormalizationError,
-    Record,
     hmac_sha256_base64,
 )
 from omnioms.channels.adapters.taobao import ADAPTER
-from omnioms.channels.contract import NormalizedOrder
+from omnioms.channels.tests.adapter_helpers import fixture_reader, normalizer, utc
 from omnioms.core.choices import OrderStatus
 
-FIXTURES = Path(__file__).parent / "fixtures" / "taobao"
 CONTEXT = AdapterContext()
 
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
+fixture_bytes = fixture_reader("taobao")
+normalize = normalizer(ADAPTER)
 
 
 def fixture_json(name: str) -> Any:
     return json.loads(fixture_bytes(name))
-
-
-def normalize(raw: bytes | Any, context: AdapterContext = CONTEXT) -> NormalizedOrder:
-    if not isinstance(raw, bytes):
-        raw = json.dumps(raw, ensure_ascii=False).encode()
-    return ADAPTER.normalize(Record(raw=raw), context)
-
-
-def utc(
-    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
-) -> datetime:
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def paid_trade() -> dict[str, Any]:
