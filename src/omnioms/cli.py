@@ -47,7 +47,7 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
     from omnioms.channels.adapters import UnknownPlatform, get_adapter
     from omnioms.channels.adapters.base import AdapterContext, NormalizationError
-    from omnioms.channels.services import normalize_record
+    from omnioms.channels.normalizing import normalize_record
 
     try:
         adapter = get_adapter(args.channel)
@@ -125,6 +125,68 @@ def cmd_replay(args: argparse.Namespace) -> int:
             print(f"{letter_id}: {outcome}")
     print(f"{len(ids) - still_open} resolved, {still_open} still failing")
     return 1 if still_open else 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from omnioms.channels.clients import ClientError
+    from omnioms.channels.models import ChannelAccount
+    from omnioms.channels.pull import fetch_named_orders, poll_problem, pull_account
+
+    account = ChannelAccount.objects.filter(name=args.account).first()
+    if account is None:
+        return _fail(f"no channel account named {args.account!r} (see: omnioms account create)")
+    if problem := poll_problem(account):
+        return _fail(problem)
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since.replace("Z", "+00:00"))
+        except ValueError:
+            return _fail(f"--since: {args.since!r} is not an ISO-8601 time")
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    try:
+        summary = pull_account(account, since=since)
+        thin = fetch_named_orders(account)
+    except ClientError as exc:  # credentials missing or bad: nothing was asked
+        return _fail(str(exc))
+    print(summary.text())
+    if thin.fetched or thin.error:
+        print(
+            f"{thin.fetched} orders named by webhooks fetched"
+            + (f"; {thin.error}" if thin.error else "")
+        )
+    return 1 if summary.error or thin.error else 0
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from omnioms.channels.clients import ClientError
+    from omnioms.channels.models import ChannelAccount
+    from omnioms.channels.pull import poll_problem
+    from omnioms.channels.reconcile import reconcile_account
+
+    account = ChannelAccount.objects.filter(name=args.account).first()
+    if account is None:
+        return _fail(f"no channel account named {args.account!r} (see: omnioms account create)")
+    if problem := poll_problem(account):
+        return _fail(problem)
+    if args.hours is not None and args.hours <= 0:
+        return _fail("--hours: must be a positive number")
+    window = timedelta(hours=args.hours) if args.hours is not None else None
+    try:
+        summary = reconcile_account(account, window=window)
+    except ClientError as exc:
+        return _fail(str(exc))
+    print(summary.text())
+    for label, ids in (("missing", summary.missing), ("stale", summary.stale)):
+        if ids:
+            shown = ", ".join(ids[:20]) + (" …" if len(ids) > 20 else "")
+            print(f"  {label}: {shown}")
+    return 1 if summary.error else 0
 
 
 def cmd_account_create(args: argparse.Namespace) -> int:
@@ -238,6 +300,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", nargs="?", type=int)
     p.add_argument("--all", action="store_true", help="every unresolved dead letter")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("pull", help="ask a channel's API for orders changed since the last pull")
+    p.add_argument("account")
+    p.add_argument("--since", help="read from this time (ISO-8601) instead of the cursor")
+    p.set_defaults(func=cmd_pull)
+
+    p = sub.add_parser(
+        "reconcile", help="compare a channel's recent orders with ours and fetch what differs"
+    )
+    p.add_argument("account")
+    p.add_argument("--hours", type=float, help="how far back to compare (default 48)")
+    p.set_defaults(func=cmd_reconcile)
 
     account = sub.add_parser("account", help="channel accounts").add_subparsers(
         dest="action", required=True

@@ -12,6 +12,7 @@ from ninja.errors import HttpError
 from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
 from omnioms.channels.adapters import UnknownPlatform
+from omnioms.channels.health import record_webhook_rejection
 from omnioms.channels.models import ChannelAccount, DeadLetter
 from omnioms.channels.services import create_account, replay_dead_letter
 from omnioms.channels.webhooks import InvalidSignature, accept_webhook, webhook_account
@@ -34,6 +35,7 @@ router = Router(tags=["channels"])
 def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
     found = webhook_account(account)
     if found is None:
+        record_webhook_rejection(account, None, "unknown_account", request.META.get("REMOTE_ADDR"))
         return Status(404, {"detail": f"no active channel account named {account!r}", "errors": []})
     try:
         result = accept_webhook(
@@ -43,6 +45,7 @@ def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
             url=request.build_absolute_uri(),
         )
     except InvalidSignature as exc:
+        record_webhook_rejection(account, found, "bad_signature", request.META.get("REMOTE_ADDR"))
         return Status(
             401, {"detail": str(exc), "errors": [{"field": "signature", "message": str(exc)}]}
         )

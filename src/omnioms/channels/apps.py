@@ -15,6 +15,17 @@ class ChannelsConfig(AppConfig):
 
         register_step("channels.intake", process_received, every=0.2)
 
+        # Pulling from the platforms' APIs and sending back (channels/pull.py, reconcile.py,
+        # outbound.py); each claims its work, so several workers may run them.
+        from omnioms.channels.outbound import send_due
+        from omnioms.channels.pull import fetch_named_due, pull_due
+        from omnioms.channels.reconcile import reconcile_due
+
+        register_step("channels.pull", pull_due, every=5)
+        register_step("channels.fetch_named", fetch_named_due, every=2)
+        register_step("channels.reconcile", reconcile_due, every=30)
+        register_step("channels.outbound", send_due, every=1)
+
         # This process sees a changed secret at once; other processes within a few seconds.
         for signal in (post_save, post_delete):
             signal.connect(

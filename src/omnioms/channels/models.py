@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.core.choices import Platform
@@ -49,6 +50,10 @@ class ChannelAccount(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("view_channel_health", "Can view the channel health page"),
+            ("configure_column_mapping", "Can set up spreadsheet column mappings"),
+        ]
         verbose_name = _("channel account")
         verbose_name_plural = _("channel accounts")
 
@@ -66,6 +71,7 @@ class PayloadSource(models.TextChoices):
     WEBHOOK = "webhook", _("Webhook")
     FILE = "file", _("File import")
     API = "api", _("API")
+    PULL = "pull", _("Pulled from the platform")
 
 
 class PayloadOutcome(models.TextChoices):
@@ -77,6 +83,7 @@ class PayloadOutcome(models.TextChoices):
     DUPLICATE = "duplicate", _("Repeated delivery of an event")
     DEAD_LETTERED = "dead_lettered", _("Dead-lettered")
     IGNORED = "ignored", _("Carries no order (ping)")
+    FETCHED = "fetched", _("Named an order, which was fetched")
 
 
 class InboundPayload(models.Model):
@@ -171,3 +178,159 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.reason[:60]}"
+
+
+class WebhookRejectionReason(models.TextChoices):
+    BAD_SIGNATURE = "bad_signature", _("Bad signature")
+    UNKNOWN_ACCOUNT = "unknown_account", _("Unknown or inactive account")
+
+
+class WebhookRejection(models.Model):
+    """A webhook delivery refused before anything was stored (answered 401 or 404).
+
+    Only who, when and why: never the body or headers, which may be forged or hostile. The
+    channel health page counts these per account.
+    """
+
+    account = models.ForeignKey(
+        ChannelAccount,
+        verbose_name=_("channel account"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhook_rejections",
+    )
+    account_name = models.CharField(
+        _("account name"), max_length=100, help_text=_("The account the request's URL named.")
+    )
+    at = models.DateTimeField(_("rejected at"))
+    reason = models.CharField(_("reason"), max_length=30, choices=WebhookRejectionReason.choices)
+    remote_addr = models.GenericIPAddressField(_("remote address"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-at"], name="webhook_rejection_recent")]
+        verbose_name = _("webhook rejection")
+        verbose_name_plural = _("webhook rejections")
+
+    def __str__(self) -> str:
+        return f"{self.account_name} {self.reason} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# ----------------------------------------------------------------------------------------------
+# Pulling from the platforms, and commands sent back to them (channels/pull.py, outbound.py)
+
+
+class SyncState(models.Model):
+    """How far omnioms has read one account's orders through the platform's API.
+
+    ``cursor`` is the high-water mark: every order the platform changed before it has been
+    stored. It moves only in the transaction that stores the last page of a window.
+    """
+
+    account = models.OneToOneField(
+        ChannelAccount,
+        verbose_name=_("channel account"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="sync_state",
+    )
+    pull_enabled = models.BooleanField(
+        _("poll the platform"),
+        default=True,
+        help_text=_("Ask the platform for changed orders on a schedule, besides webhooks."),
+    )
+    cursor = models.DateTimeField(_("read up to"), null=True, blank=True)
+    poll_interval_seconds = models.PositiveIntegerField(_("seconds between polls"), default=300)
+    overlap_seconds = models.PositiveIntegerField(
+        _("overlap (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How far before the last poll each poll starts again, so that orders the "
+            "platform indexes late are not missed. Empty: the site default."
+        ),
+    )
+    window_start = models.DateTimeField(_("window being read from"), null=True, blank=True)
+    window_end = models.DateTimeField(_("window being read to"), null=True, blank=True)
+    page_cursor = models.TextField(_("next page"), blank=True)
+    next_poll_at = models.DateTimeField(_("next poll"), null=True, blank=True)
+    last_poll_started_at = models.DateTimeField(_("last poll started"), null=True, blank=True)
+    last_poll_succeeded_at = models.DateTimeField(_("last successful poll"), null=True, blank=True)
+    last_poll_error = models.TextField(_("last poll error"), blank=True)
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    last_poll_orders = models.PositiveIntegerField(_("orders read by the last poll"), default=0)
+    thin_scanned_id = models.BigIntegerField(
+        _("thin webhooks handled up to"),
+        default=0,
+        help_text=_("Dead letters up to this id were checked for orders to fetch."),
+    )
+    next_reconcile_at = models.DateTimeField(_("next reconciliation"), null=True, blank=True)
+    last_reconciled_at = models.DateTimeField(_("last reconciliation"), null=True, blank=True)
+    last_reconcile_error = models.TextField(_("last reconciliation error"), blank=True)
+    reconcile_since = models.DateTimeField(_("reconciled from"), null=True, blank=True)
+    platform_order_count = models.PositiveIntegerField(
+        _("orders on the platform"), null=True, blank=True
+    )
+    our_order_count = models.PositiveIntegerField(_("orders in omnioms"), null=True, blank=True)
+    missing_count = models.PositiveIntegerField(_("missing orders fetched"), null=True, blank=True)
+    stale_count = models.PositiveIntegerField(_("stale orders fetched"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sync state")
+        verbose_name_plural = _("sync states")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.cursor}"
+
+
+class CommandKind(models.TextChoices):
+    MARK_SHIPPED = "mark_shipped", _("Mark shipped")
+
+
+class CommandState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboundCommand(models.Model):
+    """Something omnioms must tell a platform, queued in the transaction that decided it.
+
+    The outbound worker sends it, retrying with backoff; ``failed`` needs a person (the
+    platform refused it, or the attempts ran out) and can be retried from the admin.
+    """
+
+    account = models.ForeignKey(
+        ChannelAccount,
+        verbose_name=_("channel account"),
+        on_delete=models.PROTECT,
+        related_name="outbound_commands",
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="outbound_commands",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=CommandKind.choices)
+    payload = models.JSONField(_("details"), default=dict)
+    state = models.CharField(
+        _("state"), max_length=10, choices=CommandState.choices, default=CommandState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_by = models.CharField(_("requested by"), max_length=200, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbound_due"),
+        ]
+        verbose_name = _("outbound command")
+        verbose_name_plural = _("outbound commands")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.order_id} ({self.state})"

@@ -213,3 +213,66 @@ def list_orders(request: HttpRequest, q: Query[OrderQuery]) -> dict[str, Any]:
 def get_order(request: HttpRequest, order_id: int) -> Order:
     require_perm(request, "orders.view_order")
     return get_object_or_404(visible_orders(request.user).select_related("account"), pk=order_id)
+
+
+# ----------------------------------------------------------------------------------------------
+# Shipments (channels/outbound.py): recorded here, told to the platform by the outbound queue
+
+
+class ShipmentLineIn(Schema):
+    external_line_id: str
+    quantity: int = Field(gt=0)
+
+
+class ShipmentIn(Schema):
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(min_length=1, max_length=100)
+    lines: list[ShipmentLineIn] = Field(
+        default_factory=list, description="Lines shipped; empty means the whole order."
+    )
+    shipped_at: datetime | None = None
+
+
+class ShipmentOut(Schema):
+    order_id: int
+    status: str
+    command_id: int | None = Field(
+        None, description="The queued message to the platform; null when it has no API."
+    )
+    command_state: str | None = None
+
+
+@router.post(
+    "/{order_id}/shipments",
+    response={201: ShipmentOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Record a shipment and send its tracking number to the platform",
+)
+def post_shipment(request: HttpRequest, order_id: int, data: ShipmentIn) -> Status:
+    from omnioms.channels.outbound import ShipmentError, ShipmentLine, request_shipment
+    from omnioms.orders.flows import TransitionNotAllowed
+
+    require_perm(request, "orders.change_order")
+    order = get_object_or_404(visible_orders(request.user), pk=order_id)
+    try:
+        command = request_shipment(
+            order,
+            data.carrier,
+            data.tracking_number,
+            Actor.for_user(request.user),
+            lines=[ShipmentLine(line.external_line_id, line.quantity) for line in data.lines],
+            shipped_at=data.shipped_at,
+        )
+    except ShipmentError as exc:
+        raise HttpError(400, str(exc)) from exc
+    except TransitionNotAllowed as exc:
+        raise HttpError(409, str(exc)) from exc
+    order.refresh_from_db(fields=["status"])
+    return Status(
+        201,
+        {
+            "order_id": order.pk,
+            "status": order.status,
+            "command_id": command.pk if command else None,
+            "command_state": command.state if command else None,
+        },
+    )

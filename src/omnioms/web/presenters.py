@@ -164,7 +164,40 @@ def timeline_entry(event: OrderEvent) -> TimelineEntry:
             )
     if data.get("reason"):
         entry.details.append(Change(capfirst(str(_("reason"))), "", str(data["reason"])))
+    if event.kind == OrderEventKind.NOTE:
+        entry.text = _shipping_text(data) or entry.text
     return entry
+
+
+def _shipping_text(data: dict[str, Any]) -> str:
+    """A shipment note (channels/outbound.py) in the reader's language, from its data; the
+    stored ``text`` is in the language of whoever wrote it."""
+    shipment, outbound = data.get("shipment"), data.get("outbound")
+    if isinstance(shipment, dict) and shipment.get("tracking_number"):
+        return str(
+            _("Shipped with %(carrier)s, tracking number %(tracking)s.")
+            % {"carrier": shipment.get("carrier", ""), "tracking": shipment["tracking_number"]}
+        )
+    if not isinstance(outbound, dict):
+        return ""
+    values = {
+        "account": data.get("account", ""),
+        "tracking": data.get("tracking_number", ""),
+        "error": outbound.get("error", ""),
+    }
+    if outbound.get("state") == "sent":
+        return str(
+            _("%(account)s accepted the shipment with tracking number %(tracking)s.") % values
+        )
+    if outbound.get("state") == "failed":
+        return str(
+            _(
+                "%(account)s was not told of the shipment with tracking number %(tracking)s: "
+                "%(error)s. Retry the outbound command in the admin once the cause is fixed."
+            )
+            % values
+        )
+    return ""
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,23 @@ class Shipment:
     """(external line id, quantity) for a partial shipment; empty means the whole order."""
 
 
+@dataclass(frozen=True)
+class OrderStamp:
+    """What reconciliation compares: an order's id and how new the platform's copy is."""
+
+    external_id: str
+    updated_at: datetime | None
+    version: int | None = None
+
+
+@dataclass(frozen=True)
+class StampPage:
+    stamps: list[OrderStamp]
+    next_cursor: str | None = None
+    unreadable: list[Record] = field(default_factory=list)
+    """Listed records that could not be read; reconciliation stores them as dead letters."""
+
+
 class PlatformClient(Protocol):
     def fetch_updated(self, since: datetime, until: datetime, cursor: str | None) -> Page:
         """Orders updated in ``[since, until)``, one page at a time."""
@@ -80,6 +97,12 @@ class PlatformClient(Protocol):
     def mark_shipped(self, shipment: Shipment) -> None: ...
 
     def push_availability(self, items: Sequence[AvailabilityItem]) -> None: ...
+
+    def list_updated(self, since: datetime, until: datetime, cursor: str | None) -> StampPage:
+        """Ids and update times of the orders updated in ``[since, until)`` (reconciliation)."""
+        ...
+
+    def close(self) -> None: ...
 
 
 def get_client(account: ChannelAccount) -> PlatformClient:

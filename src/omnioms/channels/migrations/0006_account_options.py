@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0005_more_platforms'),
+        ("channels", "0005_more_platforms"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='channelaccount',
-            name='options',
-            field=models.JSONField(blank=True, default=dict, help_text="Settings the account's adapter reads, such as a spreadsheet column mapping.", verbose_name='adapter options'),
+            model_name="channelaccount",
+            name="options",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Settings the account's adapter reads, such as a spreadsheet column mapping.",
+                verbose_name="adapter options",
+            ),
         ),
     ]
