@@ -7,5 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("inventory/", include("omnioms.inventory.urls")),
+    path("channels/", include("omnioms.channels.urls")),
     path("", include("omnioms.web.urls")),
 ]

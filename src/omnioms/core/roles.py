@@ -36,6 +36,43 @@ ROLE_LABELS = {
 
 _SEE_ORDERS = ["orders.view_order", "orders.view_all_orders", "customers.view_customer"]
 _SEE_CATALOG = ["catalog.view_product", "catalog.view_sku", "inventory.view_location"]
+_SEE_STOCK = [
+    "inventory.view_stockbalance",
+    "inventory.view_all_stock",
+    "inventory.view_stockmovement",
+    "inventory.view_orderstock",
+]
+_PLAN_SUPPLY = [
+    "inventory.view_incomingstock",
+    "inventory.add_incomingstock",
+    "inventory.change_incomingstock",
+    "inventory.view_plannedoutput",
+    "inventory.add_plannedoutput",
+    "inventory.change_plannedoutput",
+]
+_MANAGE_STOCK = [
+    "inventory.receive_stock",
+    "inventory.adjust_stock",
+    "inventory.transfer_stock",
+    "inventory.change_stockbalance",
+    "inventory.view_channelstockrule",
+    "inventory.add_channelstockrule",
+    "inventory.change_channelstockrule",
+    "inventory.view_rulelocation",
+    "inventory.add_rulelocation",
+    "inventory.change_rulelocation",
+    "inventory.delete_rulelocation",
+    "inventory.view_availabilityoutbox",
+]
+# A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
+_STORE_STOCK = [
+    "inventory.view_stockbalance",
+    "inventory.view_stockmovement",
+    "inventory.view_orderstock",
+    "inventory.receive_stock",
+    "inventory.adjust_stock",
+    "inventory.transfer_stock",
+]
 
 # "app_label.codename" permissions per role; "*" means every permission.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -43,12 +80,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.MANAGER: [
         *_SEE_ORDERS,
         *_SEE_CATALOG,
+        *_SEE_STOCK,
+        *_PLAN_SUPPLY,
+        *_MANAGE_STOCK,
         "orders.change_order",
         "orders.add_order",
         "orders.import_orders",
         "channels.view_channelaccount",
         "channels.view_deadletter",
         "channels.replay_deadletter",
+        "channels.view_channel_health",
+        "channels.configure_column_mapping",
         "customers.change_customer",
         "catalog.add_product",
         "catalog.change_product",
@@ -58,11 +100,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,
         *_SEE_CATALOG,
+        *_SEE_STOCK,
         "orders.add_order",
         "orders.change_order",
         "orders.import_orders",
         "channels.view_deadletter",
         "channels.replay_deadletter",
+        "channels.view_channel_health",
     ],
     # No view_all_orders: a store clerk sees only the orders of the store on their profile.
     Role.STORE_CLERK: [
@@ -71,10 +115,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order",
         "customers.view_customer",
         *_SEE_CATALOG,
+        *_STORE_STOCK,
     ],
-    Role.CUSTOMER_SERVICE: [*_SEE_ORDERS, "customers.change_customer"],
-    Role.PLANNER: [*_SEE_ORDERS, *_SEE_CATALOG],
-    Role.SUPERVISOR: [*_SEE_ORDERS, *_SEE_CATALOG],
+    Role.CUSTOMER_SERVICE: [*_SEE_ORDERS, *_SEE_STOCK, "customers.change_customer"],
+    Role.PLANNER: [*_SEE_ORDERS, *_SEE_CATALOG, *_SEE_STOCK, *_PLAN_SUPPLY],
+    Role.SUPERVISOR: [*_SEE_ORDERS, *_SEE_CATALOG, *_SEE_STOCK, "channels.view_channel_health"],
 }
 
 

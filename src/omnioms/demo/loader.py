@@ -31,6 +31,7 @@ from omnioms.customers.models import Customer
 from omnioms.demo.catalog import SKUS, STYLES
 from omnioms.demo.generators.common import FileExport
 from omnioms.demo.history import generate_all
+from omnioms.inventory.demo import seed_demo_stock
 from omnioms.inventory.models import Location
 from omnioms.orders.models import Order
 
@@ -102,12 +103,15 @@ def load_demo(*, seed: int = 7, days: int = 182) -> str:
     if Location.objects.filter(code__in=[loc.code for loc in LOCATIONS]).exists():
         return report(note="The demo company was already loaded; nothing was added.")
     started = time.perf_counter()
-    _create_company()
     now = timezone.now().replace(second=0, microsecond=0)
+    _create_company()
+    # Stock before the history: the last days' orders reserve and take it like real ones.
+    stock = seed_demo_stock(now=now, seed=seed)
     sent = _send_history(seed=seed, days=days, now=now)
     elapsed = time.perf_counter() - started
     return report(
         note=f"Loaded {days} days of history ({sent} deliveries, seed {seed}) in {elapsed:.1f} s."
+        f" {stock}"
     )
 
 

@@ -1,13 +1,37 @@
-"""Back office for locations: the warehouses and stores."""
+"""Back office for stock: locations, channel stock rules, supply; the ledger read-only.
+
+Quantities change only through the services (receipts, counts, transfers, orders), so the
+admin shows balances and the ledger but never edits on hand or reserved; safety stock and the
+reorder point are edited here and saved through ``set_stock_levels``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from omnioms.inventory.models import Location
+from omnioms.inventory.availability import queue_account_availability
+from omnioms.inventory.models import (
+    AvailabilityOutbox,
+    ChannelAvailability,
+    ChannelStockRule,
+    IncomingStock,
+    Location,
+    OrderStock,
+    PlannedOutput,
+    Reservation,
+    RuleLocation,
+    Shortage,
+    StockBalance,
+    StockDocument,
+    StockMovement,
+)
+from omnioms.inventory.rules import forget_rules
+from omnioms.inventory.services import set_stock_levels
 
 
 @admin.register(Location)
@@ -19,3 +43,195 @@ class LocationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Orders, accounts and staff point at a location for good; deactivate it instead.
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the services: shown, never added, changed or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StockBalance)
+class StockBalanceAdmin(admin.ModelAdmin):
+    list_display = [
+        "sku",
+        "location",
+        "on_hand",
+        "reserved",
+        "safety_stock",
+        "available_display",
+        "reorder_point",
+        "updated_at",
+    ]
+    list_filter = ["location"]
+    list_select_related = ["sku", "location"]
+    search_fields = ["sku__code", "sku__name"]
+    fields = ["sku", "location", "on_hand", "reserved", "safety_stock", "reorder_point"]
+    readonly_fields = ["sku", "location", "on_hand", "reserved"]
+
+    @admin.display(description=_("available"), ordering=F("on_hand") - F("reserved"))
+    def available_display(self, obj: StockBalance) -> int:
+        return obj.available
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # stock arrives by a receipt
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: StockBalance, form: Any, change: bool) -> None:
+        set_stock_levels(
+            sku=obj.sku,
+            location=obj.location,
+            safety_stock=obj.safety_stock,
+            reorder_point=obj.reorder_point,
+        )
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdmin):
+    list_display = [
+        "at",
+        "sku",
+        "location",
+        "kind",
+        "quantity",
+        "on_hand_after",
+        "order",
+        "actor_label",
+    ]
+    list_filter = ["kind", "location"]
+    list_select_related = ["sku", "location", "order"]
+    search_fields = ["sku__code", "reason", "order__external_id"]
+    date_hierarchy = "at"
+    raw_id_fields = ["order", "document"]
+
+
+@admin.register(StockDocument)
+class StockDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "at", "kind", "reference", "reason", "actor_label"]
+    list_filter = ["kind"]
+    search_fields = ["reference", "reason"]
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ["order", "sku", "location", "state", "quantity", "updated_at"]
+    list_filter = ["state", "location"]
+    list_select_related = ["order", "sku", "location"]
+    search_fields = ["order__external_id", "sku__code"]
+    raw_id_fields = ["order"]
+
+
+@admin.register(OrderStock)
+class OrderStockAdmin(ReadOnlyAdmin):
+    list_display = ["order", "status", "unmapped_lines", "promise_date", "checked_at"]
+    list_filter = ["status"]
+    list_select_related = ["order"]
+    search_fields = ["order__external_id"]
+    raw_id_fields = ["order"]
+
+
+@admin.register(Shortage)
+class ShortageAdmin(ReadOnlyAdmin):
+    list_display = ["order", "sku", "location", "wanted", "available", "created_at"]
+    list_select_related = ["order", "sku", "location"]
+    search_fields = ["order__external_id", "sku__code"]
+
+
+class RuleLocationInline(admin.TabularInline):
+    model = RuleLocation
+    fields = ["location", "priority"]
+    extra = 1
+
+
+@admin.register(ChannelStockRule)
+class ChannelStockRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "account",
+        "reserve_on",
+        "split_allowed",
+        "nearest_by_province",
+        "buffer",
+        "share_percent",
+        "cap",
+        "push_enabled",
+    ]
+    inlines = [RuleLocationInline]
+    fieldsets = [
+        (None, {"fields": ["account", "reserve_on", "tracks_from"]}),
+        (_("Routing"), {"fields": ["nearest_by_province", "split_allowed"]}),
+        (
+            _("What the channel may sell"),
+            {"fields": ["buffer", "share_percent", "cap", "push_enabled"]},
+        ),
+    ]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The figure of every SKU at the account's locations may have moved.
+        forget_rules()
+        queue_account_availability(form.instance.account_id)
+
+
+@admin.register(AvailabilityOutbox)
+class AvailabilityOutboxAdmin(ReadOnlyAdmin):
+    list_display = [
+        "pk",
+        "account",
+        "sku",
+        "state",
+        "changed_at",
+        "queued_at",
+        "pushed_at",
+        "pushed_quantity",
+        "attempts",
+    ]
+    list_filter = ["state", "account"]
+    list_select_related = ["account", "sku"]
+    search_fields = ["sku__code", "last_error"]
+
+
+@admin.register(ChannelAvailability)
+class ChannelAvailabilityAdmin(ReadOnlyAdmin):
+    list_display = ["account", "sku", "quantity", "pushed_at"]
+    list_filter = ["account"]
+    list_select_related = ["account", "sku"]
+    search_fields = ["sku__code"]
+
+
+class SupplyAdmin(admin.ModelAdmin):
+    list_filter = ["status", "location"]
+    search_fields = ["sku__code", "reference"]
+    raw_id_fields = ["sku"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("sku", "location")
+
+
+@admin.register(IncomingStock)
+class IncomingStockAdmin(SupplyAdmin):
+    list_display = [
+        "sku",
+        "location",
+        "quantity",
+        "received_quantity",
+        "expected_on",
+        "supplier",
+        "reference",
+        "status",
+    ]
+    date_hierarchy = "expected_on"
+
+
+@admin.register(PlannedOutput)
+class PlannedOutputAdmin(SupplyAdmin):
+    list_display = ["sku", "location", "quantity", "due_on", "reference", "status"]
+    date_hierarchy = "due_on"

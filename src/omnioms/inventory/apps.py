@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,24 @@ class InventoryConfig(AppConfig):
     name = "omnioms.inventory"
     label = "inventory"
     verbose_name = _("Inventory")
+
+    def ready(self) -> None:
+        from omnioms.channels.models import ChannelAccount
+        from omnioms.core.worker import register_step
+        from omnioms.inventory.availability import purge_pushed, push_due
+        from omnioms.inventory.models import ChannelStockRule, Location, RuleLocation
+        from omnioms.inventory.rules import forget_rules
+        from omnioms.inventory.services import retry_backorders
+
+        register_step("inventory.push_availability", push_due, every=0.2)
+        register_step("inventory.retry_backorders", retry_backorders, every=2.0)
+        register_step("inventory.purge_pushed", purge_pushed, every=3600.0)
+
+        # This process sees an edited rule at once; other processes within RULES_TTL.
+        for model in (ChannelAccount, Location, ChannelStockRule, RuleLocation):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    forget_rules,
+                    sender=model,
+                    dispatch_uid=f"inventory-rules-{model.__name__}-{signal}",
+                )

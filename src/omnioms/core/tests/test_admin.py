@@ -18,11 +18,18 @@ from omnioms.api.models import ApiToken
 from omnioms.api.services import create_token
 from omnioms.catalog.models import ChannelSkuMapping
 from omnioms.catalog.services import ComponentSpec, create_product
-from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload
+from omnioms.channels.models import (
+    ChannelAccount,
+    DeadLetter,
+    InboundPayload,
+    OutboundCommand,
+    SyncState,
+)
 from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.choices import OrderStatus
 from omnioms.core.roles import Role
 from omnioms.core.testing import make_account, make_location, make_user, manual_order, signed
+from omnioms.inventory.tests.factories import one_of_each
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +107,11 @@ def test_an_administrator_can_open_the_list_and_change_page_of_every_registered_
     receive_webhook(account, **signed(manual_order("A-1"), secret=SECRET))
     dead_letter_from_bad_currency(account)
     create_token(administrator, name="ci")
+    SyncState.objects.create(account=account)
+    one_of_each()  # every stock model
+    OutboundCommand.objects.create(
+        account=account, order=Order.objects.get(external_id="A-1"), kind="mark_shipped"
+    )
 
     assert len(admin.site._registry) >= 12
     for model, model_admin in admin.site._registry.items():

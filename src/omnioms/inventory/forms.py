@@ -1,0 +1,89 @@
+"""Forms of the stock pages: the stock filter, receipts, adjustments and counts, transfers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from omnioms.inventory.models import Location
+
+
+def _location_choices(locations: Iterable[Location], *, blank: Any = None) -> list[Any]:
+    choices = [(loc.code, str(loc)) for loc in locations]
+    return [("", blank), *choices] if blank is not None else choices
+
+
+class StockFilterForm(forms.Form):
+    sku = forms.CharField(
+        label=_("SKU"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Start of a SKU code")}),
+    )
+    location = forms.ChoiceField(label=_("Location"), required=False)
+    low = forms.BooleanField(label=_("Below reorder point only"), required=False)
+
+    def __init__(self, *args: Any, locations: Iterable[Location] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].choices = _location_choices(locations, blank=_("All"))  # type: ignore[attr-defined]
+
+
+class _StockForm(forms.Form):
+    sku = forms.CharField(label=_("SKU"), max_length=100)
+
+    def __init__(self, *args: Any, locations: Iterable[Location] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = _location_choices(list(locations))
+        for name in ("location", "from_location", "to_location"):
+            if name in self.fields:
+                self.fields[name].choices = choices  # type: ignore[attr-defined]
+
+
+class ReceiptForm(_StockForm):
+    location = forms.ChoiceField(label=_("Location"))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    unit_cost = forms.DecimalField(
+        label=_("Unit cost"), required=False, min_value=0, max_digits=18, decimal_places=4
+    )
+    reference = forms.CharField(label=_("Reference"), required=False, max_length=200)
+
+
+class AdjustmentForm(_StockForm):
+    ADJUST = "adjust"
+    COUNT = "count"
+
+    location = forms.ChoiceField(label=_("Location"))
+    mode = forms.ChoiceField(
+        label=_("What happened"),
+        choices=[
+            (ADJUST, _("Stock went up or down by")),
+            (COUNT, _("A count found")),
+        ],
+        widget=forms.RadioSelect,
+        initial=ADJUST,
+    )
+    quantity = forms.IntegerField(
+        label=_("Quantity"),
+        help_text=_("For a change: negative when stock went down. For a count: units found."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class TransferForm(_StockForm):
+    from_location = forms.ChoiceField(label=_("From"))
+    to_location = forms.ChoiceField(label=_("To"))
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+    def __init__(
+        self,
+        *args: Any,
+        locations: Iterable[Location] = (),
+        targets: Iterable[Location] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, locations=locations, **kwargs)
+        self.fields["to_location"].choices = _location_choices(targets)  # type: ignore[attr-defined]

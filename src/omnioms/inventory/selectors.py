@@ -1,0 +1,257 @@
+"""Read queries on stock: what the UI, the API and the checks show.
+
+A store clerk sees the stock of their own store only; everyone with ``view_all_stock`` sees
+every location. Every stock read of a view or the API starts from :func:`visible_balances`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from omnioms.inventory.availability import channel_figures
+from omnioms.inventory.domain import Timeline, atp_timeline
+from omnioms.inventory.models import (
+    AvailabilityOutbox,
+    ChannelAvailability,
+    IncomingStock,
+    Location,
+    OrderStock,
+    OrderStockStatus,
+    OutboxState,
+    PlannedOutput,
+    Reservation,
+    ReservationState,
+    Shortage,
+    StockBalance,
+    StockMovement,
+    SupplyStatus,
+)
+from omnioms.inventory.rules import routing_config
+from omnioms.orders.selectors import user_store_id
+
+WebUser = User | AnonymousUser
+
+
+def visible_locations(user: WebUser) -> QuerySet[Location]:
+    locations = Location.objects.order_by("code")
+    if not user.is_authenticated or not user.has_perm("inventory.view_stockbalance"):
+        return locations.none()
+    if user.has_perm("inventory.view_all_stock"):
+        return locations
+    store_id = user_store_id(user)
+    return locations.filter(pk=store_id) if store_id is not None else locations.none()
+
+
+def visible_balances(user: WebUser) -> QuerySet[StockBalance]:
+    return StockBalance.objects.filter(location__in=visible_locations(user))
+
+
+def stock_list(
+    user: WebUser,
+    *,
+    sku: str = "",
+    location: str = "",
+    below_reorder: bool = False,
+) -> QuerySet[StockBalance]:
+    """Balances by SKU and location, filtered; ``sku`` matches the start of a SKU code."""
+    rows = visible_balances(user).select_related("sku", "location")
+    if sku:
+        rows = rows.filter(sku__code__startswith=sku)
+    if location:
+        rows = rows.filter(location__code=location)
+    if below_reorder:
+        rows = rows.filter(low_stock_condition())
+    return rows.annotate(available_now=F("on_hand") - F("reserved") - F("safety_stock")).order_by(
+        "sku__code", "location__code"
+    )
+
+
+def low_stock_condition() -> Q:
+    """Available below the reorder point (rows with a reorder point only)."""
+    return Q(reorder_point__gt=0) & Q(
+        reorder_point__gt=F("on_hand") - F("reserved") - F("safety_stock")
+    )
+
+
+def ledger(balance: StockBalance, *, limit: int = 200) -> list[StockMovement]:
+    """The newest movements behind a balance, with the balance after each."""
+    return list(
+        StockMovement.objects.filter(sku_id=balance.sku_id, location_id=balance.location_id)
+        .select_related("order", "document")
+        .order_by("-id")[:limit]
+    )
+
+
+def holders(balance: StockBalance) -> list[Reservation]:
+    """The orders holding reservations on a balance, oldest first."""
+    return list(
+        Reservation.objects.filter(
+            sku_id=balance.sku_id,
+            location_id=balance.location_id,
+            state=ReservationState.RESERVED,
+        )
+        .select_related("order")
+        .order_by("order__placed_at", "order_id")
+    )
+
+
+def available_to_promise(sku_id: int, location_ids: list[int], *, today: date) -> Timeline:
+    """Available now at the locations, less what backorders wait for, plus incoming receipts
+    and planned production by their dates."""
+    balances = StockBalance.objects.filter(sku_id=sku_id, location_id__in=location_ids)
+    available = sum(max(0, b.available) for b in balances)
+    backordered = (
+        Shortage.objects.filter(sku_id=sku_id)
+        .filter(Q(location_id__in=location_ids) | Q(location__isnull=True))
+        .aggregate(total=Sum("wanted"))["total"]
+        or 0
+    )
+    supply = [
+        (row.expected_on, row.outstanding)
+        for row in IncomingStock.objects.filter(
+            sku_id=sku_id, location_id__in=location_ids, status=SupplyStatus.OPEN
+        )
+    ] + [
+        (row.due_on, row.quantity)
+        for row in PlannedOutput.objects.filter(
+            sku_id=sku_id, location_id__in=location_ids, status=SupplyStatus.OPEN
+        )
+    ]
+    return atp_timeline(today=today, available=available, backordered=backordered, supply=supply)
+
+
+@dataclass(frozen=True)
+class ChannelFigure:
+    sku_id: int
+    sku_code: str
+    quantity: int
+    pushed: int | None
+    pushed_at: object
+    pending: int
+
+
+def channel_availability(
+    account_id: int, *, sku_codes: list[str] | None = None
+) -> list[ChannelFigure]:
+    """What the account may sell of each SKU stocked at its locations, now, with what it was
+    last told and how many changes wait to be pushed."""
+    from omnioms.catalog.models import BundleComponent, Sku
+
+    rule = routing_config().rule(account_id)
+    skus = Sku.objects.filter(is_active=True)
+    if sku_codes:
+        skus = skus.filter(code__in=sku_codes)
+    else:
+        stocked = StockBalance.objects.filter(location_id__in=rule.locations).values("sku_id")
+        bundles = BundleComponent.objects.filter(component_id__in=stocked).values("bundle_id")
+        skus = skus.filter(Q(pk__in=stocked) | Q(pk__in=bundles))
+    codes = dict(skus.values_list("pk", "code"))
+    figures = channel_figures(account_id, codes)
+    told = {
+        row.sku_id: row
+        for row in ChannelAvailability.objects.filter(account_id=account_id, sku_id__in=codes)
+    }
+    pending: dict[int, int] = defaultdict(int)
+    for sku_id in AvailabilityOutbox.objects.filter(
+        account_id=account_id,
+        sku_id__in=codes,
+        state__in=[OutboxState.PENDING, OutboxState.SENDING],
+    ).values_list("sku_id", flat=True):
+        pending[sku_id] += 1
+    return [
+        ChannelFigure(
+            sku_id=pk,
+            sku_code=code,
+            quantity=figures[pk],
+            pushed=told[pk].quantity if pk in told else None,
+            pushed_at=told[pk].pushed_at if pk in told else None,
+            pending=pending.get(pk, 0),
+        )
+        for pk, code in sorted(codes.items(), key=lambda item: item[1])
+    ]
+
+
+def backorders(user: WebUser) -> QuerySet[OrderStock]:
+    """Backordered orders the user may see, oldest first, with what they lack."""
+    from omnioms.orders.selectors import visible_orders
+
+    return (
+        OrderStock.objects.filter(status=OrderStockStatus.BACKORDER, order__in=visible_orders(user))
+        .select_related("order", "order__account")
+        .order_by("order__placed_at", "order_id")
+    )
+
+
+def shortages_of(order_ids: list[int]) -> dict[int, list[Shortage]]:
+    found: dict[int, list[Shortage]] = defaultdict(list)
+    for row in Shortage.objects.filter(order_id__in=order_ids).select_related("sku", "location"):
+        found[row.order_id].append(row)
+    return found
+
+
+def unbacked(user: WebUser) -> QuerySet[Reservation]:
+    """Units that left (store sales, shipments) when the record showed none free: a count is
+    due there."""
+    return (
+        Reservation.objects.filter(
+            state=ReservationState.UNBACKED, location__in=visible_locations(user)
+        )
+        .select_related("order", "sku", "location")
+        .order_by("-updated_at")
+    )
+
+
+def stock_problems() -> list[str]:
+    """Every broken stock invariant, described; empty when the books are right.
+
+    On hand equals the ledger's sum; reserved equals what orders hold; neither is negative and
+    reserved never exceeds on hand. Tests call this after every step; so can an operator.
+    """
+    problems = []
+    ledger_sums = {
+        (row["sku_id"], row["location_id"]): row["total"]
+        for row in StockMovement.objects.values("sku_id", "location_id")
+        .order_by()
+        .annotate(total=Sum("quantity"))
+    }
+    held = {
+        (row["sku_id"], row["location_id"]): row["total"]
+        for row in Reservation.objects.filter(state=ReservationState.RESERVED)
+        .values("sku_id", "location_id")
+        .order_by()
+        .annotate(total=Sum("quantity"))
+    }
+    balances = {(b.sku_id, b.location_id): b for b in StockBalance.objects.all().order_by("pk")}
+    for pair in sorted(set(ledger_sums) | set(held) | set(balances)):
+        balance = balances.get(pair)
+        on_hand = balance.on_hand if balance else 0
+        reserved = balance.reserved if balance else 0
+        if ledger_sums.get(pair, 0) != on_hand:
+            problems.append(f"{pair}: ledger sums to {ledger_sums.get(pair, 0)}, on hand {on_hand}")
+        if held.get(pair, 0) != reserved:
+            problems.append(f"{pair}: orders hold {held.get(pair, 0)}, reserved {reserved}")
+        if not 0 <= reserved <= on_hand:
+            problems.append(f"{pair}: reserved {reserved} outside 0..{on_hand}")
+    return problems
+
+
+def change_to_queued_latencies(*, since: object = None) -> list[float]:
+    """Seconds from each stock change to its outbox row being committed (bench, UI)."""
+    rows = AvailabilityOutbox.objects.filter(queued_at__isnull=False)
+    if since is not None:
+        rows = rows.filter(changed_at__gte=since)
+    return [
+        (queued - changed).total_seconds()
+        for changed, queued in rows.values_list("changed_at", "queued_at")
+        if queued is not None
+    ]
+
+
+def today() -> date:
+    return timezone.localdate()

@@ -1,0 +1,189 @@
+"""Random receipts, orders, cancels, shipments, returns and transfers keep the books right.
+
+After every step: on hand equals the ledger's sum and the model's own count, reserved equals
+what orders hold, neither is negative, reserved never exceeds on hand, and every order holds
+what its status calls for (all of it, or nothing and a shortage).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from omnioms.core.actor import Actor
+from omnioms.inventory.models import (
+    ChannelStockRule,
+    OrderStock,
+    OrderStockStatus,
+    Reservation,
+    RuleLocation,
+    StockBalance,
+)
+from omnioms.inventory.rules import forget_rules
+from omnioms.inventory.selectors import stock_problems
+from omnioms.inventory.services import StockError, record_return, transfer_stock
+from omnioms.inventory.tests.factories import (
+    ACTOR,
+    account,
+    order_json,
+    receive,
+    sku,
+    submit,
+    warehouse,
+)
+from omnioms.orders.models import Order
+from omnioms.orders.services import change_order_status
+
+SKUS = ["A", "B"]
+LOCATIONS = ["wh-1", "wh-2"]
+KIT = {"A": 1, "B": 2}
+ACTOR_PERSON = Actor("user", "hypothesis")
+
+
+class StockMachine(RuleBasedStateMachine):
+    orders = Bundle("orders")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        forget_rules()
+        self.locations = {code: warehouse(code) for code in LOCATIONS}
+        for code in SKUS:
+            sku(code)
+        sku("KIT", components=list(KIT.items()))
+        self.shop = account("shop", location=self.locations["wh-1"])
+        rule = ChannelStockRule.objects.create(account=self.shop, split_allowed=True)
+        for priority, code in enumerate(LOCATIONS, start=1):
+            RuleLocation.objects.create(rule=rule, location=self.locations[code], priority=priority)
+        self.on_hand: dict[tuple[str, str], int] = defaultdict(int)
+        self.needs: dict[int, dict[str, int]] = {}
+        self.numbers = 0
+
+    def teardown(self) -> None:
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+        forget_rules()
+
+    @rule(code=st.sampled_from(SKUS), location=st.sampled_from(LOCATIONS), n=st.integers(1, 6))
+    def receipt(self, code: str, location: str, n: int) -> None:
+        receive(code, self.locations[location], n)
+        self.on_hand[(code, location)] += n
+
+    @rule(
+        target=orders,
+        a=st.integers(0, 3),
+        b=st.integers(0, 3),
+        kits=st.integers(0, 1),
+    )
+    def order(self, a: int, b: int, kits: int) -> int:
+        lines = [(code, n) for code, n in (("A", a), ("B", b), ("KIT", kits)) if n]
+        self.numbers += 1
+        placed = submit(self.shop, order_json(f"H-{self.numbers}", lines or [("A", 1)]))
+        needs: dict[str, int] = defaultdict(int)
+        for code, n in lines or [("A", 1)]:
+            for part, per in KIT.items() if code == "KIT" else [(code, 1)]:
+                needs[part] += n * per
+        self.needs[placed.pk] = dict(needs)
+        return placed.pk
+
+    @rule(order_id=orders)
+    def cancel(self, order_id: int) -> None:
+        if Order.objects.get(pk=order_id).status == "paid":
+            change_order_status(order_id, "refunded", actor=ACTOR_PERSON)
+
+    @rule(order_id=orders)
+    def ship(self, order_id: int) -> None:
+        order = Order.objects.get(pk=order_id)
+        if order.status != "paid" or order.stock.status != OrderStockStatus.RESERVED:
+            return  # a backorder waits; shipping it would take unreserved stock
+        for r in Reservation.objects.filter(order_id=order_id).select_related("sku", "location"):
+            self.on_hand[(r.sku.code, r.location.code)] -= r.quantity
+        change_order_status(order_id, "shipped", actor=ACTOR_PERSON)
+
+    @rule(order_id=orders, n=st.integers(1, 2))
+    def give_back(self, order_id: int, n: int) -> None:
+        rows = Reservation.objects.filter(order_id=order_id, state="consumed").select_related(
+            "sku", "location"
+        )
+        row = rows.first()
+        if row is None:
+            return
+        try:
+            record_return(order_id, sku=row.sku.code, quantity=n, actor=ACTOR)
+        except StockError:
+            return  # more than went out
+        self.on_hand[(row.sku.code, row.location.code)] += n
+
+    @rule(code=st.sampled_from(SKUS), n=st.integers(1, 5), forward=st.booleans())
+    def transfer(self, code: str, n: int, forward: bool) -> None:
+        source, target = LOCATIONS if forward else LOCATIONS[::-1]
+        try:
+            transfer_stock(
+                sku=code, from_location=source, to_location=target, quantity=n, actor=ACTOR
+            )
+        except StockError:
+            return
+        self.on_hand[(code, source)] -= n
+        self.on_hand[(code, target)] += n
+
+    @precondition(lambda self: bool(self.needs))
+    @rule()
+    def retry(self) -> None:
+        from datetime import timedelta
+
+        from omnioms.inventory.services import retry_backorders
+
+        retry_backorders(min_age=timedelta(0))
+
+    @invariant()
+    def books_balance(self) -> None:
+        assert stock_problems() == []
+        actual = {
+            (b.sku.code, b.location.code): b.on_hand
+            for b in StockBalance.objects.select_related("sku", "location")
+        }
+        assert {k: v for k, v in actual.items() if v} == {
+            k: v for k, v in self.on_hand.items() if v
+        }
+
+    @invariant()
+    def orders_hold_what_their_status_calls_for(self) -> None:
+        held: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+        for r in Reservation.objects.select_related("sku"):
+            state = held[r.order_id][r.state]
+            state[r.sku.code] = state.get(r.sku.code, 0) + r.quantity
+        for order_id, status in OrderStock.objects.values_list("order_id", "status"):
+            reserved = held[order_id].get("reserved", {})
+            if status == OrderStockStatus.RESERVED:
+                assert reserved == self.needs[order_id]
+            elif status == OrderStockStatus.SHIPPED:
+                assert held[order_id]["consumed"] == self.needs[order_id]
+                assert not reserved
+            else:
+                assert not reserved, (status, reserved)
+
+
+@pytest.mark.django_db
+def test_random_stock_histories_keep_every_invariant() -> None:
+    run_state_machine_as_test(
+        StockMachine,
+        settings=settings(
+            max_examples=20,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
