@@ -69,9 +69,8 @@ def _aware_utc(value: Any) -> Any:
 
 def _utc_text(value: datetime) -> str:
     """``2026-05-01T08:00:00Z``, with only the fraction digits that are not zero."""
-    utc = value.astimezone(UTC).replace(tzinfo=None)
-    text = utc.isoformat()  # no fraction when microsecond is 0
-    return (text.rstrip("0") if utc.microsecond else text) + "Z"
+    text = value.astimezone(UTC).isoformat()[:-6]  # drop "+00:00"; no fraction when it is 0
+    return (text.rstrip("0") if value.microsecond else text) + "Z"
 
 
 UtcTime = Annotated[

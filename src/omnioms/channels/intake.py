@@ -13,13 +13,17 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import F
 from django.utils import timezone
-from pydantic import ValidationError
 
 from omnioms.channels.adapters import get_adapter
-from omnioms.channels.adapters.base import Adapter, AdapterContext, NormalizationError, Record
-from omnioms.channels.adapters.manual import describe_validation_error
+from omnioms.channels.adapters.base import (
+    Adapter,
+    AdapterContext,
+    NormalizationError,
+    split_records,
+)
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
+from omnioms.channels.normalizing import normalize_record, with_label
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, bulk_set, new_rows
 from omnioms.orders.services import Incoming, upsert_orders
@@ -54,7 +58,7 @@ def normalize_payload(
     orders: list[NormalizedOrder] = []
     problems: list[str] = []
     try:
-        for record in adapter.split(body, filename):
+        for record in split_records(adapter, body, filename, context):
             try:
                 orders.append(normalize_record(adapter, record, context))
             except NormalizationError as exc:
@@ -64,29 +68,6 @@ def normalize_payload(
     if not orders and not problems:
         problems.append("the payload contains no order")
     return orders, problems
-
-
-def normalize_record(adapter: Adapter, record: Record, context: AdapterContext) -> NormalizedOrder:
-    """Run an adapter, turning any failure into a :class:`NormalizationError` with a reason."""
-    try:
-        order = adapter.normalize(record, context)
-    except NormalizationError:
-        raise
-    except ValidationError as exc:
-        raise NormalizationError(describe_validation_error(exc)) from exc
-    except Exception as exc:  # an adapter bug must not lose the payload
-        logger.exception("adapter %s failed on %s", adapter.code, record.label or "payload")
-        raise NormalizationError(f"could not be read ({type(exc).__name__}: {exc})") from exc
-    if order.channel != adapter.code and adapter.code != "manual":
-        raise NormalizationError(f"adapter {adapter.code} produced a {order.channel} order")
-    return order
-
-
-def with_label(label: str, message: str) -> str:
-    """``rows 3-4: row 4: Qty: ...``, but not ``row 5: row 5: ...`` when the adapter named it."""
-    if not label or message.startswith(f"{label}:"):
-        return message
-    return f"{label}: {message}"
 
 
 def dead_letter(payload: InboundPayload, reason: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,14 +16,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from omnioms.channels.adapters import get_adapter
-from omnioms.channels.adapters.base import Adapter, NormalizationError, Record
+from omnioms.channels.adapters.base import Adapter, NormalizationError, Record, split_records
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.intake import (
     account_context,
     dead_letter,
     dead_letter_new,
     new_payload,
-    normalize_record,
     process_payloads,
     resolve_dead_letter,
     with_label,
@@ -36,6 +34,7 @@ from omnioms.channels.models import (
     PayloadOutcome,
     PayloadSource,
 )
+from omnioms.channels.normalizing import Normalized, normalized_batches
 from omnioms.core.actor import Actor
 from omnioms.inventory.models import Location
 from omnioms.orders.services import Incoming, upsert_orders
@@ -147,10 +146,11 @@ def _import_records(
     summary: ImportSummary,
 ) -> str | None:
     """Import what can be split off the file; return why the file could not be read, if so."""
-    records = adapter.split(raw, filename)
+    context = account_context(account)
+    records = split_records(adapter, raw, filename, context)
     try:
-        while batch := list(islice(records, IMPORT_BATCH)):
-            _import_batch(adapter, account, batch, filename=filename, actor=actor, summary=summary)
+        for batch, results in normalized_batches(adapter, context, records, IMPORT_BATCH):
+            _import_batch(account, batch, results, filename=filename, actor=actor, summary=summary)
     except NormalizationError as exc:
         return with_label(filename, str(exc)) if filename not in str(exc) else str(exc)
     return None
@@ -177,24 +177,22 @@ def _payloads(
 
 
 def _import_batch(
-    adapter: Adapter,
     account: ChannelAccount,
     records: list[Record],
+    results: list[Normalized],
     *,
     filename: str,
     actor: Actor,
     summary: ImportSummary,
 ) -> None:
-    context = account_context(account)
     good: list[Incoming] = []
     bad: list[tuple[InboundPayload, str]] = []
-    for payload, record in zip(
-        _payloads(account, records, filename=filename), records, strict=True
-    ):
-        try:
-            good.append(Incoming(payload, normalize_record(adapter, record, context)))
-        except NormalizationError as exc:
-            bad.append((payload, with_label(record.label, str(exc))))
+    payloads = _payloads(account, records, filename=filename)
+    for payload, result in zip(payloads, results, strict=True):
+        if result.order is not None:
+            good.append(Incoming(payload, result.order, digest=result.digest))
+        else:
+            bad.append((payload, result.problem))
     with transaction.atomic():
         dead_letter_new([payload for payload, _ in bad], [reason for _, reason in bad])
         for outcome in upsert_orders(account, good, actor=actor):

@@ -11,9 +11,10 @@ multi-table inheritance.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -24,18 +25,91 @@ from django.db.models.base import ModelState
 M = TypeVar("M", bound=models.Model)
 
 
-def bulk_insert(objs: Sequence[M], *, returning_ids: bool = True) -> Sequence[M]:
+def bulk_insert(
+    objs: Sequence[M], *, returning_ids: bool = True, ignore_conflicts: bool = False
+) -> Sequence[M]:
     """Insert unsaved model instances; with ``returning_ids`` their primary keys are set.
 
+    ``ignore_conflicts`` skips rows a unique constraint refuses (``ON CONFLICT DO NOTHING``);
+    their ids are not known, so it cannot be combined with ``returning_ids``.
+
     Foreign keys may point at objects saved earlier in the same transaction (their ids are
-    read now). Call inside a transaction.
+    read now). Call inside a transaction, or with one object in autocommit mode (one statement,
+    committed when it returns).
     """
     if not objs:
         return objs
     model = type(objs[0])
-    opts = model._meta
     connection = connections[router.db_for_write(model)]
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    plan = _insert_plan(model, connection.alias)
+    if ignore_conflicts and returning_ids:
+        raise ValueError("ignore_conflicts cannot return ids: pass returning_ids=False")
+    row = plan.row
+    returning = plan.returning if returning_ids else ""
+    if ignore_conflicts:
+        returning = " ON CONFLICT DO NOTHING"
+    if connection.vendor == "postgresql":
+        # One short statement, executed for every row in psycopg's pipeline mode: a single
+        # round trip like a multi-row VALUES, but psycopg parses (and soon prepares) the
+        # statement once instead of re-parsing thousands of placeholders per batch.
+        sql = plan.insert + plan.row_sql + returning
+        with connection.wrap_database_errors:
+            cursor = _psycopg_cursor(connection)
+            if len(objs) == 1:  # one round trip, no pipeline to set up (a webhook's payload)
+                cursor.execute(sql, row(objs[0]))
+                if returning_ids:
+                    objs[0].pk = cursor.fetchone()[0]
+            else:
+                cursor.executemany(sql, [row(obj) for obj in objs], returning=returning_ids)
+                if returning_ids:
+                    for obj in objs:
+                        obj.pk = cursor.fetchone()[0]
+                        cursor.nextset()
+        _mark_saved(objs, connection.alias)
+        return objs
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        # The driver's own cursor with its own ``?`` placeholders: Django's wrapper would
+        # rewrite every ``%s`` of a 500-row statement with a regular expression first.
+        cursor = connection.connection.cursor()
+        try:
+            for start in range(0, len(objs), plan.batch):
+                chunk = objs[start : start + plan.batch]
+                params = [value for obj in chunk for value in row(obj)]
+                # Identifiers come from the model and are quoted; every value is a parameter.
+                sql = plan.insert + ", ".join([plan.row_sql] * len(chunk)) + returning
+                cursor.execute(sql, params)
+                if returning_ids:
+                    for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                        obj.pk = pk
+        finally:
+            cursor.close()
+    _mark_saved(objs, connection.alias)
+    return objs
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    insert: str
+    """``INSERT INTO table (columns) VALUES `` (the rows follow)."""
+    row_sql: str
+    returning: str
+    batch: int
+    """Rows per statement on SQLite (its parameter limit)."""
+    row: Callable[[Any], list[Any]]
+    """An object's values in column order, converted for the database."""
+
+
+@cache
+def _insert_plan(model: type[models.Model], alias: str) -> _InsertPlan:
+    """What :func:`bulk_insert` needs of a model, worked out once per model and database."""
+    connection = connections[alias]
+    opts = model._meta
+    # A generated primary key is left to the database; one the row carries (a one-to-one
+    # primary key such as an order's stock status) is written like any other column.
+    generated = opts.pk if isinstance(opts.pk, models.AutoField) else None
+    fields = [f for f in opts.concrete_fields if f is not generated]
     relations = [f for f in fields if f.is_relation]
     # pre_save only where it does something (auto_now fields); elsewhere the value as set.
     plan = [
@@ -47,17 +121,12 @@ def bulk_insert(objs: Sequence[M], *, returning_ids: bool = True) -> Sequence[M]
         )
         for field in fields
     ]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    returning = f" RETURNING {quote(opts.pk.column)}" if returning_ids else ""
-    max_params = connection.features.max_query_params or 30000
-    batch = max(1, min(500, max_params // len(fields)))
 
-    def row(obj: M) -> list[Any]:
-        for field in relations:
-            _sync_foreign_key(obj, field)
+    def row(obj: Any) -> list[Any]:
         values = obj.__dict__  # what the field descriptors would return, without the call
+        for field in relations:
+            if values.get(field.attname) is None:
+                _sync_foreign_key(obj, field)
         return [
             convert(
                 field.pre_save(obj, True)
@@ -69,38 +138,17 @@ def bulk_insert(objs: Sequence[M], *, returning_ids: bool = True) -> Sequence[M]
             for attname, convert, stamp, field in plan
         ]
 
-    table = quote(opts.db_table)
-    if connection.vendor == "postgresql":
-        # One short statement, executed for every row in psycopg's pipeline mode: a single
-        # round trip like a multi-row VALUES, but psycopg parses (and soon prepares) the
-        # statement once instead of re-parsing thousands of placeholders per batch.
-        sql = f"INSERT INTO {table} ({columns}) VALUES {row_sql}{returning}"  # noqa: S608
-        with connection.wrap_database_errors:
-            cursor = _psycopg_cursor(connection)
-            cursor.executemany(sql, [row(obj) for obj in objs], returning=returning_ids)
-            if returning_ids:
-                for obj in objs:
-                    obj.pk = cursor.fetchone()[0]
-                    cursor.nextset()
-        _mark_saved(objs, connection.alias)
-        return objs
-
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), batch):
-            chunk = objs[start : start + batch]
-            params = [value for obj in chunk for value in row(obj)]
-            # Identifiers come from the model and are quoted; every value is a parameter.
-            sql = (
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
-                + ", ".join([row_sql] * len(chunk))
-                + returning
-            )
-            cursor.execute(sql, params)
-            if returning_ids:
-                for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                    obj.pk = pk
-    _mark_saved(objs, connection.alias)
-    return objs
+    quote = connection.ops.quote_name
+    marker = "?" if connection.vendor == "sqlite" else "%s"
+    columns = ", ".join(quote(f.column) for f in fields)
+    max_params = connection.features.max_query_params or 30000
+    return _InsertPlan(
+        insert=f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ",  # noqa: S608
+        row_sql="(" + ", ".join([marker] * len(fields)) + ")",
+        returning=f" RETURNING {quote(opts.pk.column)}",
+        batch=max(1, min(500, max_params // len(fields))),
+        row=row,
+    )
 
 
 def _mark_saved(objs: Sequence[models.Model], alias: str) -> None:

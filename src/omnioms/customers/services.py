@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from omnioms.channels.contract import Address, Buyer
-from omnioms.core.bulk import bulk_insert
+from omnioms.core.bulk import bulk_insert, new_rows
 from omnioms.customers.domain import IdentityKey, identity_keys, normalize_email
 from omnioms.customers.models import Customer, CustomerIdentity
 
 _Entity = tuple[str, int]  # ("db", customer id) or ("new", index into new customers)
+_new_customer = new_rows(Customer)
+_new_identity = new_rows(CustomerIdentity)
 
 
 def resolve_customers(
@@ -65,7 +67,7 @@ def resolve_customers(
         else:
             entity = ("new", len(new_customers))
             new_customers.append(
-                Customer(
+                _new_customer(
                     name=buyer.name or "",
                     email=normalize_email(buyer.email) or "",
                     phone=next((key.value for key in keys if key.kind == "phone"), ""),
@@ -85,14 +87,15 @@ def resolve_customers(
 
     _merge_existing(parent, find)
 
-    CustomerIdentity.objects.bulk_create(
+    bulk_insert(
         [
-            CustomerIdentity(
+            _new_identity(
                 customer_id=customer_id(entity), kind=key.kind, scope=key.scope, value=key.value
             )
             for key, entity in entity_of_key.items()
             if key not in known
         ],
+        returning_ids=False,
         ignore_conflicts=True,  # a concurrent order of the same buyer may have written it first
     )
     return [None if e is None else customer_id(e) for e in buyer_entity]

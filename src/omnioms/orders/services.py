@@ -41,6 +41,8 @@ class Incoming:
 
     payload: InboundPayload
     order: NormalizedOrder
+    digest: str | None = None
+    """Its :func:`~omnioms.orders.domain.content_hash` when the caller has it already."""
 
 
 _new_order = new_rows(Order)
@@ -115,7 +117,7 @@ def upsert_orders(
     outcomes: list[str] = []
     for item in incoming:
         snapshot = item.order.model_dump(mode="json")
-        digest = content_hash(item.order)
+        digest = item.digest or content_hash(item.order)
         key = snapshot_key(snapshot, digest)
         state = states.get(item.order.external_id)
         if state is None:
@@ -168,6 +170,9 @@ def upsert_orders(
         item.payload.order = state.order
 
     _save(account, [s for s in states.values() if s.dirty])
+    from omnioms.inventory.reservations import apply_orders  # inventory imports orders.models
+
+    apply_orders([s.order for s in states.values() if s.dirty], actor=actor)
     # A payload carrying several orders appears once per order: write each row once.
     payloads = list({id(item.payload): item.payload for item in incoming}.values())
     fresh = [payload for payload in payloads if payload.pk is None]
@@ -357,6 +362,9 @@ def change_order_status(order_id: int, target: str, *, actor: Actor, reason: str
         if event is not None:
             order.save(update_fields=["status", "modified_at"])
             event.save()
+            from omnioms.inventory.reservations import apply_orders
+
+            apply_orders([order], actor=actor)
     return order
 
 

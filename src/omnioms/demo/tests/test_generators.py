@@ -17,7 +17,7 @@ import pytest
 from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import AdapterContext, NormalizationError
 from omnioms.channels.contract import NormalizedOrder
-from omnioms.channels.services import normalize_record
+from omnioms.channels.normalizing import normalize_record
 from omnioms.demo.catalog import BY_CODE, SKUS
 from omnioms.demo.generators import pos
 from omnioms.demo.generators.common import (
