@@ -13,6 +13,7 @@ saved.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections import deque
@@ -30,7 +31,7 @@ from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import Adapter, AdapterContext, NormalizationError, Record
 from omnioms.channels.adapters.manual import describe_validation_error
 from omnioms.channels.contract import Address, Buyer, Component, Line, NormalizedOrder, Notes
-from omnioms.orders.domain import content_hash
+from omnioms.orders.domain import content_hash_of
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Normalized:
 
     order: NormalizedOrder | None = None
     digest: str | None = None
+    snapshot: dict[str, Any] | None = None
+    """The order's contract JSON as a dict (``model_dump(mode="json")``), when a helper sent it."""
     problem: str = ""
 
 
@@ -136,20 +139,23 @@ def _normalize_here(
     return results
 
 
-_Sent = tuple[str, str, dict[str, Any] | None]
-"""What a helper sends back per record: ``("ok", content hash, fields)`` or
-``("problem", reason, None)``."""
+_Sent = tuple[str, str, dict[str, Any] | None, str]
+"""What a helper sends back per record: ``("ok", content hash, fields, contract JSON)`` or
+``("problem", reason, None, "")``. The JSON text is what the hash was taken of; this process
+loads it as the stored snapshot, which is cheaper than serialising the order again."""
 
 
 def _normalize_elsewhere(code: str, context: AdapterContext, batch: list[Record]) -> list[_Sent]:
     """In a helper process: each record's order as plain fields, or why it failed."""
     adapter = get_adapter(code)
-    return [
-        ("ok", content_hash(result.order), result.order.model_dump())
-        if result.order
-        else ("problem", result.problem, None)
-        for result in _normalize_here(adapter, context, batch)
-    ]
+    sent: list[_Sent] = []
+    for result in _normalize_here(adapter, context, batch):
+        if result.order is None:
+            sent.append(("problem", result.problem, None, ""))
+            continue
+        text = result.order.model_dump_json()
+        sent.append(("ok", content_hash_of(text), result.order.model_dump(), text))
+    return sent
 
 
 def _rebuild(fields: dict[str, Any]) -> NormalizedOrder:
@@ -186,8 +192,8 @@ def _collect(
         logger.warning("import helper process died; normalising %s here", batch[0].label)
         return batch, _normalize_here(adapter, context, batch)
     return batch, [
-        Normalized(order=_rebuild(fields), digest=text)
+        Normalized(order=_rebuild(fields), digest=text, snapshot=json.loads(contract))
         if fields is not None
         else Normalized(problem=text)
-        for _, text, fields in done
+        for _, text, fields, contract in done
     ]

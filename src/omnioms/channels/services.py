@@ -190,7 +190,9 @@ def _import_batch(
     payloads = _payloads(account, records, filename=filename)
     for payload, result in zip(payloads, results, strict=True):
         if result.order is not None:
-            good.append(Incoming(payload, result.order, digest=result.digest))
+            good.append(
+                Incoming(payload, result.order, digest=result.digest, snapshot=result.snapshot)
+            )
         else:
             bad.append((payload, result.problem))
     with transaction.atomic():

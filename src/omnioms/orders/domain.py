@@ -17,7 +17,12 @@ VersionKey = tuple[str, int, int, str]
 def content_hash(order: NormalizedOrder) -> str:
     """sha256 of the order's JSON; pydantic writes fields in declaration order, so equal orders
     give equal bytes."""
-    return hashlib.sha256(order.model_dump_json().encode()).hexdigest()
+    return content_hash_of(order.model_dump_json())
+
+
+def content_hash_of(contract_json: str) -> str:
+    """:func:`content_hash` of an order whose ``model_dump_json()`` the caller already has."""
+    return hashlib.sha256(contract_json.encode()).hexdigest()
 
 
 def snapshot_key(snapshot: dict[str, Any], digest: str) -> VersionKey:

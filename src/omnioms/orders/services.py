@@ -43,6 +43,8 @@ class Incoming:
     order: NormalizedOrder
     digest: str | None = None
     """Its :func:`~omnioms.orders.domain.content_hash` when the caller has it already."""
+    snapshot: dict[str, Any] | None = None
+    """Its ``model_dump(mode="json")`` when the caller has it already."""
 
 
 _new_order = new_rows(Order)
@@ -116,7 +118,9 @@ def upsert_orders(
     events: list[OrderEvent | _PendingEvent] = []
     outcomes: list[str] = []
     for item in incoming:
-        snapshot = item.order.model_dump(mode="json")
+        snapshot = (
+            item.snapshot if item.snapshot is not None else item.order.model_dump(mode="json")
+        )
         digest = item.digest or content_hash(item.order)
         key = snapshot_key(snapshot, digest)
         state = states.get(item.order.external_id)
