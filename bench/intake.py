@@ -2,12 +2,14 @@
 
     python bench/intake.py                       # every figure, both databases when PG answers
     python bench/intake.py --databases sqlite --webhook-orders 2000 --import-orders 20000
+    python bench/intake.py --only normalize      # per-platform normalisation, no database
 
 Each run starts from an empty, migrated database. It reports orders per second for
 (a) signed Shopify webhooks posted over HTTP to ``omnioms serve`` (gunicorn, several workers)
 with signature check and event-id dedupe, and (b) ``omnioms import`` of a store POS CSV export;
 each beside the floor of inserting the same order and line rows with plain SQL in one
-transaction, and the peak memory of the import process. See bench/README.md.
+transaction, and the peak memory of the import process; and (c) normalisations per second of
+every adapter on a representative payload of its platform (no database). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,18 +34,26 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchdb import OMNIOMS, PG_SERVER, ROOT, Database, postgres_answers, run
 
-# The same command, reporting its own peak resident memory on stderr when it ends.
+if TYPE_CHECKING:
+    from omnioms.channels.adapters.base import AdapterContext, Record
+
+# The same command, reporting its own peak resident memory on stderr when it ends, and the
+# largest of its finished children's (the import's normalising helper process).
 MEASURED = [
     sys.executable,
     "-c",
     "import resource, sys; from omnioms.cli import main; status = main(sys.argv[1:]); "
-    "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+    "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+    "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
     "sys.exit(status)",
 ]
-SHOPIFY_SAMPLE = ROOT.parent / "shared" / "fixtures" / "channels" / "shopify"
+SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures" / "channels"
+SHOPIFY_SAMPLE = SHARED_FIXTURES / "shopify"
+TEST_FIXTURES = ROOT / "src" / "omnioms" / "channels" / "tests" / "fixtures"
 SECRET = "bench-secret"  # noqa: S105 (signs the benchmark's own webhooks)
 
 
@@ -245,7 +256,8 @@ def bench_import(db: Database, count: int) -> dict[str, float]:
     )  # fmt: skip
     out, err = child.communicate()
     elapsed = time.perf_counter() - started
-    peak_kb = int(err.rsplit("PEAK_RSS_KB ", 1)[-1].split()[0]) if "PEAK_RSS_KB" in err else 0
+    peaks = err.rsplit("PEAK_RSS_KB ", 1)[-1].split()[:2] if "PEAK_RSS_KB" in err else ["0", "0"]
+    peak_kb, helper_kb = int(peaks[0]), int(peaks[1])
     if child.returncode != 0 or f"{count} created" not in out:
         raise SystemExit(f"import failed ({child.returncode}): {out}\n{err[-2000:]}")
     return {
@@ -255,6 +267,7 @@ def bench_import(db: Database, count: int) -> dict[str, float]:
         "orders_per_s": count / elapsed,
         "file_mb": path.stat().st_size / 1e6,
         "peak_rss_mb": peak_kb / 1024,
+        "helper_peak_rss_mb": helper_kb / 1024,
     }
 
 
@@ -300,6 +313,148 @@ def bench_floor(db: Database, count: int) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------------------------
+# (c) normalisation per platform, no database
+
+# A representative real payload per adapter: the published samples where there are some, else the
+# richest of the adapter's own test fixtures (gifts, bundles, split shipments, refunds).
+NORMALIZE_SAMPLES: dict[str, Path] = {
+    "shopify": SHOPIFY_SAMPLE / "order_450789469_rest.json",
+    "woocommerce": SHARED_FIXTURES / "woocommerce" / "orders_list_wp-api-v3.json",
+    "amazon": SHARED_FIXTURES / "amazon" / "orders_2026-01-01_getOrder_200_example.json",
+    "square": TEST_FIXTURES / "square" / "order_paid_shipped_partial_refund.json",
+    "jd": TEST_FIXTURES / "jd" / "order_get_paid_suit_gift.json",
+    "pinduoduo": TEST_FIXTURES / "pinduoduo" / "order_info_awaiting_shipment.json",
+    "youzan": TEST_FIXTURES / "youzan" / "trade_get_paid_split_shipment.json",
+    "wechat_channels": TEST_FIXTURES / "wechat_channels" / "order_get_partly_shipped.json",
+    "taobao": TEST_FIXTURES / "taobao" / "trade_fullinfo_paid_gift.json",
+    "douyin": TEST_FIXTURES / "douyin" / "order_detail_paid_gift.json",
+    "csv": TEST_FIXTURES / "csv" / "shop_cn_fen.csv",
+}
+# The mapping test_adapter_csv.py uses for shop_cn_fen.csv (GB18030, amounts in fen).
+CSV_CN_MAPPING: dict[str, object] = {
+    "columns": {
+        "order_id": "订单编号", "created_at": "下单时间", "paid_at": "付款时间",
+        "status": "订单状态", "buyer_name": "买家姓名", "buyer_phone": "手机号",
+        "ship_name": "买家姓名", "ship_phone": "手机号", "province": "省份", "city": "城市",
+        "district": "区县", "address": "详细地址", "sku": "商家编码", "title": "商品名称",
+        "quantity": "数量", "unit_price": "单价(分)", "line_discount": "优惠(分)",
+        "shipping": "运费(分)", "buyer_note": "买家留言",
+    },
+    "money_unit": "minor",
+    "status_map": {"已付款": "paid", "待付款": "pending_payment", "已发货": "shipped"},
+}  # fmt: skip
+POS_TRANSACTIONS = 500
+
+
+def normalize_samples() -> dict[str, tuple[str, list[Record], AdapterContext, int]]:
+    """Per adapter code: sample name, the records that normalise, context, records left out.
+
+    Records an adapter rejects (the csv sample has a row with quantity ``两`` on purpose) are
+    left out: the figure is for orders that go through, not the error path.
+    """
+    # Imported here: the other parts of the bench drive omnioms in other processes.
+    from omnioms.channels.adapters import adapter_codes, get_adapter
+    from omnioms.channels.adapters.base import AdapterContext, NormalizationError, split_records
+    from omnioms.channels.normalizing import normalize_record
+
+    samples: dict[str, tuple[str, list[Record], AdapterContext, int]] = {}
+    for code in adapter_codes():
+        adapter = get_adapter(code)
+        context = AdapterContext()
+        if code == "csv":
+            context = AdapterContext(options={"column_mapping": CSV_CN_MAPPING})
+        if code in NORMALIZE_SAMPLES:
+            path = NORMALIZE_SAMPLES[code]
+            name, raw = path.name, path.read_bytes()
+        elif code == "pos_csv":
+            with tempfile.TemporaryDirectory(prefix="omnioms-bench-") as folder:
+                path = Path(folder) / f"pos-{POS_TRANSACTIONS}.csv"
+                write_pos_file(path, POS_TRANSACTIONS, seed=5)
+                raw = path.read_bytes()
+            name = f"generated POS CSV, {POS_TRANSACTIONS} transactions of 1-3 rows"
+        elif code == "manual":
+            # What POST /api/v1/orders receives: the normalised Shopify sample as JSON.
+            shopify = get_adapter("shopify")
+            source = NORMALIZE_SAMPLES["shopify"]
+            (record,) = split_records(shopify, source.read_bytes(), source.name, context)
+            document = json.loads(normalize_record(shopify, record, context).model_dump_json())
+            document["channel"] = "manual"
+            name = "normalised order JSON (from the Shopify sample)"
+            raw = json.dumps(document, ensure_ascii=False).encode()
+        else:
+            print(f"  {code}: no representative payload, skipped", flush=True)
+            continue
+        kept: list[Record] = []
+        left_out = 0
+        for record in split_records(adapter, raw, name, context):
+            try:
+                normalize_record(adapter, record, context)
+            except NormalizationError:
+                left_out += 1
+            else:
+                kept.append(record)
+        if not kept:
+            raise SystemExit(f"{code}: no record of {name} normalises")
+        samples[code] = (name, kept, context, left_out)
+    return samples
+
+
+def bench_normalize(seconds: float, repeats: int) -> dict[str, dict[str, float]]:
+    """``normalize_record`` in a loop over each adapter's sample records, in this process.
+
+    Each repeat runs whole passes over the records (a sample of one record is normalised again
+    and again) for about ``seconds``; the figure is the median of the repeats.
+    """
+    from omnioms.channels.adapters import get_adapter
+    from omnioms.channels.normalizing import normalize_record
+
+    figures: dict[str, dict[str, float]] = {}
+    print(
+        f"  normalisation per platform (no database; median of {repeats} runs of "
+        f"~{seconds:g} s each)\n"
+        "  | platform | sample | records | lines/order | bytes/record | records/s | µs/record |\n"
+        "  |---|---|---|---|---|---|---|",
+        flush=True,
+    )
+    for code, (name, records, context, left_out) in normalize_samples().items():
+        adapter = get_adapter(code)
+        orders = [normalize_record(adapter, record, context) for record in records]  # warm-up
+        # Passes of at least 20 records, so that reading the clock is not part of the figure.
+        chunk = records * max(1, -(-20 // len(records)))
+        rates = []
+        for _ in range(repeats):
+            done = 0
+            started = time.perf_counter()
+            while True:
+                for record in chunk:
+                    normalize_record(adapter, record, context)
+                done += len(chunk)
+                elapsed = time.perf_counter() - started
+                if elapsed >= seconds:
+                    break
+            rates.append(done / elapsed)
+        rate = statistics.median(rates)
+        figures[code] = {
+            "records": len(records),
+            "left_out": left_out,
+            "lines_per_order": sum(len(order.lines) for order in orders) / len(orders),
+            "bytes_per_record": sum(len(record.raw) for record in records) / len(records),
+            "records_per_s": rate,
+            "us_per_record": 1e6 / rate,
+            "slowest_records_per_s": min(rates),
+            "fastest_records_per_s": max(rates),
+        }
+        note = f" ({left_out} rejected, left out)" if left_out else ""
+        row = figures[code]
+        print(
+            f"  | {code} | {name}{note} | {len(records):,} | {row['lines_per_order']:.1f} | "
+            f"{row['bytes_per_record']:,.0f} | {rate:,.0f} | {row['us_per_record']:,.0f} |",
+            flush=True,
+        )
+    return figures
+
+
+# ----------------------------------------------------------------------------------------------
 
 
 def main() -> int:
@@ -315,14 +470,24 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
-    parser.add_argument("--only", choices=["webhook", "import"], help="run one of the two")
+    parser.add_argument(
+        "--only", choices=["webhook", "import", "normalize"], help="run one of the three"
+    )
+    parser.add_argument(
+        "--normalize-seconds", type=float, default=1.0, help="each normalisation run's length"
+    )
+    parser.add_argument("--normalize-repeats", type=int, default=3, help="median of this many")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
     results: dict[str, dict[str, dict[str, float]]] = {}
+    if args.only in (None, "normalize"):
+        # Pure adapters: the same on every database, so measured once, before the databases.
+        print("== normalize", flush=True)
+        results["normalize"] = bench_normalize(args.normalize_seconds, args.normalize_repeats)
     workdir = Path(tempfile.mkdtemp(prefix="omnioms-bench-"))
     try:
-        for kind in args.databases.split(","):
+        for kind in args.databases.split(",") if args.only != "normalize" else []:
             if kind == "postgres" and not postgres_answers():
                 print(f"PostgreSQL does not answer at {PG_SERVER}: skipped")
                 continue
@@ -372,7 +537,10 @@ def report(label: str, figures: dict[str, float]) -> None:
             f"({figures['deliveries']:,} incl. {figures['duplicates_stored']:,} repeats)"
         )
     if "peak_rss_mb" in figures:
-        parts.append(f"peak RSS {figures['peak_rss_mb']:.0f} MB, file {figures['file_mb']:.0f} MB")
+        parts.append(
+            f"peak RSS {figures['peak_rss_mb']:.0f} MB (+ helper process "
+            f"{figures['helper_peak_rss_mb']:.0f} MB), file {figures['file_mb']:.0f} MB"
+        )
     print(f"  {label}: " + ", ".join(parts), flush=True)
 
 
