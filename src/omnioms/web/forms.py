@@ -1,4 +1,5 @@
-"""Forms of the web UI: the order list's filters, a note on an order, the dead-letter filter."""
+"""Forms of the web UI: the order list's filters, a note or a shipment on an order, the
+dead-letter filter."""
 
 from __future__ import annotations
 
@@ -94,6 +95,18 @@ class NoteForm(forms.Form):
         strip=True,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ShipmentForm(forms.Form):
+    """The whole order shipped with one tracking number (``channels.outbound.request_shipment``)."""
+
+    carrier = forms.CharField(
+        label=_("Carrier"),
+        max_length=100,
+        strip=True,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. SF Express")}),
+    )
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=100, strip=True)
 
 
 class DeadLetterFilterForm(forms.Form):

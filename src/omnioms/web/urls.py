@@ -18,6 +18,7 @@ urlpatterns = [
     path("orders/", views.order_list, name="order_list"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/notes/", views.order_add_note, name="order_add_note"),
+    path("orders/<int:pk>/shipments/", views.order_ship, name="order_ship"),
     path("dead-letters/", views.dead_letter_list, name="dead_letter_list"),
     path("dead-letters/<int:pk>/replay/", views.dead_letter_replay, name="dead_letter_replay"),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,13 +22,16 @@ from django_htmx.middleware import HtmxDetails
 
 from omnioms.channels.adapters import UnknownPlatform
 from omnioms.channels.models import DeadLetter, PayloadOutcome
+from omnioms.channels.outbound import ShipmentError, request_shipment
 from omnioms.channels.services import replay_dead_letter
 from omnioms.core.actor import Actor
+from omnioms.core.choices import OrderStatus
+from omnioms.orders.flows import TransitionNotAllowed, allowed_targets
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import BadCursor, Page, visible_orders
 from omnioms.orders.services import add_order_note
 from omnioms.web import selectors
-from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm
+from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm, ShipmentForm
 from omnioms.web.presenters import timeline_entry
 
 
@@ -80,28 +84,40 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
     return response
 
 
-def _order_detail_context(
-    request: HttpRequest, order: Order, note_form: NoteForm
-) -> dict[str, Any]:
-    return {
+def _may_ship(order: Order) -> bool:
+    """Whether the order's status lets a person mark it shipped (not again once shipped)."""
+    return OrderStatus.SHIPPED in allowed_targets(order.status)
+
+
+def _order_detail_page(
+    request: HttpRequest,
+    order_id: int,
+    *,
+    note_form: NoteForm | None = None,
+    ship_form: ShipmentForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=order_id)
+    may_change = request.user.has_perm("orders.change_order")
+    context: dict[str, Any] = {
         "order": order,
         "lines": selectors.order_lines(order),
         "timeline": [timeline_entry(event) for event in selectors.order_events(order)],
         "payloads": selectors.order_payloads(order),
         "other_orders": selectors.other_orders_of_customer(request.user, order),
-        "note_form": note_form,
-        "may_add_note": request.user.has_perm("orders.change_order"),
+        "note_form": note_form or NoteForm(),
+        "may_add_note": may_change,
+        "ship_form": ship_form or ShipmentForm(),
+        "may_ship": may_change and _may_ship(order),
     }
+    return render(request, "web/order_detail.html", context, status=status)
 
 
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=pk)
-    return render(
-        request, "web/order_detail.html", _order_detail_context(request, order, NoteForm())
-    )
+    return _order_detail_page(request, pk)
 
 
 @login_required
@@ -112,15 +128,65 @@ def order_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     order_id = get_object_or_404(visible_orders(request.user).only("pk"), pk=pk).pk
     form = NoteForm(request.POST)
     if not form.is_valid():
-        order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=order_id)
-        return render(
-            request,
-            "web/order_detail.html",
-            _order_detail_context(request, order, form),
-            status=400,
-        )
+        return _order_detail_page(request, order_id, note_form=form, status=400)
     add_order_note(order_id, form.cleaned_data["text"], actor=Actor.for_user(request.user))
     messages.success(request, _("Note added."))
+    return HttpResponseRedirect(reverse("web:order_detail", args=[order_id]) + "#timeline")
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.change_order", raise_exception=True)
+@require_POST
+def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the whole order shipped; the platform is told through the outbound queue.
+
+    Like ``POST /api/v1/orders/{id}/shipments`` except that an order already shipped is
+    refused here (the API takes a further tracking number for it): a second click or a stale
+    page must not queue a second shipment.
+    """
+    order_id = get_object_or_404(visible_orders(request.user).only("pk"), pk=pk).pk
+    form = ShipmentForm(request.POST)
+    if not form.is_valid():
+        return _order_detail_page(request, order_id, ship_form=form, status=400)
+    carrier, tracking = form.cleaned_data["carrier"], form.cleaned_data["tracking_number"]
+    try:
+        # The status check and the shipment in one transaction, with the order locked, so
+        # two clerks shipping at once queue one command.
+        with transaction.atomic():
+            order = Order.objects.select_for_update().only("pk", "status").get(pk=order_id)
+            if not _may_ship(order):
+                raise TransitionNotAllowed(order.status, OrderStatus.SHIPPED)
+            command = request_shipment(order, carrier, tracking, Actor.for_user(request.user))
+    except TransitionNotAllowed as exc:
+        messages.error(
+            request,
+            _("This order is %(status)s and cannot be marked shipped; nothing was changed.")
+            % {"status": OrderStatus(exc.current).label},
+        )
+        return _order_detail_page(request, order_id, status=409)
+    except ShipmentError as exc:
+        form.add_error(None, _("The shipment was refused: %(reason)s") % {"reason": exc})
+        return _order_detail_page(request, order_id, ship_form=form, status=400)
+    values = {"carrier": carrier, "tracking": tracking}
+    if command is not None:
+        messages.success(
+            request,
+            _(
+                "Marked shipped with %(carrier)s, tracking number %(tracking)s. "
+                "The channel will be told shortly."
+            )
+            % values,
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "Marked shipped with %(carrier)s, tracking number %(tracking)s. This order's "
+                "channel has no API connection, so it is not told; update it there if needed."
+            )
+            % values,
+        )
     return HttpResponseRedirect(reverse("web:order_detail", args=[order_id]) + "#timeline")
 
 
