@@ -129,7 +129,9 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure(kind: str, orders: int, workers: int, bulk_count: int) -> dict[str, Any]:
+def measure(
+    kind: str, orders: int, workers: int, bulk_count: int, batch: int = 20
+) -> dict[str, Any]:
     """Runs inside the database's own process (``--run``): Django is set up for it."""
     import django
 
@@ -227,8 +229,9 @@ def measure(kind: str, orders: int, workers: int, bulk_count: int) -> dict[str, 
     rule.save()
     forget_rules()
     reserve = race(_reserve, "RESERVE", 1)
-    # 3. The same, 20 orders per transaction, as the intake worker's batches of webhooks.
-    batched = race(_reserve, "BATCH", 20)
+    # 3. The same, ``batch`` orders per transaction, as the intake worker's batches of webhooks.
+    batched = race(_reserve, "BATCH", batch)
+    batched["batch"] = batch
     # 4. A bulk import of paid orders, 500 per transaction.
     receive_stock(sku="BULK", location=wh, quantity=bulk_count, unit_cost=None, actor=actor)
     since = timezone.now()
@@ -270,7 +273,7 @@ def report(kind: str, f: dict[str, Any]) -> None:
     for label, key in (
         ("pay an order (one per transaction)", "pay"),
         ("reserve a paid order (one per transaction)", "reserve"),
-        ("reserve paid orders, 20 per transaction", "batched"),
+        (f"reserve paid orders, {f['batched'].get('batch', 20)} per transaction", "batched"),
     ):
         r = f[key]
         lat = r["change_to_queued"]
@@ -298,11 +301,14 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=4000)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--import-orders", type=int, default=2000)
+    parser.add_argument(
+        "--batch", type=int, default=10, help="orders per transaction in the batched race"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        figures = measure(args.run, args.orders, args.workers, args.import_orders)
+        figures = measure(args.run, args.orders, args.workers, args.import_orders, args.batch)
         print("FIGURES " + json.dumps(figures))
         return 0
     results: dict[str, Any] = {}
@@ -323,6 +329,7 @@ def main() -> int:
                         f"--orders={args.orders}",
                         f"--workers={args.workers}",
                         f"--import-orders={args.import_orders}",
+                        f"--batch={args.batch}",
                     ],
                     env=db.env(),
                     cwd=ROOT,

@@ -174,9 +174,6 @@ def upsert_orders(
         item.payload.order = state.order
 
     _save(account, [s for s in states.values() if s.dirty])
-    from omnioms.inventory.reservations import apply_orders  # inventory imports orders.models
-
-    apply_orders([s.order for s in states.values() if s.dirty], actor=actor)
     # A payload carrying several orders appears once per order: write each row once.
     payloads = list({id(item.payload): item.payload for item in incoming}.values())
     fresh = [payload for payload in payloads if payload.pk is None]
@@ -187,6 +184,11 @@ def upsert_orders(
         [e if isinstance(e, OrderEvent) else e.materialise(actor, now) for e in events],
         returning_ids=False,
     )
+    # Stock last: its guarded UPDATEs lock the stock rows until the commit, and the channels'
+    # availability is queued at that commit, so nothing else should come between.
+    from omnioms.inventory.reservations import apply_orders  # inventory imports orders.models
+
+    apply_orders([s.order for s in states.values() if s.dirty], actor=actor)
     return outcomes
 
 
