@@ -3,12 +3,12 @@
 A large file import spends about half its time in the adapter (parsing text, money and times,
 validating the contract) and half writing rows. Adapters are pure functions of bytes, so
 :func:`normalized_batches` runs them in helper processes while this process writes the previous
-batch: on a machine with two cores an import goes nearly twice as fast. Helpers start with
+batch (measured on two cores: about a fifth faster; ``bench/README.md``). Helpers start with
 ``spawn`` (no inherited database connections) and import only the adapters. Results come back
-as the orders' plain fields (Decimals, aware datetimes) with their content hash; this process
-rebuilds each ``NormalizedOrder`` without validating it a second time (``model_construct``):
-the helper ran the same code over it, and validating again would cost half of what the helper
-saved.
+as the orders' plain fields (Decimals, aware datetimes), their contract JSON and its hash; this
+process rebuilds each ``NormalizedOrder`` without validating it a second time
+(``model_construct``): the helper ran the same code over it, and validating again would cost
+half of what the helper saved.
 """
 
 from __future__ import annotations
