@@ -45,14 +45,15 @@ def bulk_insert(
     if ignore_conflicts and returning_ids:
         raise ValueError("ignore_conflicts cannot return ids: pass returning_ids=False")
     row = plan.row
-    returning = plan.returning if returning_ids else ""
-    if ignore_conflicts:
-        returning = " ON CONFLICT DO NOTHING"
+    # What follows the VALUES: the ids to return, or what to do with a refused row.
+    suffix = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if returning_ids:
+        suffix = plan.returning
     if connection.vendor == "postgresql":
         # One short statement, executed for every row in psycopg's pipeline mode: a single
         # round trip like a multi-row VALUES, but psycopg parses (and soon prepares) the
         # statement once instead of re-parsing thousands of placeholders per batch.
-        sql = plan.insert + plan.row_sql + returning
+        sql = plan.insert + plan.row_sql + suffix
         with connection.wrap_database_errors:
             cursor = _psycopg_cursor(connection)
             if len(objs) == 1:  # one round trip, no pipeline to set up (a webhook's payload)
@@ -78,7 +79,7 @@ def bulk_insert(
                 chunk = objs[start : start + plan.batch]
                 params = [value for obj in chunk for value in row(obj)]
                 # Identifiers come from the model and are quoted; every value is a parameter.
-                sql = plan.insert + ", ".join([plan.row_sql] * len(chunk)) + returning
+                sql = plan.insert + ", ".join([plan.row_sql] * len(chunk)) + suffix
                 cursor.execute(sql, params)
                 if returning_ids:
                     for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
