@@ -6,8 +6,10 @@ Functions here run inside the caller's transaction unless they say otherwise.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -19,11 +21,12 @@ from omnioms.channels.adapters.base import (
     Adapter,
     AdapterContext,
     NormalizationError,
+    Record,
     split_records,
 )
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
-from omnioms.channels.normalizing import normalize_record, with_label
+from omnioms.channels.normalizing import Normalized, normalize_record, with_label
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, bulk_set, new_rows
 from omnioms.orders.services import Incoming, upsert_orders
@@ -31,6 +34,83 @@ from omnioms.orders.services import Incoming, upsert_orders
 logger = logging.getLogger(__name__)
 
 new_payload = new_rows(InboundPayload)
+
+
+@dataclass
+class OutcomeCounts:
+    """How many records of an import or a pull ended how."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    dead_lettered: int = 0
+
+    def add(self, outcome: str) -> None:
+        name = {
+            PayloadOutcome.CREATED: "created",
+            PayloadOutcome.UPDATED: "updated",
+            PayloadOutcome.STALE: "stale",
+            PayloadOutcome.DEAD_LETTERED: "dead_lettered",
+        }.get(PayloadOutcome(outcome), "unchanged")
+        setattr(self, name, getattr(self, name) + 1)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.unchanged + self.stale + self.dead_lettered
+
+
+def record_payloads(
+    account: ChannelAccount,
+    records: Sequence[Record],
+    *,
+    source: str,
+    filename: str = "",
+    topic: str = "",
+) -> list[InboundPayload]:
+    """Unsaved payload rows for the records of a file or an API answer; saved in bulk, with
+    their outcome, by :func:`store_normalized` (or :func:`dead_letter_new`)."""
+    now = timezone.now()
+    return [
+        new_payload(
+            account_id=account.pk,
+            source=source,
+            received_at=now,
+            content_type=record.content_type,
+            body=record.raw,
+            sha256=hashlib.sha256(record.raw).hexdigest(),
+            filename=filename[:300],
+            record_label=record.label[:100],
+            topic=topic,
+        )
+        for record in records
+    ]
+
+
+def store_normalized(
+    account: ChannelAccount,
+    payloads: Sequence[InboundPayload],
+    results: Sequence[Normalized],
+    *,
+    actor: Actor,
+) -> tuple[list[Incoming], list[str], list[str]]:
+    """Dead-letter the payloads whose record could not be read and upsert the others' orders.
+
+    Call inside a transaction. Returns the upserted items, their outcomes, and the dead
+    letters' reasons, in order.
+    """
+    good: list[Incoming] = []
+    bad: list[tuple[InboundPayload, str]] = []
+    for payload, result in zip(payloads, results, strict=True):
+        if result.order is not None:
+            good.append(
+                Incoming(payload, result.order, digest=result.digest, snapshot=result.snapshot)
+            )
+        else:
+            bad.append((payload, result.problem))
+    reasons = [reason for _, reason in bad]
+    dead_letter_new([payload for payload, _ in bad], reasons)
+    return good, upsert_orders(account, good, actor=actor), reasons
 
 
 def account_context(account: ChannelAccount) -> AdapterContext:

@@ -93,7 +93,7 @@ def normalized_batches(
     workers = default_processes() if processes is None else processes
     if workers < 1 or len(head) < PARALLEL_FROM:
         for batch in [*head, *batches]:
-            yield batch, _normalize_here(adapter, context, batch)
+            yield batch, normalize_records(adapter, context, batch)
         return
     pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
     window: deque[tuple[list[Record], Future[list[_Sent]] | None]] = deque()
@@ -127,7 +127,7 @@ def _batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield batch
 
 
-def _normalize_here(
+def normalize_records(
     adapter: Adapter, context: AdapterContext, batch: list[Record]
 ) -> list[Normalized]:
     results = []
@@ -149,7 +149,7 @@ def _normalize_elsewhere(code: str, context: AdapterContext, batch: list[Record]
     """In a helper process: each record's order as plain fields, or why it failed."""
     adapter = get_adapter(code)
     sent: list[_Sent] = []
-    for result in _normalize_here(adapter, context, batch):
+    for result in normalize_records(adapter, context, batch):
         if result.order is None:
             sent.append(("problem", result.problem, None, ""))
             continue
@@ -190,7 +190,7 @@ def _collect(
         done = future.result()
     except BrokenProcessPool:
         logger.warning("import helper process died; normalising %s here", batch[0].label)
-        return batch, _normalize_here(adapter, context, batch)
+        return batch, normalize_records(adapter, context, batch)
     return batch, [
         Normalized(order=_rebuild(fields), digest=text, snapshot=json.loads(contract))
         if fields is not None

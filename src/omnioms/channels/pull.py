@@ -18,7 +18,6 @@ them and resolves the dead letter.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -37,10 +36,11 @@ from omnioms.channels.adapters.base import NormalizationError, Record
 from omnioms.channels.clients import ClientError, Page, PlatformClient, get_client
 from omnioms.channels.clients.registry import has_client, named_orders_finder
 from omnioms.channels.intake import (
+    OutcomeCounts,
     account_context,
-    dead_letter_new,
-    new_payload,
     normalize_record,
+    record_payloads,
+    store_normalized,
     with_label,
 )
 from omnioms.channels.models import (
@@ -51,8 +51,8 @@ from omnioms.channels.models import (
     PayloadSource,
     SyncState,
 )
+from omnioms.channels.normalizing import normalize_records
 from omnioms.core.actor import Actor
-from omnioms.orders.services import Incoming, upsert_orders
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,27 +78,13 @@ earlier may still be committing (PostgreSQL), and scanning past it would skip it
 
 
 @dataclass
-class StoreSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stale: int = 0
-    dead_lettered: int = 0
+class StoreSummary(OutcomeCounts):
     orders: dict[str, int] = field(default_factory=dict)
     """external id -> order id of everything stored."""
 
-    def add(self, outcome: str) -> None:
-        name = {
-            PayloadOutcome.CREATED: "created",
-            PayloadOutcome.UPDATED: "updated",
-            PayloadOutcome.STALE: "stale",
-            PayloadOutcome.DEAD_LETTERED: "dead_lettered",
-        }.get(PayloadOutcome(outcome), "unchanged")
-        setattr(self, name, getattr(self, name) + 1)
-
     @property
     def records(self) -> int:
-        return self.created + self.updated + self.unchanged + self.stale + self.dead_lettered
+        return self.total
 
     def merge(self, other: StoreSummary) -> None:
         for name in ("created", "updated", "unchanged", "stale", "dead_lettered"):
@@ -142,29 +128,13 @@ def store_records(
     """
     summary = summary if summary is not None else StoreSummary()
     adapter = get_adapter(account.platform)
-    context = account_context(account)
-    now = timezone.now()
-    good: list[Incoming] = []
-    bad: list[tuple[InboundPayload, str]] = []
-    for record in records:
-        payload: InboundPayload = new_payload(
-            account_id=account.pk,
-            source=PayloadSource.PULL,
-            received_at=now,
-            content_type=record.content_type,
-            body=record.raw,
-            sha256=hashlib.sha256(record.raw).hexdigest(),
-            record_label=record.label[:100],
-            topic="pull",
-        )
-        try:
-            good.append(Incoming(payload, normalize_record(adapter, record, context)))
-        except NormalizationError as exc:
-            bad.append((payload, with_label(record.label, str(exc))))
-    dead_letter_new([payload for payload, _ in bad], [reason for _, reason in bad])
-    for _ in bad:
+    payloads = record_payloads(account, records, source=PayloadSource.PULL, topic="pull")
+    results = normalize_records(adapter, account_context(account), list(records))
+    good, outcomes, problems = store_normalized(
+        account, payloads, results, actor=Actor.channel(account.name)
+    )
+    for _ in problems:
         summary.add(PayloadOutcome.DEAD_LETTERED)
-    outcomes = upsert_orders(account, good, actor=Actor.channel(account.name))
     for item, outcome in zip(good, outcomes, strict=True):
         summary.add(outcome)
         # The id, not the related object: reading ``payload.order`` here cost a query each.

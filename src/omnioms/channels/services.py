@@ -7,7 +7,6 @@ share is in ``intake.py``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -19,12 +18,14 @@ from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import Adapter, NormalizationError, Record, split_records
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.intake import (
+    OutcomeCounts,
     account_context,
     dead_letter,
     dead_letter_new,
-    new_payload,
     process_payloads,
+    record_payloads,
     resolve_dead_letter,
+    store_normalized,
     with_label,
 )
 from omnioms.channels.models import (
@@ -88,30 +89,9 @@ def create_account(
 
 
 @dataclass
-class ImportSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stale: int = 0
-    dead_lettered: int = 0
+class ImportSummary(OutcomeCounts):
     problems: list[str] = field(default_factory=list)
     """The first few dead-letter reasons, for the person running the import."""
-
-    def add(self, outcome: str) -> None:
-        if outcome == PayloadOutcome.CREATED:
-            self.created += 1
-        elif outcome == PayloadOutcome.UPDATED:
-            self.updated += 1
-        elif outcome == PayloadOutcome.STALE:
-            self.stale += 1
-        elif outcome == PayloadOutcome.DEAD_LETTERED:
-            self.dead_lettered += 1
-        else:
-            self.unchanged += 1
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged + self.stale + self.dead_lettered
 
 
 def import_file(
@@ -130,7 +110,12 @@ def import_file(
     )
     if problem is not None:
         with transaction.atomic():
-            dead_letter_new(_payloads(account, [Record(raw=raw)], filename=filename), [problem])
+            dead_letter_new(
+                record_payloads(
+                    account, [Record(raw=raw)], source=PayloadSource.FILE, filename=filename
+                ),
+                [problem],
+            )
         summary.add(PayloadOutcome.DEAD_LETTERED)
         summary.problems.append(problem)
     return summary
@@ -156,26 +141,6 @@ def _import_records(
     return None
 
 
-def _payloads(
-    account: ChannelAccount, records: Sequence[Record], *, filename: str
-) -> list[InboundPayload]:
-    """Unsaved payload rows for file records; saved in bulk with their outcome."""
-    now = timezone.now()
-    return [
-        new_payload(
-            account_id=account.pk,
-            source=PayloadSource.FILE,
-            received_at=now,
-            content_type=record.content_type,
-            body=record.raw,
-            sha256=hashlib.sha256(record.raw).hexdigest(),
-            filename=filename[:300],
-            record_label=record.label[:100],
-        )
-        for record in records
-    ]
-
-
 def _import_batch(
     account: ChannelAccount,
     records: list[Record],
@@ -185,24 +150,15 @@ def _import_batch(
     actor: Actor,
     summary: ImportSummary,
 ) -> None:
-    good: list[Incoming] = []
-    bad: list[tuple[InboundPayload, str]] = []
-    payloads = _payloads(account, records, filename=filename)
-    for payload, result in zip(payloads, results, strict=True):
-        if result.order is not None:
-            good.append(
-                Incoming(payload, result.order, digest=result.digest, snapshot=result.snapshot)
-            )
-        else:
-            bad.append((payload, result.problem))
+    payloads = record_payloads(account, records, source=PayloadSource.FILE, filename=filename)
     with transaction.atomic():
-        dead_letter_new([payload for payload, _ in bad], [reason for _, reason in bad])
-        for outcome in upsert_orders(account, good, actor=actor):
-            summary.add(outcome)
-    for _, reason in bad:
+        _, outcomes, problems = store_normalized(account, payloads, results, actor=actor)
+    for outcome in outcomes:
+        summary.add(outcome)
+    for problem in problems:
         summary.add(PayloadOutcome.DEAD_LETTERED)
         if len(summary.problems) < 20:
-            summary.problems.append(reason)
+            summary.problems.append(problem)
 
 
 def submit_order(
