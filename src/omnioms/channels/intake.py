@@ -104,7 +104,9 @@ def store_normalized(
     for payload, result in zip(payloads, results, strict=True):
         if result.order is not None:
             good.append(
-                Incoming(payload, result.order, digest=result.digest, snapshot=result.snapshot)
+                Incoming(
+                    payload, result.order, digest=result.digest, contract_json=result.contract_json
+                )
             )
         else:
             bad.append((payload, result.problem))

@@ -5,15 +5,13 @@ validating the contract) and half writing rows. Adapters are pure functions of b
 :func:`normalized_batches` runs them in helper processes while this process writes the previous
 batch (measured on two cores: about a fifth faster; ``bench/README.md``). Helpers start with
 ``spawn`` (no inherited database connections) and import only the adapters. Results come back
-as the orders' plain fields (Decimals, aware datetimes), their contract JSON and its hash; this
-process rebuilds each ``NormalizedOrder`` without validating it a second time
-(``model_construct``): the helper ran the same code over it, and validating again would cost
-half of what the helper saved.
+pickled: each validated ``NormalizedOrder``, its contract JSON and that text's hash, so this
+process neither validates nor serialises the order again (unpickling a model restores its
+fields without running validators, at about a third of the cost of ``model_construct``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import deque
@@ -23,14 +21,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from itertools import islice
 from multiprocessing import get_context
-from typing import Any
 
 from pydantic import ValidationError
 
 from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import Adapter, AdapterContext, NormalizationError, Record
 from omnioms.channels.adapters.manual import describe_validation_error
-from omnioms.channels.contract import Address, Buyer, Component, Line, NormalizedOrder, Notes
+from omnioms.channels.contract import NormalizedOrder
 from omnioms.orders.domain import content_hash_of
 
 logger = logging.getLogger(__name__)
@@ -69,8 +66,8 @@ class Normalized:
 
     order: NormalizedOrder | None = None
     digest: str | None = None
-    snapshot: dict[str, Any] | None = None
-    """The order's contract JSON as a dict (``model_dump(mode="json")``), when a helper sent it."""
+    contract_json: str | None = None
+    """The order's ``model_dump_json()``, whose hash ``digest`` is, when a helper sent it."""
     problem: str = ""
 
 
@@ -139,10 +136,9 @@ def normalize_records(
     return results
 
 
-_Sent = tuple[str, str, dict[str, Any] | None, str]
-"""What a helper sends back per record: ``("ok", content hash, fields, contract JSON)`` or
-``("problem", reason, None, "")``. The JSON text is what the hash was taken of; this process
-loads it as the stored snapshot, which is cheaper than serialising the order again."""
+_Sent = tuple[str, NormalizedOrder | None, str]
+"""What a helper sends back per record: ``(content hash, order, contract JSON)``, or
+``(reason, None, "")`` for a record that could not be read."""
 
 
 def _normalize_elsewhere(code: str, context: AdapterContext, batch: list[Record]) -> list[_Sent]:
@@ -151,31 +147,11 @@ def _normalize_elsewhere(code: str, context: AdapterContext, batch: list[Record]
     sent: list[_Sent] = []
     for result in normalize_records(adapter, context, batch):
         if result.order is None:
-            sent.append(("problem", result.problem, None, ""))
+            sent.append((result.problem, None, ""))
             continue
         text = result.order.model_dump_json()
-        sent.append(("ok", content_hash_of(text), result.order.model_dump(), text))
+        sent.append((content_hash_of(text), result.order, text))
     return sent
-
-
-def _rebuild(fields: dict[str, Any]) -> NormalizedOrder:
-    """The order a helper validated, from its ``model_dump()``, without validating again."""
-    lines = [
-        Line.model_construct(
-            **{**line, "components": [Component.model_construct(**c) for c in line["components"]]}
-        )
-        for line in fields["lines"]
-    ]
-    ship_to = fields["ship_to"]
-    return NormalizedOrder.model_construct(
-        **{
-            **fields,
-            "buyer": Buyer.model_construct(**fields["buyer"]),
-            "ship_to": Address.model_construct(**ship_to) if ship_to is not None else None,
-            "lines": lines,
-            "notes": Notes.model_construct(**fields["notes"]),
-        }
-    )
 
 
 def _collect(
@@ -192,8 +168,8 @@ def _collect(
         logger.warning("import helper process died; normalising %s here", batch[0].label)
         return batch, normalize_records(adapter, context, batch)
     return batch, [
-        Normalized(order=_rebuild(fields), digest=text, snapshot=json.loads(contract))
-        if fields is not None
+        Normalized(order=order, digest=text, contract_json=contract)
+        if order is not None
         else Normalized(problem=text)
-        for _, text, fields, contract in done
+        for text, order, contract in done
     ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from omnioms.channels.contract import NormalizedOrder
@@ -33,17 +33,19 @@ def snapshot_key(snapshot: dict[str, Any], digest: str) -> VersionKey:
     hash, so that every replica converges on the same winner.
     """
     updated = snapshot.get("updated_at")
-    stamp = _EPOCH_TEXT
-    if updated:
-        parsed = datetime.fromisoformat(str(updated).replace("Z", "+00:00"))
-        stamp = parsed.strftime("%Y-%m-%dT%H:%M:%S.%f")
-    version = snapshot.get("version")
-    return (
-        stamp,
-        -1 if version is None else int(version),
-        PROGRESS.get(snapshot.get("status", ""), -1),
-        digest,
-    )
+    parsed = datetime.fromisoformat(str(updated).replace("Z", "+00:00")) if updated else None
+    return _key(parsed, snapshot.get("version"), snapshot.get("status", ""), digest)
+
+
+def version_key(order: NormalizedOrder, digest: str) -> VersionKey:
+    """:func:`snapshot_key` of ``order``'s contract JSON, read off the order itself."""
+    updated = order.updated_at.astimezone(UTC) if order.updated_at is not None else None
+    return _key(updated, order.version, order.status, digest)
+
+
+def _key(updated: datetime | None, version: Any, status: str, digest: str) -> VersionKey:
+    stamp = updated.strftime("%Y-%m-%dT%H:%M:%S.%f") if updated is not None else _EPOCH_TEXT
+    return (stamp, -1 if version is None else int(version), PROGRESS.get(status, -1), digest)
 
 
 _TRACKED = (

@@ -6,8 +6,10 @@ the bottom own theirs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -18,9 +20,15 @@ from omnioms.catalog.models import ChannelSkuMapping, Sku
 from omnioms.channels.contract import Component, NormalizedOrder
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
-from omnioms.core.bulk import bulk_insert, bulk_set, new_rows
+from omnioms.core.bulk import JsonText, bulk_insert, bulk_set, new_rows
 from omnioms.customers.services import resolve_customers
-from omnioms.orders.domain import VersionKey, changes_between, content_hash, snapshot_key
+from omnioms.orders.domain import (
+    VersionKey,
+    changes_between,
+    content_hash_of,
+    snapshot_key,
+    version_key,
+)
 from omnioms.orders.flows import check_transition
 from omnioms.orders.models import (
     Order,
@@ -43,8 +51,8 @@ class Incoming:
     order: NormalizedOrder
     digest: str | None = None
     """Its :func:`~omnioms.orders.domain.content_hash` when the caller has it already."""
-    snapshot: dict[str, Any] | None = None
-    """Its ``model_dump(mode="json")`` when the caller has it already."""
+    contract_json: str | None = None
+    """Its ``model_dump_json()`` (what ``digest`` hashes) when the caller has it already."""
 
 
 _new_order = new_rows(Order)
@@ -77,7 +85,9 @@ class _PendingEvent:
 @dataclass
 class _State:
     order: Order
-    snapshot: dict[str, Any]
+    stored: dict[str, Any] | str
+    """The version the order holds, as stored: a dict, or the contract JSON text of a version
+    written by this upsert (parsed only if another version of the order follows in the batch)."""
     key: VersionKey
     is_new: bool
     written: NormalizedOrder | None = None
@@ -85,6 +95,12 @@ class _State:
     dirty: bool = False
     lines_changed: bool = False
     buyer_changed: bool = False
+
+    def snapshot(self) -> dict[str, Any]:
+        stored = self.stored
+        if isinstance(stored, str):
+            stored = self.stored = json.loads(stored)
+        return stored
 
 
 def upsert_orders(
@@ -107,7 +123,7 @@ def upsert_orders(
     ):
         states[order.external_id] = _State(
             order=order,
-            snapshot=order.normalized,
+            stored=order.normalized,
             key=snapshot_key(order.normalized, order.content_hash),
             is_new=False,
         )
@@ -118,21 +134,23 @@ def upsert_orders(
     events: list[OrderEvent | _PendingEvent] = []
     outcomes: list[str] = []
     for item in incoming:
-        snapshot = (
-            item.snapshot if item.snapshot is not None else item.order.model_dump(mode="json")
-        )
-        digest = item.digest or content_hash(item.order)
-        key = snapshot_key(snapshot, digest)
+        # The contract JSON is stored as it is, not parsed and written out again.
+        text = item.contract_json or item.order.model_dump_json()
+        digest = item.digest or content_hash_of(text)
+        key = version_key(item.order, digest)
         state = states.get(item.order.external_id)
         if state is None:
             order = _new_order(
-                account_id=account.pk, channel=account.platform, location_id=account.location_id
+                account_id=account.pk,
+                channel=account.platform,
+                location_id=account.location_id,
+                ingested_at=now,
             )
-            _write_fields(order, item.order, snapshot, digest)
+            _write_fields(order, item.order, JsonText(text), digest, now)
             order.status = item.order.status
             state = states[item.order.external_id] = _State(
                 order=order,
-                snapshot=snapshot,
+                stored=text,
                 key=key,
                 is_new=True,
                 written=item.order,
@@ -145,10 +163,14 @@ def upsert_orders(
             )
             outcomes.append(PayloadOutcome.CREATED)
         elif key > state.key:
-            changes = changes_between(state.snapshot, snapshot)
+            snapshot = json.loads(text)
+            changes = changes_between(state.snapshot(), snapshot)
             state.lines_changed |= "lines" in changes
             state.buyer_changed |= "buyer" in changes or "ship_to" in changes
-            _write_fields(state.order, item.order, snapshot, digest)
+            # A new row is inserted by bulk_insert, which writes JsonText as it is; an existing
+            # one goes through bulk_update, which needs the value.
+            stored = JsonText(text) if state.is_new else snapshot
+            _write_fields(state.order, item.order, stored, digest, now)
             events.append(
                 _PendingEvent(
                     state.order, OrderEventKind.UPDATED, {"changes": changes}, item.payload
@@ -160,11 +182,12 @@ def upsert_orders(
             if status_event is not None:
                 status_event.at = now
                 events.append(status_event)
-            state.snapshot, state.key, state.written, state.dirty = snapshot, key, item.order, True
+            state.stored, state.key, state.written, state.dirty = snapshot, key, item.order, True
             outcomes.append(PayloadOutcome.UPDATED)
         elif digest == state.key[3]:
             outcomes.append(PayloadOutcome.UNCHANGED)
         else:
+            snapshot = json.loads(text)
             stale = {"channel_updated_at": snapshot.get("updated_at"), "status": snapshot["status"]}
             events.append(
                 _PendingEvent(state.order, OrderEventKind.STALE_IGNORED, stale, item.payload)
@@ -193,13 +216,17 @@ def upsert_orders(
 
 
 def _write_fields(
-    order: Order, normalized: NormalizedOrder, snapshot: dict[str, Any], digest: str
+    order: Order,
+    normalized: NormalizedOrder,
+    snapshot: dict[str, Any] | JsonText,
+    digest: str,
+    now: datetime,
 ) -> None:
     """Copy everything but the status, which only :func:`set_status` changes."""
     order.external_id = normalized.external_id
     order.raw_status = normalized.raw_status or ""
     order.currency = normalized.currency
-    order.placed_at = normalized.created_at or order.placed_at or timezone.now()
+    order.placed_at = normalized.created_at or order.placed_at or now
     order.paid_at = normalized.paid_at
     order.source_updated_at = normalized.updated_at
     order.source_version = normalized.version
@@ -218,7 +245,7 @@ def _write_fields(
     order.total_difference = normalized.total_mismatch()
     order.notes_buyer = normalized.notes.buyer or ""
     order.notes_seller = normalized.notes.seller or ""
-    order.modified_at = timezone.now()
+    order.modified_at = now
 
 
 _UPDATED_FIELDS = [

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -17,8 +19,9 @@ from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, 
 from omnioms.channels.services import import_file, replay_dead_letter
 from omnioms.channels.webhooks import process_received, receive_webhook
 from omnioms.core.actor import Actor
+from omnioms.core.choices import OrderStatus
 from omnioms.core.testing import make_account, manual_order, signed
-from omnioms.orders.domain import content_hash, snapshot_key
+from omnioms.orders.domain import content_hash, snapshot_key, version_key
 from omnioms.orders.models import Order, OrderEvent
 
 pytestmark = pytest.mark.django_db
@@ -341,3 +344,28 @@ def test_a_new_secret_applies_to_the_next_webhook(client: Client) -> None:
     account.webhook_secret = "second"
     account.save()
     assert post_webhook(client, "shop", request["body"], request["headers"]).status_code == 401
+
+
+@given(
+    updated=st.one_of(
+        st.none(),
+        st.datetimes(
+            min_value=datetime(2000, 1, 1),
+            max_value=datetime(2100, 1, 1),
+            timezones=st.sampled_from([UTC, ZoneInfo("Asia/Shanghai"), ZoneInfo("America/Lima")]),
+        ),
+    ),
+    version=st.one_of(st.none(), st.integers(0, 2**40)),
+    status=st.sampled_from(OrderStatus.values),
+)
+def test_an_incoming_order_ranks_as_its_stored_snapshot_will(
+    updated: datetime | None, version: int | None, status: str
+) -> None:
+    # Incoming versions are ranked off the order, stored ones off their JSON: the two must agree.
+    raw = manual_order(
+        "K-1", status=status, version=version, updated_at=updated.isoformat() if updated else None
+    )
+    order = NormalizedOrder.model_validate({"channel": "manual", **raw})
+    digest = content_hash(order)
+
+    assert version_key(order, digest) == snapshot_key(order.model_dump(mode="json"), digest)

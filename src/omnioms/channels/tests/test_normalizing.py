@@ -56,7 +56,7 @@ def test_helper_processes_give_the_same_orders_and_problems_in_file_order() -> N
     assert problems[0] == "rows 8-9: row 8: Qty: 'two' is not a number"
 
 
-def test_helper_results_carry_the_content_hash_and_the_snapshot_of_the_order() -> None:
+def test_helper_results_carry_the_content_hash_and_the_contract_json_of_the_order() -> None:
     context = AdapterContext()
     records = ADAPTER.split(pos_export(40, bad_every=None), "pos.csv")
     batches = list(normalized_batches(ADAPTER, context, records, 8, processes=1))
@@ -64,7 +64,7 @@ def test_helper_results_carry_the_content_hash_and_the_snapshot_of_the_order() -
     found = [result for _, results in batches for result in results]
     assert len(found) == 40
     assert all(r.order is not None and r.digest == content_hash(r.order) for r in found)
-    assert all(r.order and r.snapshot == r.order.model_dump(mode="json") for r in found)
+    assert all(r.order and r.contract_json == r.order.model_dump_json() for r in found)
 
 
 def test_a_batch_whose_helper_died_is_normalised_here() -> None:
