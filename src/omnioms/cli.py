@@ -34,6 +34,14 @@ def _ensure_database() -> None:
         call_command("migrate", interactive=False, verbosity=0)
 
 
+HELPERS_FROM_BYTES = 1_000_000
+"""Files from this size on are normalised by helper processes (a few batches' worth)."""
+
+
+def _total_size(names: Sequence[str]) -> int:
+    return sum(path.stat().st_size for path in map(Path, names) if path.is_file())
+
+
 def _fail(message: str) -> int:
     print(f"omnioms: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT
@@ -372,6 +380,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "import" and _total_size(args.files) >= HELPERS_FROM_BYTES:
+        from omnioms.channels.normalizing import start_helpers
+
+        start_helpers()  # they start up while Django does
     _setup_django()
     if args.command == "manage":
         from django.core.management import execute_from_command_line

@@ -97,6 +97,7 @@ class InboundPayload(models.Model):
         verbose_name=_("channel account"),
         on_delete=models.PROTECT,
         related_name="payloads",
+        db_index=False,  # payload_account_recv leads with it
     )
     source = models.CharField(_("source"), max_length=20, choices=PayloadSource.choices)
     received_at = models.DateTimeField(_("received at"), db_index=True)

@@ -87,12 +87,18 @@ def normalized_batches(
     """
     batches = _batches(records, size)
     head = list(islice(batches, PARALLEL_FROM))
+    started = _take_started()
     workers = default_processes() if processes is None else processes
     if workers < 1 or len(head) < PARALLEL_FROM:
+        if started is not None:
+            started[0].shutdown(wait=False, cancel_futures=True)
         for batch in [*head, *batches]:
             yield batch, normalize_records(adapter, context, batch)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    if started is not None:
+        pool, workers = started
+    else:
+        pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
     window: deque[tuple[list[Record], Future[list[_Sent]] | None]] = deque()
     try:
         for batch in [*head, *batches]:
@@ -108,6 +114,36 @@ def normalized_batches(
     finally:
         # Waits for the helpers to exit; a caller that stopped early cancels what is queued.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+_started: tuple[ProcessPoolExecutor, int] | None = None
+
+
+def start_helpers(processes: int | None = None) -> None:
+    """Start the helper processes now, for the next :func:`normalized_batches` to use.
+
+    A helper spends about half a second importing the adapters before it can work. A command
+    about to import a large file calls this first thing, so that this start-up runs while the
+    command itself sets up Django and reads the account, instead of after.
+    """
+    global _started
+    workers = default_processes() if processes is None else processes
+    if workers < 1 or _started is not None:
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(_ready)  # each spawns a helper, which imports this module and so the adapters
+    _started = (pool, workers)
+
+
+def _take_started() -> tuple[ProcessPoolExecutor, int] | None:
+    global _started
+    started, _started = _started, None
+    return started
+
+
+def _ready() -> None:
+    """Nothing: a helper that runs it has imported this module, which is the point."""
 
 
 def default_processes() -> int:

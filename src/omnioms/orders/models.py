@@ -25,6 +25,7 @@ class Order(models.Model):
         verbose_name=_("channel account"),
         on_delete=models.PROTECT,
         related_name="orders",
+        db_index=False,  # order_unique_per_account and order_account_placed lead with it
     )
     channel = models.CharField(_("channel"), max_length=30)
     """The account's platform code, copied so the order list filters without a join."""
@@ -49,6 +50,7 @@ class Order(models.Model):
         null=True,
         blank=True,
         related_name="orders",
+        db_index=False,  # order_customer_placed leads with it
     )
     buyer_name = models.CharField(_("buyer"), max_length=200, blank=True)
     buyer_email = models.CharField(_("buyer e-mail"), max_length=254, blank=True)
@@ -73,6 +75,7 @@ class Order(models.Model):
         null=True,
         blank=True,
         related_name="orders",
+        db_index=False,  # order_location_placed leads with it
     )
     ingested_at = models.DateTimeField(_("received at"), default=timezone.now)
     modified_at = models.DateTimeField(_("changed at"), default=timezone.now)
@@ -110,7 +113,11 @@ class Order(models.Model):
 
 class OrderLine(models.Model):
     order = models.ForeignKey(
-        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+        Order,
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,  # order_line_position leads with it
     )
     position = models.PositiveIntegerField(_("position"))
     external_line_id = models.CharField(_("line id"), max_length=100, blank=True)
@@ -187,7 +194,11 @@ class OrderEvent(models.Model):
     """One change to an order: who or what, when, what changed. Written in the same transaction."""
 
     order = models.ForeignKey(
-        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events"
+        Order,
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # order_event_timeline leads with it
     )
     at = models.DateTimeField(_("time"), default=timezone.now)
     kind = models.CharField(_("event"), max_length=30, choices=OrderEventKind.choices)

@@ -133,6 +133,7 @@ def upsert_orders(
     now = timezone.now()
     events: list[OrderEvent | _PendingEvent] = []
     outcomes: list[str] = []
+    payload_orders: list[tuple[InboundPayload, Order]] = []
     for item in incoming:
         # The contract JSON is stored as it is, not parsed and written out again.
         text = item.contract_json or item.order.model_dump_json()
@@ -194,9 +195,11 @@ def upsert_orders(
             )
             outcomes.append(PayloadOutcome.STALE)
         item.payload.outcome = outcomes[-1]
-        item.payload.order = state.order
+        payload_orders.append((item.payload, state.order))
 
     _save(account, [s for s in states.values() if s.dirty])
+    for payload, order in payload_orders:
+        payload.order_id = order.pk
     # A payload carrying several orders appears once per order: write each row once.
     payloads = list({id(item.payload): item.payload for item in incoming}.values())
     fresh = [payload for payload in payloads if payload.pk is None]
