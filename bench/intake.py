@@ -140,7 +140,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def bench_webhooks(db: Database, count: int, workers: int, clients: int) -> dict[str, float]:
+def bench_webhooks(db: Database, count: int, workers: int | None, clients: int) -> dict[str, float]:
     db.create()
     env = db.env()
     run([*OMNIOMS, "account", "create", "--name", "shop", "--platform", "shopify",
@@ -148,7 +148,7 @@ def bench_webhooks(db: Database, count: int, workers: int, clients: int) -> dict
     port = free_port()
     log = (db.workdir / "server.log").open("w")
     server = subprocess.Popen(
-        [*OMNIOMS, "serve", "--port", str(port), "--workers", str(workers)],
+        [*OMNIOMS, "serve", "--port", str(port), *(["--workers", str(workers)] if workers else [])],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -468,7 +468,9 @@ def main() -> int:
         default=100000,
         help="orders in the large import whose peak memory is reported (0: skip)",
     )
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default: serve's own)"
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     parser.add_argument(
         "--only", choices=["webhook", "import", "normalize"], help="run one of the three"

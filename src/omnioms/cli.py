@@ -355,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
-        p.add_argument("--workers", type=int, default=None, help="default: 2 per CPU core")
+        p.add_argument(
+            "--workers", type=int, default=None, help="default: 1 per CPU core, at least 2"
+        )
         p.add_argument(
             "--no-worker",
             action="store_true",

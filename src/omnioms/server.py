@@ -29,7 +29,14 @@ class _Gunicorn(BaseApplication):
 
 
 def default_workers() -> int:
-    return max(2, 2 * (os.cpu_count() or 1))
+    """One threaded worker per core, at least two (one can restart while the other serves).
+
+    Django's request handling is CPU-bound Python, and the intake worker and the database
+    share the same cores; on the 2-core benchmark machine 2 workers accepted and processed
+    webhooks faster than 4 (``bench/README.md``). The ``2 × cores + 1`` rule is for
+    single-threaded workers waiting on I/O.
+    """
+    return max(2, os.cpu_count() or 1)
 
 
 def serve(

@@ -59,22 +59,21 @@ def bulk_insert(
     if returning_ids:
         suffix = plan.returning
     if connection.vendor == "postgresql":
-        # One short statement, executed for every row in psycopg's pipeline mode: a single
-        # round trip like a multi-row VALUES, but psycopg parses (and soon prepares) the
-        # statement once instead of re-parsing thousands of placeholders per batch.
-        sql = plan.insert + plan.row_sql + suffix
         with connection.wrap_database_errors:
             cursor = _psycopg_cursor(connection)
-            if len(objs) == 1:  # one round trip, no pipeline to set up (a webhook's payload)
-                cursor.execute(sql, row(objs[0]))
-                if returning_ids:
-                    objs[0].pk = cursor.fetchone()[0]
+            if len(objs) == 1:  # a webhook's payload: one short statement
+                cursor.execute(plan.insert + plan.row_sql + suffix, row(objs[0]))
             else:
-                cursor.executemany(sql, [row(obj) for obj in objs], returning=returning_ids)
-                if returning_ids:
-                    for obj in objs:
-                        obj.pk = cursor.fetchone()[0]
-                        cursor.nextset()
+                # One statement whatever the number of rows: each column is sent as one
+                # array and the rows are read back out of them (``unnest``), as Django's
+                # bulk_create does on PostgreSQL. The statement's text is the same for any
+                # number of rows, so psycopg prepares it once, and the server parses and
+                # plans it once instead of once per row; ids come back in the rows' order.
+                columns = list(zip(*(row(obj) for obj in objs), strict=True))
+                cursor.execute(plan.insert_unnest + suffix, [list(c) for c in columns])
+            if returning_ids:
+                for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                    obj.pk = pk
         _mark_saved(objs, connection.alias)
         return objs
 
@@ -103,6 +102,9 @@ def bulk_insert(
 class _InsertPlan:
     insert: str
     """``INSERT INTO table (columns) VALUES `` (the rows follow)."""
+    insert_unnest: str
+    """PostgreSQL: ``INSERT INTO table (columns) SELECT * FROM unnest(...)``, one array a
+    column."""
     row_sql: str
     returning: str
     batch: int
@@ -124,8 +126,11 @@ def _insert_plan(model: type[models.Model], alias: str) -> _InsertPlan:
     marker = "?" if connection.vendor == "sqlite" else "%s"
     columns = ", ".join(quote(f.column) for f in fields)
     max_params = connection.features.max_query_params or 30000
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     return _InsertPlan(
         insert=f"INSERT INTO {quote(opts.db_table)} ({columns}) VALUES ",  # noqa: S608
+        insert_unnest=f"INSERT INTO {quote(opts.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays})",
         row_sql="(" + ", ".join([marker] * len(fields)) + ")",
         returning=f" RETURNING {quote(opts.pk.column)}",
         batch=max(1, min(500, max_params // len(fields))),

@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0008_pull_sync_and_outbound'),
+        ("channels", "0008_pull_sync_and_outbound"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='inboundpayload',
-            name='account',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='payloads', to='channels.channelaccount', verbose_name='channel account'),
+            model_name="inboundpayload",
+            name="account",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payloads",
+                to="channels.channelaccount",
+                verbose_name="channel account",
+            ),
         ),
     ]

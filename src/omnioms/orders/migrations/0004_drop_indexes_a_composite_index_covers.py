@@ -5,38 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('channels', '0009_drop_indexes_a_composite_index_covers'),
-        ('customers', '0002_field_labels'),
-        ('inventory', '0002_stock'),
-        ('orders', '0003_field_labels'),
+        ("channels", "0009_drop_indexes_a_composite_index_covers"),
+        ("customers", "0002_field_labels"),
+        ("inventory", "0002_stock"),
+        ("orders", "0003_field_labels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='order',
-            name='account',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='channels.channelaccount', verbose_name='channel account'),
+            model_name="order",
+            name="account",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="channels.channelaccount",
+                verbose_name="channel account",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='customer',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='customers.customer', verbose_name='customer'),
+            model_name="order",
+            name="customer",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="orders",
+                to="customers.customer",
+                verbose_name="customer",
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='location',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='inventory.location', verbose_name='store or warehouse'),
+            model_name="order",
+            name="location",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="inventory.location",
+                verbose_name="store or warehouse",
+            ),
         ),
         migrations.AlterField(
-            model_name='orderevent',
-            name='order',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='orders.order', verbose_name='order'),
+            model_name="orderevent",
+            name="order",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="events",
+                to="orders.order",
+                verbose_name="order",
+            ),
         ),
         migrations.AlterField(
-            model_name='orderline',
-            name='order',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='orders.order', verbose_name='order'),
+            model_name="orderline",
+            name="order",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="lines",
+                to="orders.order",
+                verbose_name="order",
+            ),
         ),
     ]
