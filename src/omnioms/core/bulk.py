@@ -240,6 +240,12 @@ def _converter(field: Any, connection: Any) -> Callable[[Any], Any]:
     if type(field) is models.JSONField:
         return _json_converter(field, prepare, connection)
     plain = _plain_type(field)
+    if plain is str:  # as the generated row code: any str, choices' enum members too
+
+        def convert_text(value: Any) -> Any:
+            return value if value is None or isinstance(value, str) else prepare(value)
+
+        return convert_text
 
     def convert(value: Any) -> Any:
         if value is None or type(value) is plain:
