@@ -2,10 +2,11 @@
 
 ``QuerySet.bulk_create`` runs Django's SQL compiler over every value of every row; for a file
 import that was most of the time spent. :func:`bulk_insert` writes the same rows (each value
-converted by its field's own ``pre_save`` and ``get_db_prep_save``, so exactly what
-``bulk_create`` would store) with one hand-built ``INSERT ... VALUES (...), (...)`` per batch.
-It handles only what the intake needs: plain rows, no signals, no conflict handling, no
-multi-table inheritance.
+converted as its field's own ``pre_save`` and ``get_db_prep_save`` would, so exactly what
+``bulk_create`` would store) with one hand-built statement per batch: ``INSERT ... VALUES
+(...), (...)`` on SQLite, ``INSERT ... SELECT FROM unnest(...)`` on PostgreSQL. It handles
+only what the intake needs: plain rows, no signals, ``ON CONFLICT DO NOTHING`` as the only
+conflict handling, no multi-table inheritance.
 """
 
 from __future__ import annotations
