@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from dataclasses import dataclass
 from itertools import islice
 from multiprocessing import get_context
@@ -71,6 +72,9 @@ class Normalized:
     problem: str = ""
 
 
+Batch = tuple[list[Record], list[Normalized]]
+
+
 def normalized_batches(
     adapter: Adapter,
     context: AdapterContext,
@@ -78,12 +82,13 @@ def normalized_batches(
     size: int,
     *,
     processes: int | None = None,
-) -> Iterator[tuple[list[Record], list[Normalized]]]:
+) -> Iterator[Batch]:
     """Batches of ``size`` records with their results, in file order.
 
     ``processes`` helper processes (default :func:`default_processes`) normalise ahead while
     the caller works on the batch it was given; files of fewer than :data:`PARALLEL_FROM`
-    batches, or ``processes=0``, stay in this process. If a helper dies, the rest is done here.
+    batches, or ``processes=0``, stay in this process. If a helper dies, the rest of the
+    file is done here, with one warning.
     """
     batches = _batches(records, size)
     head = list(islice(batches, PARALLEL_FROM))
@@ -100,17 +105,33 @@ def normalized_batches(
     else:
         pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
     window: deque[tuple[list[Record], Future[list[_Sent]] | None]] = deque()
+    lost = False  # a helper died: the pool is broken for good, so the rest is done here
+
+    def collect(batch: list[Record], future: Future[list[_Sent]] | None) -> Batch:
+        nonlocal lost
+        results = _collect(future)
+        if results is None:
+            if not lost:
+                logger.warning(
+                    "an import helper process died; normalising the file from %s on in "
+                    "this process",
+                    batch[0].label or "this batch",
+                )
+            lost = True
+            results = normalize_records(adapter, context, batch)
+        return batch, results
+
     try:
         for batch in [*head, *batches]:
-            try:
-                future = pool.submit(_normalize_elsewhere, adapter.code, context, batch)
-            except BrokenProcessPool:
-                future = None  # _collect normalises it here
+            future = None
+            if not lost:
+                with suppress(BrokenProcessPool):  # collect() then normalises it here
+                    future = pool.submit(_normalize_elsewhere, adapter.code, context, batch)
             window.append((batch, future))
             if len(window) > workers + 1:  # one batch ahead per helper, plus the one waited on
-                yield _collect(adapter, context, *window.popleft())
+                yield collect(*window.popleft())
         while window:
-            yield _collect(adapter, context, *window.popleft())
+            yield collect(*window.popleft())
     finally:
         # Waits for the helpers to exit; a caller that stopped early cancels what is queued.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -190,20 +211,15 @@ def _normalize_elsewhere(code: str, context: AdapterContext, batch: list[Record]
     return sent
 
 
-def _collect(
-    adapter: Adapter,
-    context: AdapterContext,
-    batch: list[Record],
-    future: Future[list[_Sent]] | None,
-) -> tuple[list[Record], list[Normalized]]:
+def _collect(future: Future[list[_Sent]] | None) -> list[Normalized] | None:
+    """A helper's results, or None when it died before sending them (or was never asked)."""
     try:
         if future is None:
-            raise BrokenProcessPool
+            return None
         done = future.result()
     except BrokenProcessPool:
-        logger.warning("import helper process died; normalising %s here", batch[0].label)
-        return batch, normalize_records(adapter, context, batch)
-    return batch, [
+        return None
+    return [
         Normalized(order=order, digest=text, contract_json=contract)
         if order is not None
         else Normalized(problem=text)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+
 import pytest
 
 from omnioms.channels.adapters.base import AdapterContext, Record
 from omnioms.channels.adapters.pos_csv import ADAPTER
 from omnioms.channels.models import InboundPayload
-from omnioms.channels.normalizing import _collect, normalized_batches
+from omnioms.channels.normalizing import normalized_batches
 from omnioms.channels.services import import_file
 from omnioms.core.actor import Actor
 from omnioms.core.testing import make_account
@@ -67,17 +69,26 @@ def test_helper_results_carry_the_content_hash_and_the_contract_json_of_the_orde
     assert all(r.order and r.contract_json == r.order.model_dump_json() for r in found)
 
 
-def test_a_batch_whose_helper_died_is_normalised_here() -> None:
-    batch = list(ADAPTER.split(pos_export(3), "pos.csv"))
+def test_when_a_helper_dies_mid_file_the_rest_is_normalised_here_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    raw = pos_export(100, bad_every=None)  # 13 batches of 8
+    records = ADAPTER.split(raw, "pos.csv")
+    batches = normalized_batches(ADAPTER, AdapterContext(), records, 8, processes=1)
 
-    _, found = _collect(ADAPTER, AdapterContext(), batch, None)
+    first = next(batches)
+    for helper in multiprocessing.active_children():
+        helper.kill()
+    rest = list(batches)
 
+    found = [result for _, results in [first, *rest] for result in results]
     assert [r.order.external_id if r.order else None for r in found] == [
-        "T00000",
-        "T00001",
-        "T00002",
+        f"T{n:05d}" for n in range(100)
     ]
-    assert all(r.digest is None for r in found)
+    died = [r for r in caplog.records if "helper process died" in r.getMessage()]
+    assert len(died) == 1
+    assert died[0].levelname == "WARNING"
+    assert "in this process" in died[0].getMessage()
 
 
 @pytest.mark.django_db
