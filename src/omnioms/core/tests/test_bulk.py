@@ -84,6 +84,56 @@ def test_an_order_row_is_stored_as_bulk_create_stores_it() -> None:
     assert not ours._state.adding
 
 
+def test_several_rows_in_one_statement_are_stored_as_bulk_create_stores_them() -> None:
+    # On PostgreSQL several rows go as one array per column: a column that is NULL in every
+    # row, small and large integers, text with quotes, backslashes and braces (array syntax),
+    # and JSON given as text or as a value must all come out as bulk_create writes them.
+    variants: list[dict[str, Any]] = [
+        {"source_version": 7, "buyer_name": '王 "小明" \\ {x}', "paid_at": None},
+        {"source_version": 2**40, "buyer_name": "", "discount": Decimal("-0.0001")},
+        {
+            "source_version": None,
+            "buyer_name": "NULL",
+            "normalized": JsonText('{"note": "a \\"b\\" \\\\ {c}", "n": null}'),
+            "ship_to": None,
+        },
+    ]
+
+    def rows(prefix: str) -> list[Order]:
+        return [order(external_id=f"{prefix}-{n}", **v) for n, v in enumerate(variants)]
+
+    ours = bulk_insert(rows("M"))
+    django_rows = rows("D")
+    django_rows[2].normalized = json.loads(django_rows[2].normalized)  # JsonText is ours alone
+    django = Order.objects.bulk_create(django_rows)
+
+    for mine, theirs in zip(ours, django, strict=True):
+        a, b = stored(mine), stored(theirs)
+        assert a.pop("external_id")[1:] == b.pop("external_id")[1:]  # M-0 and D-0, ...
+        assert a == b
+    assert [o.pk for o in ours] == sorted(o.pk for o in ours)
+    assert Order.objects.get(pk=ours[2].pk).normalized == {"note": 'a "b" \\ {c}', "n": None}
+
+    def payload(n: int, body: bytes) -> InboundPayload:
+        return InboundPayload(
+            account=ours[0].account,
+            source=PayloadSource.FILE,
+            received_at=datetime(2026, 3, 1, 2, 30, tzinfo=UTC),
+            body=body,
+            sha256=f"{n:064d}",
+            record_label=f'row {n} "{{}}"',
+            outcome=PayloadOutcome.CREATED,
+        )
+
+    bodies = [b'\x00\\{}"', "T恤,2,¥198.00".encode("gb18030"), b""]
+    mine_p = bulk_insert([payload(n, body) for n, body in enumerate(bodies)])
+    theirs_p = InboundPayload.objects.bulk_create(
+        [payload(n, body) for n, body in enumerate(bodies)]
+    )
+    assert [stored(p) for p in mine_p] == [stored(p) for p in theirs_p]
+    assert [bytes(InboundPayload.objects.get(pk=p.pk).body) for p in mine_p] == bodies
+
+
 def test_a_foreign_key_to_an_object_saved_after_it_was_assigned_takes_its_id() -> None:
     customer = Customer(name="张三")
     row = order(customer=customer)
