@@ -7,7 +7,12 @@ downstream ever looks at a platform's own field names.
 Rules the validators enforce so that no adapter can get them wrong quietly:
 - amounts are ``Decimal`` (serialised as exact decimal strings), never floats;
 - times are timezone-aware and converted to UTC;
-- ids from channels are strings.
+- ids from channels are strings;
+- nothing is larger than the order tables can hold (amounts under 10^14, quantities up to
+  2,147,483,647, ids and codes within their columns' lengths), so an order that validates is
+  an order that can be stored: one that cannot is refused here, with the field named, and
+  becomes a dead letter, instead of failing the transaction that writes it and every other
+  order in it.
 """
 
 from __future__ import annotations
@@ -22,11 +27,20 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StringConstraints,
     field_validator,
     model_validator,
 )
 
 from omnioms.core.choices import OrderStatus
+from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
+
+AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_PLACES)
+"""Amounts are stored as ``DecimalField(max_digits=18, decimal_places=4)``: under 10^14."""
+MAX_QUANTITY = 2_147_483_647
+"""The largest value of a PostgreSQL ``integer`` (quantities are ``PositiveIntegerField``)."""
+MAX_VERSION = 2**63 - 1
+"""A ``bigint``: the platform's revision counter."""
 
 
 def _exact_decimal(value: Any) -> Decimal:
@@ -42,6 +56,10 @@ def _exact_decimal(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not a number") from exc
     if not result.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
+    if abs(result) >= AMOUNT_LIMIT:
+        raise ValueError(
+            f"{value!r} is too large for an amount (at most 14 digits before the point)"
+        )
     return result
 
 
@@ -91,6 +109,16 @@ def _id_text(value: Any) -> Any:
 
 
 ExternalId = Annotated[str, BeforeValidator(_id_text)]
+Quantity = Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+
+# Text no longer than the column it is stored in.
+Text50 = Annotated[str, StringConstraints(max_length=50)]
+Text100 = Annotated[str, StringConstraints(max_length=100)]
+Text200 = Annotated[str, StringConstraints(max_length=200)]
+Text254 = Annotated[str, StringConstraints(max_length=254)]
+# An id from a channel, or none: a number becomes its text.
+OptionalId100 = Annotated[str, StringConstraints(max_length=100), BeforeValidator(_id_text)] | None
+OptionalId200 = Annotated[str, StringConstraints(max_length=200), BeforeValidator(_id_text)] | None
 
 
 class _Strict(BaseModel):
@@ -99,9 +127,10 @@ class _Strict(BaseModel):
 
 class Buyer(_Strict):
     name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    channel_buyer_id: Annotated[str | None, BeforeValidator(_id_text)] = None
+    """Shown as it is; the order keeps its first 200 characters."""
+    email: Text254 | None = None
+    phone: Text50 | None = None
+    channel_buyer_id: OptionalId200 = None
 
 
 class Address(_Strict):
@@ -118,20 +147,21 @@ class Address(_Strict):
 
 
 class Component(_Strict):
-    sku: str
-    quantity: int = Field(gt=0)
+    sku: Text200
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
 
 
 class Line(_Strict):
-    external_line_id: Annotated[str | None, BeforeValidator(_id_text)] = None
-    sku: str | None = None
+    external_line_id: OptionalId100 = None
+    sku: Text200 | None = None
     title: str = ""
-    quantity: int = Field(ge=0)
+    """Shown as it is; the order line keeps its first 500 characters."""
+    quantity: Quantity
     unit_price: Amount
     discount: Amount = Decimal("0")
     total: Amount
     is_gift: bool = False
-    refunded_quantity: int = Field(default=0, ge=0)
+    refunded_quantity: Quantity = 0
     components: list[Component] = Field(default_factory=list)
 
     @field_validator("sku", mode="before")
@@ -157,14 +187,14 @@ class Notes(_Strict):
 
 class NormalizedOrder(_Strict):
     channel: str
-    external_id: ExternalId = Field(min_length=1)
+    external_id: ExternalId = Field(min_length=1, max_length=100)
     status: OrderStatus
-    raw_status: str | None = None
+    raw_status: Text100 | None = None
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     created_at: UtcTime | None = None
     paid_at: UtcTime | None = None
     updated_at: UtcTime | None = None
-    version: int | None = None
+    version: int | None = Field(default=None, ge=-MAX_VERSION, le=MAX_VERSION)
     """The platform's own revision counter where it has one (Square ``version``)."""
     buyer: Buyer = Field(default_factory=Buyer)
     ship_to: Address | None = None
@@ -175,6 +205,15 @@ class NormalizedOrder(_Strict):
     taxes_included: bool = False
     total: Amount
     notes: Notes = Field(default_factory=Notes)
+
+    @model_validator(mode="after")
+    def _difference_can_be_stored(self) -> NormalizedOrder:
+        # The order keeps the difference between the platform's total and the computed one.
+        if abs(self.total_mismatch()) >= AMOUNT_LIMIT:
+            raise ValueError(
+                f"the lines add up to {format(self.computed_total(), 'f')}, too large to store"
+            )
+        return self
 
     def computed_total(self) -> Decimal:
         """What the lines, shipping, tax and discounts add up to.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -87,6 +88,19 @@ def record_payloads(
     ]
 
 
+UNSTORABLE = (DataError, IntegrityError, ArithmeticError, ValueError, TypeError, LookupError)
+"""What writing an order can raise because of the order's own data (a value the database
+refuses, a number it cannot hold) and would raise again on every try. Lost connections, locks
+and deadlocks (``OperationalError``) and errors in the code's own SQL (``ProgrammingError``)
+are not in it: they say nothing about the order, and the batch is tried again whole."""
+
+
+def unstorable_reason(exc: BaseException) -> str:
+    """A dead letter's reason for an order that normalised but could not be written."""
+    detail = " ".join(str(exc).split())
+    return f"could not be stored ({type(exc).__name__}: {detail})"[:2000]
+
+
 def store_normalized(
     account: ChannelAccount,
     payloads: Sequence[InboundPayload],
@@ -97,8 +111,49 @@ def store_normalized(
     """Dead-letter the payloads whose record could not be read and upsert the others' orders.
 
     Call inside a transaction. Returns the upserted items, their outcomes, and the dead
-    letters' reasons, in order.
+    letters' reasons, in order. If writing the batch fails on something in the data
+    (:data:`UNSTORABLE`), it is written again one record at a time, and the records that still
+    fail become dead letters with the error as their reason: one bad order does not stop the
+    file or the pull it came in.
     """
+    try:
+        with transaction.atomic():  # a savepoint: a failed batch leaves the caller's work alone
+            return _store_batch(account, payloads, results, actor=actor)
+    except UNSTORABLE as exc:
+        logger.warning(
+            "%s: a batch of %d records could not be stored (%s); storing them one by one",
+            account.name,
+            len(payloads),
+            unstorable_reason(exc),
+        )
+    good: list[Incoming] = []
+    outcomes: list[str] = []
+    reasons: list[str] = []
+    for payload, result in zip(payloads, results, strict=True):
+        _unsaved(payload)
+        try:
+            with transaction.atomic():
+                one_good, one_outcomes, one_reasons = _store_batch(
+                    account, [payload], [result], actor=actor
+                )
+        except UNSTORABLE as exc:
+            _unsaved(payload)
+            reasons.append(with_label(payload.record_label, unstorable_reason(exc)))
+            dead_letter_new([payload], reasons[-1:])
+            continue
+        good += one_good
+        outcomes += one_outcomes
+        reasons += one_reasons
+    return good, outcomes, reasons
+
+
+def _store_batch(
+    account: ChannelAccount,
+    payloads: Sequence[InboundPayload],
+    results: Sequence[Normalized],
+    *,
+    actor: Actor,
+) -> tuple[list[Incoming], list[str], list[str]]:
     good: list[Incoming] = []
     bad: list[tuple[InboundPayload, str]] = []
     for payload, result in zip(payloads, results, strict=True):
@@ -113,6 +168,17 @@ def store_normalized(
     reasons = [reason for _, reason in bad]
     dead_letter_new([payload for payload, _ in bad], reasons)
     return good, upsert_orders(account, good, actor=actor), reasons
+
+
+_NEW_PAYLOAD_OUTCOME = InboundPayload._meta.get_field("outcome").get_default()
+
+
+def _unsaved(payload: InboundPayload) -> None:
+    """Undo what a rolled-back attempt left on a new payload row: its id, order and outcome."""
+    payload.pk = None
+    payload.order_id = None
+    payload.outcome = _NEW_PAYLOAD_OUTCOME
+    payload._state.adding = True
 
 
 def account_context(account: ChannelAccount) -> AdapterContext:

@@ -15,16 +15,24 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import NormalizationError, WebhookMeta
-from omnioms.channels.intake import new_payload, process_payloads
+from omnioms.channels.intake import (
+    UNSTORABLE,
+    dead_letter,
+    new_payload,
+    process_payloads,
+    unstorable_reason,
+)
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome, PayloadSource
 from omnioms.core.bulk import bulk_insert
 
@@ -134,25 +142,58 @@ def receive_webhook(
 def process_received(*, limit: int = BATCH) -> int:
     """The worker's step: claim up to ``limit`` received payloads, oldest first, and process
     them in one transaction. Returns how many it took. Several workers may run at once on
-    PostgreSQL (``SKIP LOCKED``); on SQLite the write lock serialises them."""
-    for attempt in (1, 2):
+    PostgreSQL (``SKIP LOCKED``); on SQLite the write lock serialises them.
+
+    A batch that fails on something in one payload's data (:data:`intake.UNSTORABLE`) is taken
+    again one payload at a time, and a payload that still fails becomes a dead letter with the
+    error as its reason, so that one bad delivery cannot hold up everything queued behind it.
+    """
+    try:
+        return _with_one_retry(partial(_process_claimed, limit))
+    except UNSTORABLE as exc:
+        logger.warning(
+            "an intake batch could not be stored (%s); processing it one payload at a time",
+            unstorable_reason(exc),
+        )
+    with transaction.atomic():
+        ids = list(_claim().values_list("pk", flat=True)[:limit])
+    for pk in ids:
         try:
+            _with_one_retry(partial(_process_claimed, 1, pk=pk))
+        except UNSTORABLE as exc:
             with transaction.atomic():
-                payloads = list(
-                    InboundPayload.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("account")
-                    .defer("headers")
-                    .filter(outcome=PayloadOutcome.RECEIVED)
-                    .order_by("pk")[:limit]
-                )
-                process_payloads(payloads)
-            return len(payloads)
-        except IntegrityError:
-            # Another worker or an inline receive inserted one of these orders first; the
-            # retry finds its row and updates it.
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+                payload = _claim().filter(pk=pk).first()
+                if payload is not None:
+                    dead_letter(payload, unstorable_reason(exc))
+    return len(ids)
+
+
+def _claim() -> QuerySet[InboundPayload]:
+    """Received payloads, oldest first, locked for this transaction (skipping locked ones)."""
+    return (
+        InboundPayload.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("account")
+        .defer("headers")
+        .filter(outcome=PayloadOutcome.RECEIVED)
+        .order_by("pk")
+    )
+
+
+def _process_claimed(limit: int, *, pk: int | None = None) -> int:
+    with transaction.atomic():
+        claimed = _claim() if pk is None else _claim().filter(pk=pk)
+        payloads = list(claimed[:limit])
+        process_payloads(payloads)
+    return len(payloads)
+
+
+def _with_one_retry(work: Callable[[], int]) -> int:
+    """Run ``work`` once more if another worker or an inline receive inserted one of its new
+    orders first: the retry finds that row and updates it."""
+    try:
+        return work()
+    except IntegrityError:
+        return work()
 
 
 def _in_transaction() -> bool:
@@ -160,10 +201,22 @@ def _in_transaction() -> bool:
 
 
 def _is_known_event(account: ChannelAccount, meta: WebhookMeta) -> bool:
-    return bool(
-        meta.event_id
-        and InboundPayload.objects.filter(account=account, dedupe_key=meta.event_id).exists()
-    )
+    key = dedupe_key(meta.event_id)
+    return bool(key and InboundPayload.objects.filter(account=account, dedupe_key=key).exists())
+
+
+DEDUPE_KEY_LENGTH = InboundPayload._meta.get_field("dedupe_key").max_length or 200
+
+
+def dedupe_key(event_id: str | None) -> str | None:
+    """The event id as the unique index holds it: as it is when it fits the column, else its
+    sha256 (a Douyin push of many messages joins all their ids). Cutting it short instead
+    would make two different pushes that share a long prefix look like one."""
+    if not event_id:
+        return None
+    if len(event_id) <= DEDUPE_KEY_LENGTH:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
 
 
 def _new_delivery(
@@ -182,7 +235,7 @@ def _new_delivery(
         event_id=(meta.event_id or "")[:200],
         delivery_id=(meta.delivery_id or "")[:200],
         topic=(meta.topic or "")[:100],
-        dedupe_key=(meta.event_id or None),
+        dedupe_key=dedupe_key(meta.event_id),
         outcome=PayloadOutcome.RECEIVED,
     )
     return payload

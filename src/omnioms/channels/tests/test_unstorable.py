@@ -1,0 +1,155 @@
+"""One order that cannot be stored never holds up the others: it becomes a dead letter.
+
+Values larger than the order tables hold are refused by the contract, with the field named.
+Anything else the database refuses while an order is written (found only when writing) is
+isolated: the batch is written again one payload or record at a time, and the one that still
+fails is dead-lettered with the database's error, while everything around it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from django.db import OperationalError, connection
+
+from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
+from omnioms.channels.services import import_file
+from omnioms.channels.webhooks import accept_webhook, process_received
+from omnioms.core.actor import Actor
+from omnioms.core.testing import make_account, manual_order, signed
+from omnioms.orders import services as order_services
+from omnioms.orders.models import Order
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver(account: ChannelAccount, *orders: dict[str, Any]) -> None:
+    for order in orders:
+        accept_webhook(account, **signed(order))
+
+
+def reasons() -> dict[str, str]:
+    """Each open dead letter's reason, by the external id in its payload."""
+    return {
+        json.loads(bytes(letter.payload.body))["external_id"]: letter.reason
+        for letter in DeadLetter.objects.select_related("payload").filter(resolved_at=None)
+    }
+
+
+def test_numbers_and_ids_too_large_for_the_tables_are_dead_lettered_naming_the_field() -> None:
+    account = make_account("relay")
+    too_many = manual_order("Q-1")
+    too_many["lines"][0]["quantity"] = 10**20
+    deliver(
+        account,
+        manual_order("OK-1"),
+        manual_order("T-1", total="10000000000000000"),
+        too_many,
+        manual_order("I" * 101),
+        manual_order("P-1", buyer={"phone": "1" * 51}),
+        manual_order("OK-2"),
+    )
+
+    assert process_received() == 6
+
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["OK-1", "OK-2"]
+    found = reasons()
+    assert "total: '10000000000000000' is too large for an amount" in found["T-1"]
+    assert "line 1: quantity: Input should be less than or equal to 2147483647" in found["Q-1"]
+    assert "external_id: String should have at most 100 characters" in found["I" * 101]
+    assert "buyer.phone: String should have at most 50 characters" in found["P-1"]
+
+
+def refuse(external_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make writing the order ``external_id`` fail in the database, as a value it refuses would
+    (a real statement, so that PostgreSQL's aborted transaction is part of the test)."""
+    upsert = order_services.upsert_orders
+
+    def refusing(account: ChannelAccount, incoming: Sequence[Any], **kwargs: Any) -> list[str]:
+        outcomes = upsert(account, incoming, **kwargs)
+        if any(item.order.external_id == external_id for item in incoming):
+            with connection.cursor() as cursor:  # NOT NULL columns left out: IntegrityError
+                cursor.execute("INSERT INTO orders_order (external_id) VALUES (%s)", [external_id])
+        return outcomes
+
+    monkeypatch.setattr("omnioms.channels.intake.upsert_orders", refusing)
+
+
+def test_a_webhook_the_database_refuses_is_dead_lettered_and_the_batch_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_account("relay")
+    refuse("BAD-1", monkeypatch)
+    deliver(account, manual_order("A-1"), manual_order("BAD-1"), manual_order("C-1"))
+
+    assert process_received() == 3
+
+    assert sorted(Order.objects.values_list("external_id", flat=True)) == ["A-1", "C-1"]
+    letter = DeadLetter.objects.get()
+    assert letter.reason.startswith("could not be stored (IntegrityError: ")
+    assert json.loads(bytes(letter.payload.body))["external_id"] == "BAD-1"
+    outcomes = list(InboundPayload.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == [PayloadOutcome.CREATED, PayloadOutcome.DEAD_LETTERED, "created"]
+    # Nothing is left waiting, and the next delivery is processed as usual.
+    deliver(account, manual_order("D-1"))
+    assert process_received() == 1
+    assert Order.objects.filter(external_id="D-1").exists()
+
+
+def test_a_record_of_a_file_the_database_refuses_is_dead_lettered_and_the_rest_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_account()
+    refuse("F-2", monkeypatch)
+    raw = json.dumps([manual_order(f"F-{n}") for n in range(5)]).encode()
+
+    summary = import_file(account, raw=raw, filename="orders.json", actor=Actor.system())
+
+    assert (summary.created, summary.dead_lettered) == (4, 1)
+    assert summary.problems[0].startswith("item 3: could not be stored (IntegrityError: ")
+    assert Order.objects.count() == 4
+    letter = DeadLetter.objects.get()
+    assert json.loads(bytes(letter.payload.body))["external_id"] == "F-2"
+    assert InboundPayload.objects.filter(account=account).count() == 5
+
+
+def test_a_lost_connection_is_not_blamed_on_the_payloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    account = make_account("relay")
+    deliver(account, manual_order("A-1"), manual_order("B-1"))
+
+    def unreachable(*args: Any, **kwargs: Any) -> list[str]:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("omnioms.channels.intake.upsert_orders", unreachable)
+
+    with pytest.raises(OperationalError):
+        process_received()
+    assert not DeadLetter.objects.exists()
+    assert set(InboundPayload.objects.values_list("outcome", flat=True)) == {"received"}
+
+
+def test_an_event_id_longer_than_its_column_still_deduplicates_exactly() -> None:
+    # A Douyin push of many messages joins their ids into one event id of any length.
+    account = make_account("relay")
+    long_id = ",".join(f"7{n:018d}" for n in range(15))  # 299 characters
+    same_start = long_id[:250] + ",7999999999999999999"
+
+    first = accept_webhook(
+        account, **signed(manual_order("L-1"), **{"X-Omnioms-Event-Id": long_id})
+    )
+    again = accept_webhook(
+        account, **signed(manual_order("L-1"), **{"X-Omnioms-Event-Id": long_id})
+    )
+    other = accept_webhook(
+        account, **signed(manual_order("L-2"), **{"X-Omnioms-Event-Id": same_start})
+    )
+
+    assert (first.outcome, again.outcome, other.outcome) == ("received", "duplicate", "received")
+    keys = list(
+        InboundPayload.objects.exclude(dedupe_key=None).values_list("dedupe_key", flat=True)
+    )
+    assert len(keys) == 2
+    assert all(key is not None and len(key) <= 200 for key in keys)
