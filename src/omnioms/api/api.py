@@ -5,7 +5,8 @@ Errors always have the shape ``{"detail": ..., "errors": [{"field": ..., "messag
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -52,6 +53,12 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(request, {"detail": str(exc), "errors": []}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    # Not ``str(exc)``: get_object_or_404's "No Order matches the given query." names a model.
+    return api.create_response(request, {"detail": _("Not Found"), "errors": []}, status=404)
 
 
 api.add_router("/webhooks", webhooks)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from omnioms.api.auth import require_perm
@@ -149,8 +149,8 @@ class DeadLetterPage(Schema):
 class DeadLetterQuery(Schema):
     state: str = "open"
     account: str | None = None
-    offset: int = 0
-    limit: int = 50
+    offset: int = Field(0, ge=0, le=2_147_483_647)
+    limit: int = 50  # clamped to 1..200 below
 
 
 @router.get("/dead-letters", response=DeadLetterPage, summary="Payloads that could not be read")

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
@@ -21,15 +23,33 @@ from omnioms.core.actor import Actor
 from omnioms.core.money import Money
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import (
+    EARLIEST_DAY,
+    LATEST_DAY,
     BadCursor,
     OrderFilters,
     filter_orders,
     page_orders,
     user_store_id,
     visible_orders,
+    within_order_days,
 )
 
 router = Router(tags=["orders"])
+
+MAX_QUANTITY = 2_147_483_647
+"""A quantity column is a PostgreSQL ``integer``; SQLite's would hold more."""
+
+
+def _within_order_days(value: datetime | None) -> datetime | None:
+    """A time the order list and the database can compute with (not 0001-01-01T00:00+08:00,
+    whose UTC is in the year 0), or a 422 naming the field."""
+    if value is not None and not within_order_days(value):
+        raise PydanticCustomError(
+            "time_out_of_range",
+            _("must be a time between %(earliest)s and %(latest)s (UTC)")
+            % {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()},
+        )
+    return value
 
 
 class OrderIn(NormalizedOrder):
@@ -167,6 +187,8 @@ class OrderQuery(Schema):
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=500)
 
+    _times_in_range = field_validator("created_from", "created_to")(_within_order_days)
+
 
 @router.post("", response={201: OrderDetailOut, 400: ErrorOut, 404: ErrorOut})
 def post_order(request: HttpRequest, data: OrderIn) -> Status:
@@ -174,17 +196,24 @@ def post_order(request: HttpRequest, data: OrderIn) -> Status:
     account = ChannelAccount.objects.filter(name=data.account).first()
     if account is None:
         raise HttpError(404, f"account: no channel account named {data.account!r}")
-    store_id = user_store_id(request.user)
-    if not request.user.has_perm("orders.view_all_orders") and account.location_id != store_id:
-        raise HttpError(404, f"account: no channel account named {data.account!r}")
+    if not request.user.has_perm("orders.view_all_orders"):
+        # A store clerk adds orders to their own store's accounts only; one with no store has
+        # none (``None`` would otherwise match every online account, which has no location).
+        store_id = user_store_id(request.user)
+        if store_id is None or account.location_id != store_id:
+            raise HttpError(404, f"account: no channel account named {data.account!r}")
     order = NormalizedOrder.model_validate(data.model_dump(exclude={"account"}))
     payload = submit_order(account, order, actor=Actor.for_user(request.user))
     assert payload.order_id is not None  # upsert_orders always links the payload
     return Status(201, Order.objects.select_related("account").get(pk=payload.order_id))
 
 
-@router.get("", response=OrderPage, summary="Orders across every channel, newest first")
-def list_orders(request: HttpRequest, q: Query[OrderQuery]) -> dict[str, Any]:
+@router.get(
+    "",
+    response={200: OrderPage, 400: ErrorOut},
+    summary="Orders across every channel, newest first",
+)
+def list_orders(request: HttpRequest, q: Query[OrderQuery]) -> dict[str, Any] | Status:
     require_perm(request, "orders.view_order")
     orders = filter_orders(
         visible_orders(request.user).select_related("account"),
@@ -201,7 +230,9 @@ def list_orders(request: HttpRequest, q: Query[OrderQuery]) -> dict[str, Any]:
     try:
         page = page_orders(orders, cursor=q.cursor, size=q.limit)
     except BadCursor as exc:
-        raise HttpError(400, f"cursor: {exc}") from exc
+        return Status(
+            400, {"detail": f"cursor: {exc}", "errors": [{"field": "cursor", "message": str(exc)}]}
+        )
     return {
         "items": page.items,
         "next_cursor": page.next_cursor,
@@ -221,7 +252,7 @@ def get_order(request: HttpRequest, order_id: int) -> Order:
 
 class ShipmentLineIn(Schema):
     external_line_id: str
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
 
 
 class ShipmentIn(Schema):
@@ -231,6 +262,8 @@ class ShipmentIn(Schema):
         default_factory=list, description="Lines shipped; empty means the whole order."
     )
     shipped_at: datetime | None = None
+
+    _time_in_range = field_validator("shipped_at")(_within_order_days)
 
 
 class ShipmentOut(Schema):

@@ -6,11 +6,12 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as DjangoUser
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from omnioms.orders.models import Order
 
@@ -37,6 +38,25 @@ def visible_orders(user: User) -> QuerySet[Order]:
 
 
 MIN_NAME_PREFIX = 2
+
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(9999, 12, 30)
+"""The order list's date filters stay within these days (UTC): no order is older, and past them
+a day later or a time zone away leaves what Python's ``datetime`` holds (``9999-12-31`` as "to"
+would need midnight of the year 10000; 0001-01-01 in Beijing is the year 0 in UTC)."""
+
+
+def within_order_days(value: date | datetime) -> bool:
+    """Whether ``value`` (a day, or a time, naive or with any offset) lies in the days the order
+    list can be filtered by: ``EARLIEST_DAY`` to ``LATEST_DAY``."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is not None:
+            try:
+                value = value.astimezone(UTC)
+            except OverflowError:  # 0001-01-01T00:00+08:00 is in the year 0 in UTC
+                return False
+        value = value.date()
+    return EARLIEST_DAY <= value <= LATEST_DAY
 
 
 @dataclass(frozen=True)
@@ -98,15 +118,28 @@ class BadCursor(ValueError):
     pass
 
 
+MAX_ORDER_ID = 2**63 - 1
+"""The largest id a ``BigAutoField`` holds, on SQLite and PostgreSQL alike."""
+
+
 def _decode(cursor: str) -> tuple[str, datetime, int]:
+    """``[direction, placed_at, id]`` as ``_encode`` wrote it. Anything else, however it was
+    crafted (an id of ``1e400``, a time whose UTC is in the year 0), is a ``BadCursor``, never a
+    query."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         direction, placed, pk = json.loads(raw)
         if direction not in ("next", "prev"):
             raise ValueError(direction)
-        return direction, datetime.fromisoformat(placed), int(pk)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise BadCursor("the page cursor is not valid; start again from the first page") from exc
+        at = datetime.fromisoformat(placed)
+        if at.utcoffset() is None:
+            raise ValueError(placed)
+        at = at.astimezone(UTC)  # as _encode wrote it; OverflowError before the year 1
+        if type(pk) is not int or not 0 < pk <= MAX_ORDER_ID:
+            raise ValueError(pk)
+        return direction, at, pk
+    except (binascii.Error, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise BadCursor(_("the page cursor is not valid; start again from the first page")) from exc
 
 
 def page_orders(orders: QuerySet[Order], *, cursor: str | None, size: int = 50) -> Page:

@@ -8,15 +8,18 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.choices import OrderStatus, Platform
-from omnioms.orders.selectors import OrderFilters
+from omnioms.orders.selectors import EARLIEST_DAY, LATEST_DAY, OrderFilters
 from omnioms.web.selectors import DeadLetterState
 
 _DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# 0001-01-01 or 9999-12-31 would overflow once made a time in the business time zone and UTC.
+_ORDER_DAYS = [MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)]
 
 
 def business_day_start(day: date) -> datetime:
@@ -35,10 +38,18 @@ class OrderFilterForm(forms.Form):
     account = forms.ChoiceField(label=_("Account"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     placed_from = forms.DateField(
-        label=_("Placed from"), required=False, widget=_DATE_WIDGET, input_formats=["%Y-%m-%d"]
+        label=_("Placed from"),
+        required=False,
+        widget=_DATE_WIDGET,
+        input_formats=["%Y-%m-%d"],
+        validators=_ORDER_DAYS,
     )
     placed_to = forms.DateField(
-        label=_("Placed to"), required=False, widget=_DATE_WIDGET, input_formats=["%Y-%m-%d"]
+        label=_("Placed to"),
+        required=False,
+        widget=_DATE_WIDGET,
+        input_formats=["%Y-%m-%d"],
+        validators=_ORDER_DAYS,
     )
     q = forms.CharField(
         label=_("Search"),
