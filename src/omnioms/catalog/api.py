@@ -12,20 +12,27 @@ from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
 from omnioms.catalog.models import Sku
 from omnioms.catalog.services import ComponentSpec, create_product
+from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 
 router = Router(tags=["catalog"])
+
+MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - AMOUNT_PLACES) - 1)
+"""The largest amount every database reads back: the columns are ``numeric(18, 4)``, and SQLite
+keeps 15 significant digits, so 99,999,999,999,999.9999 would come back as 10^14 and not fit."""
+MAX_QUANTITY = 2_147_483_647
+"""A ``PositiveIntegerField`` is a PostgreSQL ``integer``."""
 
 
 class ComponentIn(Schema):
     sku: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
 class ProductIn(Schema):
     sku: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=300)
-    unit_cost: Decimal | None = Field(None, ge=0)
-    price: Decimal | None = Field(None, ge=0)
+    unit_cost: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT)
+    price: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT)
     currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
     components: list[ComponentIn] = []
 

@@ -18,6 +18,7 @@ from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
+from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 from omnioms.inventory import selectors
 from omnioms.inventory.models import Location, LocationKind, StockBalance, StockMovement
 from omnioms.inventory.services import (
@@ -32,6 +33,16 @@ from omnioms.orders.selectors import user_store_id
 router = Router(tags=["inventory"])
 
 _CODE = r"^[-a-zA-Z0-9_]+$"
+
+# What the columns hold on both databases, so that a number too large is a 422 naming its
+# field, not a 500 from the database or a row that cannot be read back.
+MAX_QUANTITY = 2_147_483_647
+"""Quantities are ``IntegerField``: a PostgreSQL ``integer``."""
+MAX_ID = 2**63 - 1
+"""Ids are ``BigAutoField``."""
+MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - AMOUNT_PLACES) - 1)
+"""Amounts are ``numeric(18, 4)``, and SQLite keeps 15 significant digits: 99,999,999,999,999.9999
+would come back as 10^14, which does not fit."""
 
 
 class LocationIn(Schema):
@@ -164,11 +175,11 @@ def _stock_error(exc: StockError) -> Status:
 class ReceiptIn(Schema):
     sku: str = Field(min_length=1)
     location: str = Field(min_length=1)
-    quantity: int = Field(gt=0)
-    unit_cost: Decimal | None = Field(None, ge=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
+    unit_cost: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT)
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     reference: str = Field("", max_length=200)
-    incoming: int | None = None
+    incoming: int | None = Field(None, ge=1, le=MAX_ID)
 
 
 _WRITE = {201: MovementOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut}
@@ -197,7 +208,7 @@ def post_receipt(request: HttpRequest, data: ReceiptIn) -> Status:
 class AdjustmentIn(Schema):
     sku: str = Field(min_length=1)
     location: str = Field(min_length=1)
-    quantity_delta: int
+    quantity_delta: int = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -221,7 +232,7 @@ def post_adjustment(request: HttpRequest, data: AdjustmentIn) -> Status:
 class CountIn(Schema):
     sku: str = Field(min_length=1)
     location: str = Field(min_length=1)
-    counted: int = Field(ge=0)
+    counted: int = Field(ge=0, le=MAX_QUANTITY)
     reason: str = Field("", max_length=500)
 
 
@@ -265,7 +276,7 @@ class TransferIn(Schema):
     sku: str = Field(min_length=1)
     from_location: str = Field(min_length=1)
     to_location: str = Field(min_length=1)
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_QUANTITY)
     reason: str = Field("", max_length=500)
 
 

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 from omnioms.inventory.models import Location
+
+# What the columns hold on both databases (see inventory/api.py): larger numbers are a field
+# error, not a 500 from the database or a stored cost that cannot be read back.
+MAX_QUANTITY = 2_147_483_647
+MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - AMOUNT_PLACES) - 1)
 
 
 def _location_choices(locations: Iterable[Location], *, blank: Any = None) -> list[Any]:
@@ -44,9 +51,14 @@ class _StockForm(forms.Form):
 
 class ReceiptForm(_StockForm):
     location = forms.ChoiceField(label=_("Location"))
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY)
     unit_cost = forms.DecimalField(
-        label=_("Unit cost"), required=False, min_value=0, max_digits=18, decimal_places=4
+        label=_("Unit cost"),
+        required=False,
+        min_value=0,
+        max_value=MAX_AMOUNT,
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=AMOUNT_PLACES,
     )
     reference = forms.CharField(label=_("Reference"), required=False, max_length=200)
 
@@ -67,6 +79,8 @@ class AdjustmentForm(_StockForm):
     )
     quantity = forms.IntegerField(
         label=_("Quantity"),
+        min_value=-MAX_QUANTITY,
+        max_value=MAX_QUANTITY,
         help_text=_("For a change: negative when stock went down. For a count: units found."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=500)
@@ -75,7 +89,7 @@ class AdjustmentForm(_StockForm):
 class TransferForm(_StockForm):
     from_location = forms.ChoiceField(label=_("From"))
     to_location = forms.ChoiceField(label=_("To"))
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=MAX_QUANTITY)
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
 
     def __init__(
