@@ -1,8 +1,9 @@
 """Back office for channel accounts and the durable intake.
 
-Secrets are write-only here: the form never renders them, and an empty submission keeps the
-stored value. Payloads and dead letters are the record of what channels sent, so the admin
-only reads them; a dead letter changes only through a replay.
+Secrets are write-only here: the form never renders them, an empty submission keeps the
+stored value, and a user who may only view an account sees whether each secret is set, never
+its value. Payloads and dead letters are the record of what channels sent, so the admin only
+reads them; a dead letter changes only through a replay.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -257,7 +259,12 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     list_filter = ["platform", "is_active"]
     list_select_related = ["location"]
     search_fields = ["name", "display_name"]
-    readonly_fields = ["api_credentials_state", "created_at"]
+    readonly_fields = [
+        "api_credentials_state",
+        "created_at",
+        "webhook_secret_set",
+        "previous_webhook_secret_set",
+    ]
     fieldsets = [
         (
             None,
@@ -291,6 +298,49 @@ class ChannelAccountAdmin(admin.ModelAdmin):
         ),
     ]
 
+    SECRET_STATES = {
+        "webhook_secret": "webhook_secret_set",
+        "previous_webhook_secret": "previous_webhook_secret_set",
+    }
+    """Secret field -> the read-only display saying whether it is set, for view-only users."""
+
+    SECRET_INPUTS_ONLY = frozenset(
+        {
+            "api_credentials",  # api_credentials_state says whether they are set
+            "keep_replaced_secret",
+            "clear_previous_webhook_secret",
+            "clear_api_credentials",
+        }
+    )
+    """Form-only fields, and secrets with a state display already in the fieldsets: left out
+    of the view-only page."""
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets  # the write-only inputs, which never render a stored value
+        # Without change permission Django shows every field of the fieldsets as text, which
+        # would print the stored secrets and credentials: show only whether each one is set.
+        return [
+            (
+                name,
+                {
+                    **options,
+                    **(
+                        {"description": _("Secrets are never shown, only whether each is set.")}
+                        if "description" in options
+                        else {}
+                    ),
+                    "fields": [
+                        self.SECRET_STATES.get(field, field)
+                        for field in flatten(options["fields"])
+                        if field not in self.SECRET_INPUTS_ONLY
+                    ],
+                },
+            )
+            for name, options in fieldsets
+        ]
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Orders and payloads point at the account for good; deactivate it instead.
         return False
@@ -305,6 +355,10 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("webhook secret set"), boolean=True)
     def webhook_secret_set(self, obj: ChannelAccount) -> bool:
         return bool(obj.webhook_secret)
+
+    @admin.display(description=_("previous webhook secret set"), boolean=True)
+    def previous_webhook_secret_set(self, obj: ChannelAccount) -> bool:
+        return bool(obj.previous_webhook_secret)
 
     @admin.display(description=_("API credentials"))
     def api_credentials_state(self, obj: ChannelAccount) -> str:
