@@ -2,6 +2,11 @@
 
 A store clerk sees the stock of their own store only; everyone with ``view_all_stock`` sees
 every location. Every stock read of a view or the API starts from :func:`visible_balances`.
+
+Stock rows that name an order (the ledger, the reservations holding a balance, units that left
+without stock on record) name it only when the user may see that order (``visible_orders``):
+a store's stock is also held and taken by orders of online channels routed to it, which a
+store clerk may not open. See :class:`OrderRef`.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, Q, QuerySet, Sum
@@ -33,19 +39,29 @@ from omnioms.inventory.models import (
     SupplyStatus,
 )
 from omnioms.inventory.rules import routing_config
-from omnioms.orders.selectors import user_store_id
+from omnioms.orders.models import Order
+from omnioms.orders.selectors import user_store_id, visible_orders
 
 WebUser = User | AnonymousUser
 
 
-def visible_locations(user: WebUser) -> QuerySet[Location]:
+def stock_scope(user: WebUser) -> QuerySet[Location]:
+    """The locations whose stock records (balances, movements, supply) ``user`` may see, once
+    a permission lets them see such records at all: every location with ``view_all_stock``,
+    else the store on their profile."""
     locations = Location.objects.order_by("code")
-    if not user.is_authenticated or not user.has_perm("inventory.view_stockbalance"):
+    if not user.is_authenticated:
         return locations.none()
     if user.has_perm("inventory.view_all_stock"):
         return locations
     store_id = user_store_id(user)
     return locations.filter(pk=store_id) if store_id is not None else locations.none()
+
+
+def visible_locations(user: WebUser) -> QuerySet[Location]:
+    if not user.has_perm("inventory.view_stockbalance"):
+        return Location.objects.none()
+    return stock_scope(user)
 
 
 def visible_balances(user: WebUser) -> QuerySet[StockBalance]:
@@ -79,25 +95,63 @@ def low_stock_condition() -> Q:
     )
 
 
-def ledger(balance: StockBalance, *, limit: int = 200) -> list[StockMovement]:
+Row = TypeVar("Row", StockMovement, Reservation)
+
+
+@dataclass(frozen=True)
+class OrderRef(Generic[Row]):
+    """A stock row, and the order behind it when the user may see that order.
+
+    ``order`` is ``None`` both for a row without an order (a receipt, a count) and for one
+    whose order the user may not see; ``hidden`` tells the two apart. Such a row is still
+    listed, without anything of its order (external id, link, times, buyer): its quantity is
+    part of the stock figures the user sees (on hand is the ledger's sum, reserved what the
+    listed orders hold), so leaving it out would make them not add up, while the order itself
+    is as private as it is on the order pages, where it is a 404.
+    """
+
+    row: Row
+    order: Order | None
+
+    @property
+    def hidden(self) -> bool:
+        return self.row.order_id is not None and self.order is None
+
+
+def with_visible_orders(user: WebUser, rows: list[Row]) -> list[OrderRef[Row]]:
+    """``rows`` (with their order selected) paired with the orders ``user`` may see."""
+    ids = {row.order_id for row in rows if row.order_id is not None}
+    shown = set(visible_orders(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return [OrderRef(row, row.order if row.order_id in shown else None) for row in rows]
+
+
+def ledger(
+    user: WebUser, balance: StockBalance, *, limit: int = 200
+) -> list[OrderRef[StockMovement]]:
     """The newest movements behind a balance, with the balance after each."""
-    return list(
-        StockMovement.objects.filter(sku_id=balance.sku_id, location_id=balance.location_id)
-        .select_related("order", "document")
-        .order_by("-id")[:limit]
+    return with_visible_orders(
+        user,
+        list(
+            StockMovement.objects.filter(sku_id=balance.sku_id, location_id=balance.location_id)
+            .select_related("order", "document")
+            .order_by("-id")[:limit]
+        ),
     )
 
 
-def holders(balance: StockBalance) -> list[Reservation]:
+def holders(user: WebUser, balance: StockBalance) -> list[OrderRef[Reservation]]:
     """The orders holding reservations on a balance, oldest first."""
-    return list(
-        Reservation.objects.filter(
-            sku_id=balance.sku_id,
-            location_id=balance.location_id,
-            state=ReservationState.RESERVED,
-        )
-        .select_related("order")
-        .order_by("order__placed_at", "order_id")
+    return with_visible_orders(
+        user,
+        list(
+            Reservation.objects.filter(
+                sku_id=balance.sku_id,
+                location_id=balance.location_id,
+                state=ReservationState.RESERVED,
+            )
+            .select_related("order")
+            .order_by("order__placed_at", "order_id")
+        ),
     )
 
 
@@ -179,8 +233,6 @@ def channel_availability(
 
 def backorders(user: WebUser) -> QuerySet[OrderStock]:
     """Backordered orders the user may see, oldest first, with what they lack."""
-    from omnioms.orders.selectors import visible_orders
-
     return (
         OrderStock.objects.filter(status=OrderStockStatus.BACKORDER, order__in=visible_orders(user))
         .select_related("order", "order__account")
@@ -195,15 +247,18 @@ def shortages_of(order_ids: list[int]) -> dict[int, list[Shortage]]:
     return found
 
 
-def unbacked(user: WebUser) -> QuerySet[Reservation]:
+def unbacked(user: WebUser, *, limit: int = 200) -> list[OrderRef[Reservation]]:
     """Units that left (store sales, shipments) when the record showed none free: a count is
-    due there."""
-    return (
-        Reservation.objects.filter(
-            state=ReservationState.UNBACKED, location__in=visible_locations(user)
-        )
-        .select_related("order", "sku", "location")
-        .order_by("-updated_at")
+    due there. The order is named only if the user may see it: the count is due either way."""
+    return with_visible_orders(
+        user,
+        list(
+            Reservation.objects.filter(
+                state=ReservationState.UNBACKED, location__in=visible_locations(user)
+            )
+            .select_related("order", "sku", "location")
+            .order_by("-updated_at")[:limit]
+        ),
     )
 
 

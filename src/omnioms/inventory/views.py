@@ -2,7 +2,8 @@
 channel may sell, alerts, backorders, and the receipt, adjustment and transfer forms.
 
 Every page needs a login and a permission; a store clerk sees and changes their own store's
-stock only (another location's page is a 404).
+stock only (another location's page is a 404), and no page names an order the user may not
+see, even one that holds or took stock at their store.
 """
 
 from __future__ import annotations
@@ -82,8 +83,9 @@ def stock_detail(request: HttpRequest, sku: str, location: str) -> HttpResponse:
     }
     context = {
         "balance": balance,
-        "movements": selectors.ledger(balance),
-        "holders": selectors.holders(balance),
+        # Each row names its order only if the user may see that order (selectors.OrderRef).
+        "movements": selectors.ledger(request.user, balance),
+        "holders": selectors.holders(request.user, balance),
         "timeline": selectors.available_to_promise(
             balance.sku_id, [balance.location_id], today=selectors.today()
         ),
@@ -134,7 +136,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "inventory/alerts.html",
-        {"low": low[:500], "unbacked": selectors.unbacked(request.user)[:200]},
+        {"low": low[:500], "unbacked": selectors.unbacked(request.user, limit=200)},
     )
 
 
