@@ -1,4 +1,9 @@
-"""Back office for customers and the identities channels know them by."""
+"""Back office for customers and the identities channels know them by.
+
+Scoped like ``OrderAdmin`` rather than closed to a store clerk: whoever sees every order sees
+every customer; anyone else (a store clerk's staff account) sees only the customers of the
+orders they may see, so the admin shows no more of other stores' buyers than the order pages.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.core.choices import Platform
 from omnioms.customers.domain import normalize_email, normalize_phone
 from omnioms.customers.models import Customer, CustomerIdentity, IdentityKind
+from omnioms.orders.selectors import visible_orders
 
 
 class CustomerIdentityForm(forms.ModelForm):
@@ -60,3 +68,11 @@ class CustomerAdmin(admin.ModelAdmin):
     fields = ["name", "email", "phone", "tier", "merged_into", "created_at"]
     show_full_result_count = False
     inlines = [CustomerIdentityInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        # Also scopes the change, history and autocomplete views, which look rows up here.
+        customers = super().get_queryset(request)
+        user = request.user
+        if user.has_perm("orders.view_order") and user.has_perm("orders.view_all_orders"):
+            return customers
+        return customers.filter(pk__in=visible_orders(user).values("customer_id"))
