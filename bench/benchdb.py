@@ -67,7 +67,7 @@ class Database:
 
             conn = sqlite3.connect(self.path, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA synchronous=FULL")  # as the application sets it
             return conn
         import psycopg
 

@@ -78,7 +78,7 @@ def _floor(url: str, kind: str, balance_id: int, count: int, barrier: Any, resul
 
         conn: Any = sqlite3.connect(url, isolation_level=None, timeout=60)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA synchronous=FULL")  # as the application sets it
         statement = sql.format(p="?")
     else:
         import psycopg

@@ -84,7 +84,12 @@ TEMPLATES = [
 
 
 def database_config(url: str | None) -> dict[str, object]:
-    """SQLite gets WAL and IMMEDIATE transactions so writers queue instead of failing."""
+    """SQLite gets WAL and IMMEDIATE transactions so writers queue instead of failing.
+
+    ``synchronous=FULL``: in WAL mode, NORMAL lets a committed transaction roll back after a
+    power loss or an OS crash, and a webhook answered 2xx after its commit must not vanish
+    (the platform will not send it again). FULL syncs the log at each commit.
+    """
     if not url:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{DATA_DIR / 'omnioms.sqlite3'}"
@@ -95,7 +100,7 @@ def database_config(url: str | None) -> dict[str, object]:
             "transaction_mode": "IMMEDIATE",
             "timeout": 30,
             "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                 "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
             ),
         }

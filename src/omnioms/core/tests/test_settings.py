@@ -65,3 +65,22 @@ def test_production_settings_refuse_a_short_secret_key(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "OMNIOMS_SECRET_KEY" in result.stderr
+
+
+def test_the_embedded_database_syncs_each_commit_to_disk(tmp_path: Path) -> None:
+    # A webhook is answered 2xx after its commit: in WAL mode, synchronous=NORMAL could lose
+    # that commit in a power cut, and the platform would not send the webhook again.
+    probe = (
+        "import django; django.setup(); from django.db import connection; "
+        "cursor = connection.cursor(); "
+        "print(cursor.execute('PRAGMA journal_mode').fetchone()[0], "
+        "cursor.execute('PRAGMA synchronous').fetchone()[0])"
+    )
+    env = {
+        **production_environment(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"),
+        "DJANGO_SETTINGS_MODULE": "omnioms.settings.base",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["wal", "2"]  # 2 is FULL
