@@ -43,6 +43,21 @@ def version_key(order: NormalizedOrder, digest: str) -> VersionKey:
     return _key(updated, order.version, order.status, digest)
 
 
+def supersedes(incoming: VersionKey, stored: VersionKey) -> bool:
+    """Whether a version with key ``incoming`` replaces the stored one.
+
+    The newer by :func:`snapshot_key` wins. Two versions of which neither carries an update
+    time or a revision (staff entry, ``POST /api/v1/orders`` without ``updated_at``, a store's
+    export) have nothing to rank them by but their arrival: the later one is the correction, so
+    it wins when it differs. Such orders converge on the last delivery, not on one winner
+    whatever the order of arrival; platforms that send update times are ranked by them.
+    """
+    if incoming > stored:
+        return True
+    unversioned = (_EPOCH_TEXT, -1)
+    return incoming[:2] == stored[:2] == unversioned and incoming[3] != stored[3]
+
+
 def _key(updated: datetime | None, version: Any, status: str, digest: str) -> VersionKey:
     stamp = updated.strftime("%Y-%m-%dT%H:%M:%S.%f") if updated is not None else _EPOCH_TEXT
     return (stamp, -1 if version is None else int(version), PROGRESS.get(status, -1), digest)
@@ -52,12 +67,14 @@ _TRACKED = (
     "status",
     "raw_status",
     "currency",
+    "created_at",
     "paid_at",
     "buyer",
     "ship_to",
     "shipping",
     "discount",
     "tax",
+    "taxes_included",
     "total",
     "notes",
 )

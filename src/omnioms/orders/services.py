@@ -27,6 +27,7 @@ from omnioms.orders.domain import (
     changes_between,
     content_hash_of,
     snapshot_key,
+    supersedes,
     version_key,
 )
 from omnioms.orders.flows import check_transition
@@ -111,7 +112,9 @@ def upsert_orders(
     One order per (account, external id). A version newer by the platform's update time (see
     :func:`omnioms.orders.domain.snapshot_key`) replaces the stored one and writes an event with
     what changed; an identical repeat is ``unchanged``; an older one is ``stale`` and recorded on
-    the order's timeline. Deliveries may come in any order: the result is the same.
+    the order's timeline. Deliveries may come in any order: the result is the same (for
+    orders that carry neither an update time nor a revision, the later arrival wins:
+    :func:`omnioms.orders.domain.supersedes`).
 
     Call inside a transaction. Rows of existing orders are locked (``SELECT ... FOR UPDATE`` on
     PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock).
@@ -163,7 +166,7 @@ def upsert_orders(
                 _PendingEvent(order, OrderEventKind.CREATED, {"status": order.status}, item.payload)
             )
             outcomes.append(PayloadOutcome.CREATED)
-        elif key > state.key:
+        elif supersedes(key, state.key):
             snapshot = json.loads(text)
             changes = changes_between(state.snapshot(), snapshot)
             state.lines_changed |= "lines" in changes

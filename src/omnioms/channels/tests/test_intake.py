@@ -171,6 +171,44 @@ def test_newer_version_updates_order_and_timeline_names_what_changed() -> None:
     assert status.actor_kind == "channel"
 
 
+def unversioned(external_id: str, **fields: object) -> dict[str, object]:
+    """An order as staff key it in: no update time, no revision."""
+    order = manual_order(external_id, **fields)
+    del order["updated_at"]
+    return order
+
+
+def test_without_update_times_the_later_of_two_different_versions_is_the_correction() -> None:
+    account = make_account()
+    first = unversioned("A-1", notes={"seller": "first"})
+    second = unversioned("A-1", notes={"seller": "corrected"})
+
+    assert receive_webhook(account, **signed(first)).outcome == PayloadOutcome.CREATED
+    assert receive_webhook(account, **signed(second)).outcome == PayloadOutcome.UPDATED
+    assert Order.objects.get().notes_seller == "corrected"
+    assert receive_webhook(account, **signed(second)).outcome == PayloadOutcome.UNCHANGED
+    # The first version sent again is, again, the latest word.
+    assert receive_webhook(account, **signed(first)).outcome == PayloadOutcome.UPDATED
+    assert Order.objects.get().notes_seller == "first"
+
+
+def test_a_changed_order_time_and_tax_rule_are_named_in_the_timeline() -> None:
+    account = make_account()
+    receive_webhook(account, **signed(manual_order("A-1")))
+    newer = manual_order(
+        "A-1",
+        created_at="2026-02-28T23:00:00Z",
+        taxes_included=True,
+        updated_at="2026-03-03T00:00:00Z",
+    )
+
+    assert receive_webhook(account, **signed(newer)).outcome == PayloadOutcome.UPDATED
+
+    update = Order.objects.get().events.get(kind="updated")
+    assert update.data["changes"]["created_at"] == ["2026-03-01T02:00:00Z", "2026-02-28T23:00:00Z"]
+    assert update.data["changes"]["taxes_included"] == [False, True]
+
+
 VERSIONS = [
     manual_order("X", status="pending_payment", updated_at="2026-03-01T00:00:00Z"),
     manual_order("X", status="paid", updated_at="2026-03-01T00:05:00Z"),
