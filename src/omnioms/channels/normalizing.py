@@ -26,7 +26,13 @@ from multiprocessing import get_context
 from pydantic import ValidationError
 
 from omnioms.channels.adapters import get_adapter
-from omnioms.channels.adapters.base import Adapter, AdapterContext, NormalizationError, Record
+from omnioms.channels.adapters.base import (
+    TOO_DEEP,
+    Adapter,
+    AdapterContext,
+    NormalizationError,
+    Record,
+)
 from omnioms.channels.adapters.manual import describe_validation_error
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.orders.domain import content_hash_of
@@ -45,6 +51,8 @@ def normalize_record(adapter: Adapter, record: Record, context: AdapterContext) 
         raise
     except ValidationError as exc:
         raise NormalizationError(describe_validation_error(exc)) from exc
+    except RecursionError as exc:  # not an adapter bug: a payload nested beyond all reason
+        raise NormalizationError(TOO_DEEP) from exc
     except Exception as exc:  # an adapter bug must not lose the payload
         logger.exception("adapter %s failed on %s", adapter.code, record.label or "payload")
         raise NormalizationError(f"could not be read ({type(exc).__name__}: {exc})") from exc

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,8 +105,43 @@ def split_records(
 ) -> Iterator[Record]:
     """The records of a payload or file received on an account: what intake and imports split."""
     if adapter.split_with_options is not None:
-        return adapter.split_with_options(raw, filename, context)
-    return adapter.split(raw, filename)
+        return _nested_within_reason(adapter.split_with_options(raw, filename, context), filename)
+    return _nested_within_reason(adapter.split(raw, filename), filename)
+
+
+MAX_JSON_DEPTH = 64
+"""How deep JSON may nest: a platform's order is a handful of levels deep. Python's parser
+gives up (``RecursionError``) near a thousand levels, and streaming a JSON array of many more
+levels with ijson takes memory that grows with the square of the depth."""
+
+TOO_DEEP = f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep; no order is"
+
+
+def _nested_within_reason(records: Iterator[Record], name: str) -> Iterator[Record]:
+    try:
+        yield from records
+    except RecursionError as exc:
+        raise NormalizationError(f"{name or 'payload'}: {TOO_DEEP}") from exc
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth(raw: bytes, *, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply the JSON in ``raw`` nests, counted up to ``limit + 1``; strings' contents do
+    not count. In C but for one step per bracket."""
+    depth = deepest = 0
+    for byte in _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS):
+        if byte in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
 
 
 # ----------------------------------------------------------------------------------------------
@@ -123,6 +159,8 @@ def split_json(raw: bytes, name: str = "") -> Iterator[Record]:
 
     head = raw.lstrip()[:1]
     if head == b"[":
+        if json_depth(raw) > MAX_JSON_DEPTH:
+            raise NormalizationError(f"{name or 'file'}: {TOO_DEEP}")
         try:
             for index, item in enumerate(ijson.items(raw, "item", use_float=True), start=1):
                 yield Record(raw=dump_json(item), label=f"item {index}")

@@ -153,3 +153,22 @@ def test_an_event_id_longer_than_its_column_still_deduplicates_exactly() -> None
     )
     assert len(keys) == 2
     assert all(key is not None and len(key) <= 200 for key in keys)
+
+
+def test_json_nested_beyond_reason_is_dead_lettered_and_intake_goes_on() -> None:
+    account = make_account("relay")
+    deep_object = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    deep_array = b"[" * 5000 + b"]" * 5000
+    accept_webhook(account, **signed(deep_object))
+    deliver(account, manual_order("OK-1"))
+
+    assert process_received() == 2
+    summary = import_file(account, raw=deep_array, filename="deep.json", actor=Actor.system())
+
+    assert Order.objects.get().external_id == "OK-1"
+    found = sorted(DeadLetter.objects.values_list("reason", flat=True))
+    assert found == [
+        "deep.json: the JSON is nested more than 64 levels deep; no order is",
+        "the JSON is nested more than 64 levels deep; no order is",
+    ]
+    assert summary.dead_lettered == 1
