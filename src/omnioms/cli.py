@@ -76,7 +76,8 @@ def cmd_normalize(args: argparse.Namespace) -> int:
                 where = f"{path}: {record.label}" if record.label != path.name else str(path)
                 return _fail(f"{where}: {exc}")
     except NormalizationError as exc:
-        return _fail(f"{path}: {exc}")
+        # The splitter names the file; say its whole path once instead.
+        return _fail(f"{path}: {str(exc).removeprefix(f'{path.name}: ')}")
     output = orders[0] if len(orders) == 1 else orders
     print(json.dumps(output, ensure_ascii=False, indent=2))
     return 0

@@ -165,7 +165,9 @@ def split_json(raw: bytes, name: str = "") -> Iterator[Record]:
             for index, item in enumerate(ijson.items(raw, "item", use_float=True), start=1):
                 yield Record(raw=dump_json(item), label=f"item {index}")
         except ijson.JSONError as exc:
-            raise NormalizationError(f"{name or 'file'}: not valid JSON ({exc})") from exc
+            # ijson's message goes on with an excerpt of the text over several lines.
+            reason = str(exc).splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
+            raise NormalizationError(f"{name or 'file'}: not valid JSON ({reason})") from exc
         return
     if head == b"{" and b"\n{" in raw.strip():
         for number, line in enumerate(raw.splitlines(), start=1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -725,3 +726,19 @@ def test_orders_wrapper_with_one_order_normalises_and_with_two_asks_for_a_split(
     with pytest.raises(NormalizationError) as caught:
         normalize(two)
     assert caught.value.field == "orders"
+
+
+def test_normalize_command_names_a_broken_file_once_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from omnioms.cli import build_parser
+
+    broken = tmp_path / "orders.json"
+    broken.write_bytes(b'[{"id": 1, "line_items": [{"id": ')
+
+    args = build_parser().parse_args(["normalize", "--channel", "shopify", str(broken)])
+
+    assert args.func(args) == 2
+    assert capsys.readouterr().err == (
+        f"omnioms: {broken}: not valid JSON (parse error: premature EOF)\n"
+    )
