@@ -181,7 +181,10 @@ class ReplayOut(Schema):
 def replay(request: HttpRequest, letter_id: int) -> dict[str, object]:
     require_perm(request, "channels.replay_deadletter")
     get_object_or_404(DeadLetter, pk=letter_id)
-    outcome = replay_dead_letter(letter_id, actor=Actor.for_user(request.user))
+    try:
+        outcome = replay_dead_letter(letter_id, actor=Actor.for_user(request.user))
+    except UnknownPlatform as exc:  # the account's platform is no longer one omnioms reads
+        raise HttpError(409, str(exc)) from exc
     letter = DeadLetter.objects.get(pk=letter_id)
     return {
         "id": letter.pk,

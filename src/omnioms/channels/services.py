@@ -18,6 +18,7 @@ from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import Adapter, NormalizationError, Record, split_records
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.intake import (
+    UNSTORABLE,
     OutcomeCounts,
     account_context,
     dead_letter,
@@ -26,6 +27,7 @@ from omnioms.channels.intake import (
     record_payloads,
     resolve_dead_letter,
     store_normalized,
+    unstorable_reason,
     with_label,
 )
 from omnioms.channels.models import (
@@ -228,7 +230,11 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
                 payload.save(update_fields=["outcome"])
                 resolve_dead_letter(payload)
         else:
-            process_payloads([payload], replaying=True, actor=actor)
+            try:
+                with transaction.atomic():
+                    process_payloads([payload], replaying=True, actor=actor)
+            except UNSTORABLE as exc:  # it reads now, but the database still refuses it
+                dead_letter(payload, unstorable_reason(exc))
         payload.refresh_from_db(fields=["outcome"])
         return payload.outcome
 

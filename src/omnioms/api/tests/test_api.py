@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from omnioms.api.services import create_token
-from omnioms.channels.models import DeadLetter
+from omnioms.channels.models import ChannelAccount, DeadLetter
 from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.roles import Role
 from omnioms.core.testing import make_account, make_location, make_user, manual_order, signed
@@ -118,6 +118,20 @@ def test_customer_service_cannot_replay_dead_letters(client: Client) -> None:
     api = api_as(client, Role.CUSTOMER_SERVICE)
     assert api.get("/dead-letters").status_code == 403
     assert api.post(f"/dead-letters/{letter.pk}/replay").status_code == 403
+
+
+def test_replaying_a_dead_letter_of_a_platform_no_longer_known_is_409(client: Client) -> None:
+    account = make_account("shop")
+    receive_webhook(account, **signed(b"not json"))
+    letter = DeadLetter.objects.get()
+    ChannelAccount.objects.filter(pk=account.pk).update(platform="myshop")  # adapter removed
+
+    response = api_as(client, Role.ORDER_CLERK).post(f"/dead-letters/{letter.pk}/replay")
+
+    assert response.status_code == 409
+    assert "myshop" in response.json()["detail"]
+    letter.refresh_from_db()
+    assert (letter.attempts, letter.resolved_at) == (1, None)
 
 
 def test_order_clerk_lists_and_replays_dead_letters(client: Client) -> None:

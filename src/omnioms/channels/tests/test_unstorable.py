@@ -16,7 +16,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
-from omnioms.channels.services import import_file
+from omnioms.channels.services import import_file, replay_dead_letter
 from omnioms.channels.webhooks import accept_webhook, process_received
 from omnioms.core.actor import Actor
 from omnioms.core.testing import make_account, manual_order, signed
@@ -172,3 +172,24 @@ def test_json_nested_beyond_reason_is_dead_lettered_and_intake_goes_on() -> None
         "the JSON is nested more than 64 levels deep; no order is",
     ]
     assert summary.dead_lettered == 1
+
+
+def test_replaying_a_payload_the_database_still_refuses_keeps_it_as_a_dead_letter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_account("relay")
+    refuse("BAD-1", monkeypatch)
+    deliver(account, manual_order("BAD-1"))
+    process_received()
+    letter = DeadLetter.objects.get()
+
+    assert replay_dead_letter(letter.pk, actor=Actor.system()) == PayloadOutcome.DEAD_LETTERED
+    letter.refresh_from_db()
+    assert (letter.attempts, letter.resolved_at) == (2, None)
+    assert letter.reason.startswith("could not be stored (IntegrityError: ")
+
+    monkeypatch.undo()  # the cause is fixed
+    assert replay_dead_letter(letter.pk, actor=Actor.system()) == PayloadOutcome.CREATED
+    letter.refresh_from_db()
+    assert letter.resolved_at is not None
+    assert Order.objects.get().external_id == "BAD-1"
