@@ -54,7 +54,7 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from omnioms.channels.adapters import UnknownPlatform, get_adapter
-    from omnioms.channels.adapters.base import AdapterContext, NormalizationError
+    from omnioms.channels.adapters.base import AdapterContext, NormalizationError, split_records
     from omnioms.channels.normalizing import normalize_record
 
     try:
@@ -69,7 +69,7 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     context = AdapterContext(time_zone=ZoneInfo(args.time_zone), currency=args.currency)
     orders = []
     try:
-        for record in adapter.split(raw, path.name):
+        for record in split_records(adapter, raw, path.name, context):
             try:
                 orders.append(normalize_record(adapter, record, context).model_dump(mode="json"))
             except NormalizationError as exc:

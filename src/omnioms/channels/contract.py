@@ -8,11 +8,11 @@ Rules the validators enforce so that no adapter can get them wrong quietly:
 - amounts are ``Decimal`` (serialised as exact decimal strings), never floats;
 - times are timezone-aware and converted to UTC;
 - ids from channels are strings;
-- nothing is larger than the order tables can hold (amounts under 10^14, quantities up to
-  2,147,483,647, ids and codes within their columns' lengths), so an order that validates is
-  an order that can be stored: one that cannot is refused here, with the field named, and
-  becomes a dead letter, instead of failing the transaction that writes it and every other
-  order in it.
+- nothing is larger than the order tables can hold (amounts up to 99,999,999,999,999,
+  quantities up to 2,147,483,647, ids and codes within their columns' lengths), so an order
+  that validates is an order that can be stored: one that cannot is refused here, with the
+  field named, and becomes a dead letter, instead of failing the transaction that writes it
+  and every other order in it.
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ from pydantic import (
 from omnioms.core.choices import OrderStatus
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 
-AMOUNT_LIMIT = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_PLACES)
-"""Amounts are stored as ``DecimalField(max_digits=18, decimal_places=4)``: under 10^14."""
+AMOUNT_MAX = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_PLACES) - 1
+"""Amounts are stored as ``DecimalField(max_digits=18, decimal_places=4)``: under 10^14. Not
+up to 99,999,999,999,999.9999 but a unit less: SQLite keeps such a decimal as a float of about
+15 digits, and 99,999,999,999,999.995 comes back as 10^14, which the field cannot read."""
 MAX_QUANTITY = 2_147_483_647
 """The largest value of a PostgreSQL ``integer`` (quantities are ``PositiveIntegerField``)."""
 MAX_VERSION = 2**63 - 1
@@ -56,9 +58,9 @@ def _exact_decimal(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not a number") from exc
     if not result.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
-    if abs(result) >= AMOUNT_LIMIT:
+    if abs(result) > AMOUNT_MAX:
         raise ValueError(
-            f"{value!r} is too large for an amount (at most 14 digits before the point)"
+            f"{value!r} is too large for an amount (at most 99999999999999)"
         )
     return result
 
@@ -209,7 +211,7 @@ class NormalizedOrder(_Strict):
     @model_validator(mode="after")
     def _difference_can_be_stored(self) -> NormalizedOrder:
         # The order keeps the difference between the platform's total and the computed one.
-        if abs(self.total_mismatch()) >= AMOUNT_LIMIT:
+        if abs(self.total_mismatch()) > AMOUNT_MAX:
             raise ValueError(
                 f"the lines add up to {format(self.computed_total(), 'f')}, too large to store"
             )

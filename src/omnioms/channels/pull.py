@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from omnioms.channels.adapters import get_adapter
-from omnioms.channels.adapters.base import NormalizationError, Record
+from omnioms.channels.adapters.base import NormalizationError, Record, split_records
 from omnioms.channels.clients import ClientError, Page, PlatformClient, get_client
 from omnioms.channels.clients.registry import has_client, named_orders_finder
 from omnioms.channels.intake import (
@@ -409,7 +409,7 @@ def _named(
     names: list[str] = []
     problems: list[str] = []
     try:
-        records = list(adapter.split(body, ""))
+        records = list(split_records(adapter, body, "", context))
     except NormalizationError as exc:
         return [], [str(exc)]
     for record in records:

@@ -93,7 +93,7 @@ def accept_webhook(
         raise InvalidSignature(f"signature does not match the secret of account {account.name!r}")
     try:
         meta = adapter.webhook_meta(body, headers)
-    except (NormalizationError, ValueError):
+    except (NormalizationError, ValueError, RecursionError):
         meta = WebhookMeta()  # the body is read properly by the worker, and dead-lettered if bad
     for attempt in (1, 2):
         payload = _new_delivery(account, body=body, headers=headers, meta=meta)

@@ -32,7 +32,7 @@ def normalize_phone(phone: str | None) -> str | None:
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
-    return digits if len(digits) >= 6 else None
+    return digits if 6 <= len(digits) <= 20 else None  # E.164 numbers have at most 15
 
 
 def identity_keys(platform: str, buyer: Buyer, ship_to: Address | None = None) -> list[IdentityKey]:

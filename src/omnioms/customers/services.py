@@ -68,9 +68,11 @@ def resolve_customers(
             entity = ("new", len(new_customers))
             new_customers.append(
                 _new_customer(
-                    name=buyer.name or "",
+                    # Cut to the columns, as the order's buyer fields are; the order's snapshot
+                    # keeps the name whole.
+                    name=(buyer.name or "")[:200],
                     email=normalize_email(buyer.email) or "",
-                    phone=next((key.value for key in keys if key.kind == "phone"), ""),
+                    phone=next((key.value for key in keys if key.kind == "phone"), "")[:50],
                 )
             )
         for key in keys:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import OperationalError, connection
+from django.test import Client
 
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
 from omnioms.channels.services import import_file, replay_dead_letter
 from omnioms.channels.webhooks import accept_webhook, process_received
 from omnioms.core.actor import Actor
-from omnioms.core.testing import make_account, manual_order, signed
+from omnioms.core.roles import Role
+from omnioms.core.testing import make_account, make_user, manual_order, signed
 from omnioms.orders import services as order_services
 from omnioms.orders.models import Order
 
@@ -193,3 +196,35 @@ def test_replaying_a_payload_the_database_still_refuses_keeps_it_as_a_dead_lette
     letter.refresh_from_db()
     assert letter.resolved_at is not None
     assert Order.objects.get().external_id == "BAD-1"
+
+
+def test_the_largest_amount_accepted_is_one_every_database_reads_back(client: Client) -> None:
+    # SQLite keeps a decimal of 18 digits as a float: 99,999,999,999,999.9999 would come back
+    # as 10^14, which the amount columns cannot read, and every page showing it would fail.
+    account = make_account("relay")
+    deliver(
+        account,
+        manual_order("MAX-1", total="99999999999999", shipping="99999999999999", lines=[]),
+        manual_order("OVER-1", total="99999999999999.9999"),
+    )
+
+    process_received()
+
+    assert Order.objects.get().total == Decimal("99999999999999")
+    assert "is too large for an amount (at most 99999999999999)" in reasons()["OVER-1"]
+    client.force_login(make_user(Role.MANAGER))
+    assert client.get("/orders/").status_code == 200
+
+
+def test_a_buyer_name_longer_than_the_columns_is_kept_whole_in_the_snapshot_only() -> None:
+    account = make_account("relay")
+    name = "王" * 250
+    deliver(account, manual_order("N-1", buyer={"name": name, "email": "long@example.com"}))
+
+    process_received()
+
+    order = Order.objects.select_related("customer").get()
+    assert order.normalized["buyer"]["name"] == name
+    assert order.buyer_name == name[:200]
+    assert order.customer is not None
+    assert order.customer.name == name[:200]
