@@ -59,9 +59,7 @@ def _exact_decimal(value: Any) -> Decimal:
     if not result.is_finite():
         raise ValueError(f"{value!r} is not a finite number")
     if abs(result) > AMOUNT_MAX:
-        raise ValueError(
-            f"{value!r} is too large for an amount (at most 99999999999999)"
-        )
+        raise ValueError(f"{value!r} is too large for an amount (at most 99999999999999)")
     return result
 
 

@@ -43,19 +43,30 @@ def version_key(order: NormalizedOrder, digest: str) -> VersionKey:
     return _key(updated, order.version, order.status, digest)
 
 
-def supersedes(incoming: VersionKey, stored: VersionKey) -> bool:
+def supersedes(
+    incoming: VersionKey,
+    stored: VersionKey,
+    *,
+    incoming_received: datetime | None = None,
+    stored_received: datetime | None = None,
+) -> bool:
     """Whether a version with key ``incoming`` replaces the stored one.
 
     The newer by :func:`snapshot_key` wins. Two versions of which neither carries an update
     time or a revision (staff entry, ``POST /api/v1/orders`` without ``updated_at``, a store's
-    export) have nothing to rank them by but their arrival: the later one is the correction, so
-    it wins when it differs. Such orders converge on the last delivery, not on one winner
-    whatever the order of arrival; platforms that send update times are ranked by them.
+    export) have nothing of their own to be ranked by, so when they differ the one omnioms
+    received later wins (``*_received``: when each payload arrived, not when it was processed):
+    a correction posted or imported again replaces what it corrects, while an old dead letter
+    replayed, or a delivery a second worker took late, does not replace a newer one.
     """
     if incoming > stored:
         return True
     unversioned = (_EPOCH_TEXT, -1)
-    return incoming[:2] == stored[:2] == unversioned and incoming[3] != stored[3]
+    if not (incoming[:2] == stored[:2] == unversioned) or incoming[3] == stored[3]:
+        return False
+    if incoming_received is None or stored_received is None:
+        return True  # nothing known of the stored version's arrival: this one is the latest
+    return incoming_received >= stored_received
 
 
 def _key(updated: datetime | None, version: Any, status: str, digest: str) -> VersionKey:

@@ -79,6 +79,15 @@ class Order(models.Model):
     )
     ingested_at = models.DateTimeField(_("received at"), default=timezone.now)
     modified_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    version_received_at = models.DateTimeField(
+        _("version received at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When omnioms received the version the order holds: ranks versions that carry no "
+            "update time of their own."
+        ),
+    )
 
     class Meta:
         constraints = [

@@ -91,6 +91,8 @@ class _State:
     written by this upsert (parsed only if another version of the order follows in the batch)."""
     key: VersionKey
     is_new: bool
+    received: datetime | None
+    """When omnioms received the version the order holds (``supersedes``)."""
     written: NormalizedOrder | None = None
     """The version this upsert writes, when it writes one."""
     dirty: bool = False
@@ -129,6 +131,7 @@ def upsert_orders(
             stored=order.normalized,
             key=snapshot_key(order.normalized, order.content_hash),
             is_new=False,
+            received=order.version_received_at,
         )
 
     # Events wait until the orders have ids; status events come ready-made from set_status.
@@ -142,6 +145,7 @@ def upsert_orders(
         text = item.contract_json or item.order.model_dump_json()
         digest = item.digest or content_hash_of(text)
         key = version_key(item.order, digest)
+        received = item.payload.received_at
         state = states.get(item.order.external_id)
         if state is None:
             order = _new_order(
@@ -150,13 +154,14 @@ def upsert_orders(
                 location_id=account.location_id,
                 ingested_at=now,
             )
-            _write_fields(order, item.order, JsonText(text), digest, now)
+            _write_fields(order, item.order, JsonText(text), digest, now, received)
             order.status = item.order.status
             state = states[item.order.external_id] = _State(
                 order=order,
                 stored=text,
                 key=key,
                 is_new=True,
+                received=received,
                 written=item.order,
                 dirty=True,
                 lines_changed=True,
@@ -166,7 +171,7 @@ def upsert_orders(
                 _PendingEvent(order, OrderEventKind.CREATED, {"status": order.status}, item.payload)
             )
             outcomes.append(PayloadOutcome.CREATED)
-        elif supersedes(key, state.key):
+        elif supersedes(key, state.key, incoming_received=received, stored_received=state.received):
             snapshot = json.loads(text)
             changes = changes_between(state.snapshot(), snapshot)
             state.lines_changed |= "lines" in changes
@@ -174,7 +179,7 @@ def upsert_orders(
             # A new row is inserted by bulk_insert, which writes JsonText as it is; an existing
             # one goes through bulk_update, which needs the value.
             stored = JsonText(text) if state.is_new else snapshot
-            _write_fields(state.order, item.order, stored, digest, now)
+            _write_fields(state.order, item.order, stored, digest, now, received)
             events.append(
                 _PendingEvent(
                     state.order, OrderEventKind.UPDATED, {"changes": changes}, item.payload
@@ -187,6 +192,7 @@ def upsert_orders(
                 status_event.at = now
                 events.append(status_event)
             state.stored, state.key, state.written, state.dirty = snapshot, key, item.order, True
+            state.received = received
             outcomes.append(PayloadOutcome.UPDATED)
         elif digest == state.key[3]:
             outcomes.append(PayloadOutcome.UNCHANGED)
@@ -227,6 +233,7 @@ def _write_fields(
     snapshot: dict[str, Any] | JsonText,
     digest: str,
     now: datetime,
+    received: datetime | None,
 ) -> None:
     """Copy everything but the status, which only :func:`set_status` changes."""
     order.external_id = normalized.external_id
@@ -252,6 +259,7 @@ def _write_fields(
     order.notes_buyer = normalized.notes.buyer or ""
     order.notes_seller = normalized.notes.seller or ""
     order.modified_at = now
+    order.version_received_at = received
 
 
 _UPDATED_FIELDS = [
@@ -280,6 +288,7 @@ _UPDATED_FIELDS = [
     "notes_buyer",
     "notes_seller",
     "modified_at",
+    "version_received_at",
 ]
 
 

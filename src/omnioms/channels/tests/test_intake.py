@@ -8,6 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,9 +16,10 @@ from hypothesis import strategies as st
 from omnioms.catalog.models import ChannelSkuMapping, Sku
 from omnioms.catalog.services import create_product
 from omnioms.channels.contract import NormalizedOrder
+from omnioms.channels.intake import process_payloads
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
 from omnioms.channels.services import import_file, replay_dead_letter
-from omnioms.channels.webhooks import process_received, receive_webhook
+from omnioms.channels.webhooks import accept_webhook, process_received, receive_webhook
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
 from omnioms.core.testing import make_account, manual_order, signed
@@ -190,6 +192,23 @@ def test_without_update_times_the_later_of_two_different_versions_is_the_correct
     # The first version sent again is, again, the latest word.
     assert receive_webhook(account, **signed(first)).outcome == PayloadOutcome.UPDATED
     assert Order.objects.get().notes_seller == "first"
+
+
+def test_without_update_times_a_version_received_earlier_but_processed_later_is_stale() -> None:
+    # A dead letter replayed after a newer correction, or a delivery another worker took late:
+    # what omnioms received first does not replace what it received after.
+    account = make_account()
+    older = accept_webhook(account, **signed(unversioned("A-1", notes={"seller": "older"})))
+    newer = accept_webhook(account, **signed(unversioned("A-1", notes={"seller": "newer"})))
+    by_pk = InboundPayload.objects.in_bulk([older.payload_id, newer.payload_id])
+
+    with transaction.atomic():
+        process_payloads([by_pk[newer.payload_id]])
+    with transaction.atomic():
+        process_payloads([by_pk[older.payload_id]])
+
+    assert by_pk[older.payload_id].outcome == PayloadOutcome.STALE
+    assert Order.objects.get().notes_seller == "newer"
 
 
 def test_a_changed_order_time_and_tax_rule_are_named_in_the_timeline() -> None:
