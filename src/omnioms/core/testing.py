@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.test import Client
 
 from omnioms.channels.adapters.base import GENERIC_SIGNATURE_HEADER, hmac_sha256_base64
 from omnioms.channels.models import ChannelAccount
@@ -78,3 +79,30 @@ def signed(body: dict[str, Any] | bytes, secret: str = "s3cret", **headers: str)
             **headers,
         },
     }
+
+
+class Api:
+    """The REST API (``/api/v1``) as a caller holding ``token`` sees it; no token, anonymous."""
+
+    def __init__(self, client: Client, token: str | None) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+
+    def post(self, path: str, body: Any = None) -> Any:
+        return self.client.post(
+            f"/api/v1{path}",
+            json.dumps(body or {}),
+            content_type="application/json",
+            headers=self.headers,
+        )
+
+
+def api_as(client: Client, who: str | User, store: str | None = None) -> Api:
+    """The API as a new user of role ``who`` (at ``store``), or as the user ``who``."""
+    from omnioms.api.services import create_token
+
+    user = who if isinstance(who, User) else make_user(who, store=store)
+    return Api(client, create_token(user))

@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 from django.test import Client
 
-from omnioms.api.services import create_token
 from omnioms.channels.models import ChannelAccount, DeadLetter
 from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_account, make_location, make_user, manual_order, signed
+from omnioms.core.testing import (
+    Api,
+    api_as,
+    make_account,
+    make_location,
+    manual_order,
+    signed,
+)
 from omnioms.orders.models import Order
 
 pytestmark = pytest.mark.django_db
-
-
-class Api:
-    def __init__(self, client: Client, token: str | None) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
-
-    def post(self, path: str, body: Any = None) -> Any:
-        return self.client.post(
-            f"/api/v1{path}",
-            json.dumps(body or {}),
-            content_type="application/json",
-            headers=self.headers,
-        )
-
-
-def api_as(client: Client, role: str, store: str | None = None) -> Api:
-    return Api(client, create_token(make_user(role, store=store)))
 
 
 def test_request_without_token_is_401_with_the_error_shape(client: Client) -> None:

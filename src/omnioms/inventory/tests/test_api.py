@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from omnioms.api.services import create_token
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_user
+from omnioms.core.testing import api_as
 from omnioms.inventory.models import StockBalance, StockMovement
 from omnioms.inventory.tests.factories import (
     account,
@@ -25,24 +23,6 @@ from omnioms.inventory.tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-class Api:
-    def __init__(self, client: Client, role: str, store_code: str | None = None) -> None:
-        self.client = client
-        token = create_token(make_user(role, store=store_code))
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.client.post(
-            f"/api/v1{path}",
-            json.dumps(body),
-            content_type="application/json",
-            headers=self.headers,
-        )
-
-
 @pytest.fixture
 def stocked() -> None:
     wh = warehouse("wh-1")
@@ -55,7 +35,7 @@ def stocked() -> None:
 def test_inventory_lists_on_hand_reserved_and_available_per_location(
     client: Client, stocked: None
 ) -> None:
-    response = Api(client, Role.ORDER_CLERK).get("/inventory", sku="A")
+    response = api_as(client, Role.ORDER_CLERK).get("/inventory", sku="A")
 
     assert response.status_code == 200
     (row,) = response.json()
@@ -64,7 +44,7 @@ def test_inventory_lists_on_hand_reserved_and_available_per_location(
 
 
 def test_a_receipt_an_adjustment_and_a_transfer_are_recorded(client: Client, stocked: None) -> None:
-    api = Api(client, Role.MANAGER)
+    api = api_as(client, Role.MANAGER)
     receipt = api.post(
         "/inventory/receipts",
         {"sku": "B", "location": "wh-1", "quantity": 5, "unit_cost": "12.50", "reference": "PO-7"},
@@ -123,7 +103,7 @@ def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(
     client: Client, stocked: None, path: str, body: dict[str, Any], status: int, field: str
 ) -> None:
     before = StockMovement.objects.count()
-    response = Api(client, Role.MANAGER).post(path, body)
+    response = api_as(client, Role.MANAGER).post(path, body)
 
     assert response.status_code == status, response.content
     assert field in {error["field"] for error in response.json()["errors"]}
@@ -132,7 +112,7 @@ def test_bad_input_is_a_4xx_naming_the_field_and_changes_nothing(
 
 
 def test_the_transfer_refusal_says_how_many_are_available(client: Client, stocked: None) -> None:
-    response = Api(client, Role.MANAGER).post(
+    response = api_as(client, Role.MANAGER).post(
         "/inventory/transfers",
         {"sku": "A", "from_location": "wh-1", "to_location": "wh-2", "quantity": 8},
     )
@@ -140,7 +120,7 @@ def test_the_transfer_refusal_says_how_many_are_available(client: Client, stocke
 
 
 def test_channel_availability_applies_the_accounts_rule(client: Client, stocked: None) -> None:
-    api = Api(client, Role.MANAGER)
+    api = api_as(client, Role.MANAGER)
     response = api.get("/channels/web/availability", sku=["A"])
 
     assert response.status_code == 200
@@ -159,7 +139,7 @@ def test_channel_availability_applies_the_accounts_rule(client: Client, stocked:
 def test_a_store_clerk_sees_and_changes_only_their_own_store(client: Client, stocked: None) -> None:
     shop = store("store-1")
     receive("A", shop, 2)
-    api = Api(client, Role.STORE_CLERK, store_code="store-1")
+    api = api_as(client, Role.STORE_CLERK, store="store-1")
 
     rows = api.get("/inventory").json()
     assert {row["location"] for row in rows} == {"store-1"}
@@ -175,7 +155,7 @@ def test_a_store_clerk_sees_and_changes_only_their_own_store(client: Client, sto
 
 
 def test_a_role_without_stock_permissions_is_refused(client: Client, stocked: None) -> None:
-    api = Api(client, Role.CUSTOMER_SERVICE)
+    api = api_as(client, Role.CUSTOMER_SERVICE)
     assert api.get("/inventory").status_code == 200
     response = api.post("/inventory/receipts", {"sku": "A", "location": "wh-1", "quantity": 1})
     assert response.status_code == 403
@@ -184,7 +164,7 @@ def test_a_role_without_stock_permissions_is_refused(client: Client, stocked: No
 def test_backorders_list_what_each_order_lacks(client: Client, stocked: None) -> None:
     submit(account("more", location=warehouse("wh-1")), order_json("BIG", [("A", 50)]))
 
-    rows = Api(client, Role.ORDER_CLERK).get("/inventory/backorders").json()
+    rows = api_as(client, Role.ORDER_CLERK).get("/inventory/backorders").json()
 
     assert [row["external_id"] for row in rows] == ["BIG"]
     assert rows[0]["short"] == [{"sku": "A", "location": "wh-1", "wanted": 50, "available": 7}]

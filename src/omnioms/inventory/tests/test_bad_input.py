@@ -8,7 +8,6 @@ reads back 15 significant digits).
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +15,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from omnioms.api.services import create_token
 from omnioms.catalog.models import Sku
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_user
+from omnioms.core.testing import api_as, make_user
 from omnioms.inventory.models import StockBalance, StockMovement
 from omnioms.inventory.tests.factories import receive, sku, store, warehouse
 
@@ -28,22 +26,9 @@ pytestmark = pytest.mark.django_db
 HUGE = 10**20
 
 
-class Api:
-    def __init__(self, client: Client) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {create_token(make_user(Role.MANAGER))}"}
-        client.raise_request_exception = False  # a 500 is an answer to assert on, not a raise
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.client.post(
-            f"/api/v1{path}",
-            json.dumps(body),
-            content_type="application/json",
-            headers=self.headers,
-        )
+@pytest.fixture(autouse=True)
+def server_errors_answered(client: Client) -> None:
+    client.raise_request_exception = False  # a 500 is an answer to assert on, not a raise
 
 
 @pytest.fixture
@@ -88,7 +73,7 @@ def test_a_stock_number_too_large_is_422_naming_the_field_and_stores_nothing(
 ) -> None:
     before = (StockMovement.objects.count(), _stock())
 
-    response = Api(client).post(path, body)
+    response = api_as(client, Role.MANAGER).post(path, body)
 
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == [field]
@@ -99,7 +84,7 @@ def test_the_largest_quantity_and_cost_are_received_and_read_back(client: Client
     warehouse("wh-2")
     sku("B")
 
-    response = Api(client).post(
+    response = api_as(client, Role.MANAGER).post(
         "/inventory/receipts",
         {"sku": "B", "location": "wh-2", "quantity": 2_147_483_647, "unit_cost": "99999999999999"},
     )
@@ -120,7 +105,7 @@ def test_the_largest_quantity_and_cost_are_received_and_read_back(client: Client
 def test_a_product_number_too_large_is_422_naming_the_field_and_stores_nothing(
     client: Client, stocked: None, body: dict[str, Any], field: str
 ) -> None:
-    response = Api(client).post("/products", {"sku": "X1", "name": "x", **body})
+    response = api_as(client, Role.MANAGER).post("/products", {"sku": "X1", "name": "x", **body})
 
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == [field]
@@ -129,7 +114,7 @@ def test_a_product_number_too_large_is_422_naming_the_field_and_stores_nothing(
 
 def test_a_product_at_the_largest_price_can_still_be_received(client: Client) -> None:
     warehouse("wh-2")
-    api = Api(client)
+    api = api_as(client, Role.MANAGER)
 
     product = api.post("/products", {"sku": "X1", "name": "x", "price": "99999999999999"})
     receipt = api.post("/inventory/receipts", {"sku": "X1", "location": "wh-2", "quantity": 1})

@@ -4,39 +4,31 @@ that names the field, never a 500, and nothing written."""
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from omnioms.api.services import create_token
 from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.models import StaffProfile
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_account, make_location, make_user, manual_order, signed
+from omnioms.core.testing import (
+    api_as,
+    make_account,
+    make_location,
+    make_user,
+    manual_order,
+    signed,
+)
 from omnioms.orders.models import Order
 
 pytestmark = pytest.mark.django_db
 
 
-class Api:
-    def __init__(self, client: Client, user: User) -> None:
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {create_token(user)}"}
-        client.raise_request_exception = False  # a 500 is an answer to assert on, not a raise
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        return self.client.post(
-            f"/api/v1{path}",
-            json.dumps(body),
-            content_type="application/json",
-            headers=self.headers,
-        )
+@pytest.fixture(autouse=True)
+def server_errors_answered(client: Client) -> None:
+    client.raise_request_exception = False  # a 500 is an answer to assert on, not a raise
 
 
 def _fields(response: Any) -> list[str]:
@@ -60,7 +52,7 @@ def _cursor(raw: str) -> str:
 def test_an_order_list_time_out_of_range_is_422_naming_the_field(
     client: Client, field: str, value: str
 ) -> None:
-    response = Api(client, make_user(Role.ORDER_CLERK)).get("/orders", **{field: value})
+    response = api_as(client, Role.ORDER_CLERK).get("/orders", **{field: value})
 
     assert response.status_code == 422
     assert _fields(response) == [field]
@@ -68,7 +60,7 @@ def test_an_order_list_time_out_of_range_is_422_naming_the_field(
 
 
 def test_the_widest_order_list_range_still_answers(client: Client) -> None:
-    response = Api(client, make_user(Role.ORDER_CLERK)).get(
+    response = api_as(client, Role.ORDER_CLERK).get(
         "/orders", created_from="1900-01-01T00:00:00Z", created_to="9999-12-30T23:59:59+08:00"
     )
     assert response.status_code == 200
@@ -87,7 +79,7 @@ def test_the_widest_order_list_range_still_answers(client: Client) -> None:
     ],
 )
 def test_a_crafted_cursor_is_400_naming_the_cursor(client: Client, raw: str) -> None:
-    response = Api(client, make_user(Role.ORDER_CLERK)).get("/orders", cursor=_cursor(raw))
+    response = api_as(client, Role.ORDER_CLERK).get("/orders", cursor=_cursor(raw))
 
     assert response.status_code == 400
     assert _fields(response) == ["cursor"]
@@ -96,7 +88,7 @@ def test_a_crafted_cursor_is_400_naming_the_cursor(client: Client, raw: str) -> 
 
 def test_a_cursor_in_the_year_1_utc_is_still_a_page(client: Client) -> None:
     cursor = _cursor('["next", "0001-01-01T00:00:01+00:00", 7]')
-    response = Api(client, make_user(Role.ORDER_CLERK)).get("/orders", cursor=cursor)
+    response = api_as(client, Role.ORDER_CLERK).get("/orders", cursor=cursor)
 
     assert response.status_code == 200
     assert response.json()["items"] == []
@@ -114,7 +106,7 @@ def test_a_shipment_out_of_range_is_422_naming_the_field_and_ships_nothing(
 ) -> None:
     receive_webhook(make_account("phone"), **signed(manual_order("S-1")))
     order = Order.objects.get(external_id="S-1")
-    api = Api(client, make_user(Role.MANAGER))
+    api = api_as(client, Role.MANAGER)
 
     response = api.post(
         f"/orders/{order.pk}/shipments", {"carrier": "SF", "tracking_number": "SF1", **body}
@@ -128,21 +120,21 @@ def test_a_shipment_out_of_range_is_422_naming_the_field_and_ships_nothing(
 
 @pytest.mark.parametrize("offset", [-5, 10**20])
 def test_a_dead_letter_offset_out_of_range_is_422_naming_it(client: Client, offset: int) -> None:
-    response = Api(client, make_user(Role.ORDER_CLERK)).get("/dead-letters", offset=offset)
+    response = api_as(client, Role.ORDER_CLERK).get("/dead-letters", offset=offset)
 
     assert response.status_code == 422
     assert _fields(response) == ["offset"]
 
 
 def test_a_missing_order_is_404_in_the_error_shape(client: Client) -> None:
-    response = Api(client, make_user(Role.ORDER_CLERK)).get("/orders/999999")
+    response = api_as(client, Role.ORDER_CLERK).get("/orders/999999")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found", "errors": []}
 
 
 def test_a_missing_dead_letter_is_404_in_the_error_shape(client: Client) -> None:
-    response = Api(client, make_user(Role.MANAGER)).post("/dead-letters/999999/replay", {})
+    response = api_as(client, Role.MANAGER).post("/dead-letters/999999/replay", {})
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Not Found", "errors": []}
@@ -164,7 +156,7 @@ def test_a_store_clerk_without_a_store_may_add_no_order(
     account = make_account("webshop", **extra)  # without a location: an online channel
     receive_webhook(account, **signed(manual_order("W-1")))
     before = Order.objects.get(external_id="W-1")
-    api = Api(client, _clerk_without_store())
+    api = api_as(client, _clerk_without_store())
 
     response = api.post(
         "/orders", {**manual_order("W-1", status="cancelled"), "account": "webshop"}
