@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db import DataError, IntegrityError, transaction
@@ -35,6 +36,7 @@ from omnioms.orders.services import Incoming, upsert_orders
 logger = logging.getLogger(__name__)
 
 new_payload = new_rows(InboundPayload)
+T = TypeVar("T")
 
 
 @dataclass
@@ -93,6 +95,18 @@ UNSTORABLE = (DataError, IntegrityError, ArithmeticError, ValueError, TypeError,
 refuses, a number it cannot hold) and would raise again on every try. Lost connections, locks
 and deadlocks (``OperationalError``) and errors in the code's own SQL (``ProgrammingError``)
 are not in it: they say nothing about the order, and the batch is tried again whole."""
+
+
+def atomically(work: Callable[[], T]) -> T:
+    """Run ``work`` in a transaction, once more if a concurrent insert of the same new order
+    (another worker, a pull, an inline receive) won the race: the second run finds its row and
+    updates it."""
+    try:
+        with transaction.atomic():
+            return work()
+    except IntegrityError:
+        with transaction.atomic():
+            return work()
 
 
 def unstorable_reason(exc: BaseException) -> str:

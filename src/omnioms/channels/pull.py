@@ -24,10 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -38,6 +36,7 @@ from omnioms.channels.clients.registry import has_client, named_orders_finder
 from omnioms.channels.intake import (
     OutcomeCounts,
     account_context,
+    atomically,
     normalize_record,
     record_payloads,
     store_normalized,
@@ -55,7 +54,6 @@ from omnioms.channels.normalizing import normalize_records
 from omnioms.core.actor import Actor
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def overlap_default() -> timedelta:
@@ -143,19 +141,6 @@ def store_records(
     return summary
 
 
-def _atomically(work: Callable[[], T]) -> T:
-    """Run ``work`` in a transaction, once more if a concurrent insert of the same new order
-    (a webhook worker) won the race: the second run finds its row and updates it."""
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                return work()
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
-
-
 # ----------------------------------------------------------------------------------------------
 # Polling
 
@@ -224,7 +209,7 @@ def pull_account(
             summary.pages += 1
             last = page.next_cursor is None
 
-            summary.merge(_atomically(partial(_store_page, account, page, window_end)))
+            summary.merge(atomically(partial(_store_page, account, page, window_end)))
             if last:
                 summary.finished, summary.cursor = True, window_end
                 SyncState.objects.filter(pk=account.pk).update(last_poll_orders=summary.records)
@@ -448,7 +433,7 @@ def _store_named(
             DeadLetter.objects.filter(pk=letter.pk).update(resolved_at=now, last_attempt_at=now)
         SyncState.objects.filter(pk=account.pk).update(thin_scanned_id=letter.pk)
 
-    _atomically(work)
+    atomically(work)
 
 
 def _advance_thin(account: ChannelAccount, letter_id: int) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
@@ -28,6 +28,7 @@ from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import NormalizationError, WebhookMeta
 from omnioms.channels.intake import (
     UNSTORABLE,
+    atomically,
     dead_letter,
     new_payload,
     process_payloads,
@@ -149,7 +150,7 @@ def process_received(*, limit: int = BATCH) -> int:
     error as its reason, so that one bad delivery cannot hold up everything queued behind it.
     """
     try:
-        return _with_one_retry(partial(_process_claimed, limit))
+        return atomically(partial(_process_claimed, limit))
     except UNSTORABLE as exc:
         logger.warning(
             "an intake batch could not be stored (%s); processing it one payload at a time",
@@ -159,7 +160,7 @@ def process_received(*, limit: int = BATCH) -> int:
         ids = list(_claim().values_list("pk", flat=True)[:limit])
     for pk in ids:
         try:
-            _with_one_retry(partial(_process_claimed, 1, pk=pk))
+            atomically(partial(_process_claimed, 1, pk=pk))
         except UNSTORABLE as exc:
             with transaction.atomic():
                 payload = _claim().filter(pk=pk).first()
@@ -180,20 +181,11 @@ def _claim() -> QuerySet[InboundPayload]:
 
 
 def _process_claimed(limit: int, *, pk: int | None = None) -> int:
-    with transaction.atomic():
-        claimed = _claim() if pk is None else _claim().filter(pk=pk)
-        payloads = list(claimed[:limit])
-        process_payloads(payloads)
+    """Claim and process received payloads; call in a transaction (:func:`atomically`)."""
+    claimed = _claim() if pk is None else _claim().filter(pk=pk)
+    payloads = list(claimed[:limit])
+    process_payloads(payloads)
     return len(payloads)
-
-
-def _with_one_retry(work: Callable[[], int]) -> int:
-    """Run ``work`` once more if another worker or an inline receive inserted one of its new
-    orders first: the retry finds that row and updates it."""
-    try:
-        return work()
-    except IntegrityError:
-        return work()
 
 
 def _in_transaction() -> bool:
