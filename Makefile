@@ -29,6 +29,7 @@ test: install lint typecheck migrations-check test-sqlite test-postgres
 lint: install
 	$(BIN)/ruff check src tests bench conftest.py
 	$(BIN)/ruff format --check src tests bench conftest.py
+	$(BIN)/lint-imports --no-cache
 
 typecheck: install
 	$(BIN)/mypy

@@ -144,12 +144,10 @@ def measure(
 
     from omnioms.catalog.services import create_product
     from omnioms.channels.models import ChannelAccount
-    from omnioms.channels.services import import_file
     from omnioms.core.actor import Actor
+    from omnioms.core.models import Location, LocationKind
     from omnioms.inventory.models import (
         ChannelStockRule,
-        Location,
-        LocationKind,
         OrderStock,
         OrderStockStatus,
         Shortage,
@@ -159,6 +157,7 @@ def measure(
     from omnioms.inventory.selectors import change_to_queued_latencies, stock_problems
     from omnioms.inventory.services import receive_stock
     from omnioms.orders.models import Order
+    from omnioms.sync.services import import_file
 
     actor = Actor.system("bench")
     wh = Location.objects.create(code="wh", name="Warehouse", kind=LocationKind.WAREHOUSE)

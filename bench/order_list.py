@@ -12,7 +12,7 @@ with ``omnioms manage migrate``, and dropped at the end (``--keep`` keeps it and
 
 1. creates two store locations, three channel accounts (two of them a store's), a manager
    (sees every order) and a store clerk of one store, through the project's own services
-   (``omnioms.core.testing``);
+   (``omnioms.testing``);
 2. fills ``orders_order`` with ``--orders`` rows by plain SQL, not the ORM (``executemany`` in
    one transaction on SQLite, ``COPY`` on PostgreSQL; rows made by two processes a few chunks
    ahead), into the migrated table with all its indexes in place, as production grows it.
@@ -471,9 +471,9 @@ def build_cases(total: int, now: datetime) -> tuple[list[Case], dict[str, Any]]:
     from django.db.models import Q
     from django.utils import timezone
 
-    from omnioms.core.testing import make_user
     from omnioms.orders.models import Order
     from omnioms.orders.selectors import OrderFilters, page_orders, visible_orders
+    from omnioms.testing import make_user
     from omnioms.web.forms import business_day_start
     from omnioms.web.selectors import ORDER_PAGE_SIZE, order_list_page
 
@@ -560,7 +560,7 @@ def worker(args: argparse.Namespace) -> int:
     django.setup()
     from django.db import connection
 
-    from omnioms.core.testing import make_account, make_location
+    from omnioms.testing import make_account, make_location
 
     kind = args.worker
     url = os.environ["DATABASE_URL"]

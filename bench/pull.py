@@ -58,8 +58,6 @@ def _measure(count: int, page_size: int) -> dict[str, float]:
     from django.db.models import Count
 
     from omnioms.channels.models import InboundPayload, SyncState
-    from omnioms.channels.pull import pull_account
-    from omnioms.channels.services import create_account
     from omnioms.channels.tests.replay_server import (
         SHOPIFY_FIRST_ID,
         FakeShopify,
@@ -68,6 +66,8 @@ def _measure(count: int, page_size: int) -> dict[str, float]:
         shopify_order,
     )
     from omnioms.orders.models import Order
+    from omnioms.sync.pull import pull_account
+    from omnioms.sync.services import create_account
 
     t0 = datetime(2026, 5, 1, tzinfo=UTC)
     polls = [t0 + timedelta(hours=h) for h in (24, 48, 72)]

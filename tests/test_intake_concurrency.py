@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 
 from omnioms.channels.models import InboundPayload, PayloadOutcome
-from omnioms.channels.webhooks import receive_webhook
-from omnioms.core.testing import make_account, manual_order, signed
 from omnioms.orders.models import Order
+from omnioms.sync.webhooks import receive_webhook
+from omnioms.testing import make_account, manual_order, signed
 
 pytestmark = [
     pytest.mark.postgres,

@@ -85,8 +85,8 @@ def cmd_normalize(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from omnioms.channels.models import ChannelAccount
-    from omnioms.channels.services import import_file
     from omnioms.core.actor import Actor
+    from omnioms.sync.services import import_file
 
     account = ChannelAccount.objects.filter(name=args.account).first()
     if account is None:
@@ -112,8 +112,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from omnioms.channels.models import DeadLetter
-    from omnioms.channels.services import open_dead_letter_ids, replay_dead_letter
     from omnioms.core.actor import Actor
+    from omnioms.sync.services import open_dead_letter_ids, replay_dead_letter
 
     if args.all:
         ids = open_dead_letter_ids()
@@ -141,7 +141,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
     from omnioms.channels.clients import ClientError
     from omnioms.channels.models import ChannelAccount
-    from omnioms.channels.pull import fetch_named_orders, poll_problem, pull_account
+    from omnioms.sync.pull import fetch_named_orders, poll_problem, pull_account
 
     account = ChannelAccount.objects.filter(name=args.account).first()
     if account is None:
@@ -175,8 +175,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
     from omnioms.channels.clients import ClientError
     from omnioms.channels.models import ChannelAccount
-    from omnioms.channels.pull import poll_problem
-    from omnioms.channels.reconcile import reconcile_account
+    from omnioms.sync.pull import poll_problem
+    from omnioms.sync.reconcile import reconcile_account
 
     account = ChannelAccount.objects.filter(name=args.account).first()
     if account is None:
@@ -200,7 +200,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 def cmd_account_create(args: argparse.Namespace) -> int:
     from omnioms.channels.adapters import UnknownPlatform
-    from omnioms.channels.services import create_account
+    from omnioms.sync.services import create_account
 
     try:
         account = create_account(

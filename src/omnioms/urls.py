@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from omnioms.api.api import api
+from omnioms.api_v1 import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("inventory/", include("omnioms.inventory.urls")),
-    path("channels/", include("omnioms.channels.urls")),
+    path("channels/", include("omnioms.sync.urls")),
     path("", include("omnioms.web.urls")),
 ]

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from omnioms.channels.models import ChannelAccount, DeadLetter
+from omnioms.core.models import Location
 from omnioms.core.roles import Role
-from omnioms.inventory.models import Location
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():

@@ -1,33 +1,15 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class ChannelsConfig(AppConfig):
+    """What a channel is: accounts, raw payloads, the normalised-order contract, the adapters
+    that read each platform's payloads and the clients that call each platform's API.
+
+    The work that moves data between the channels and omnioms (intake, pulls, outbound
+    commands, health) is the ``sync`` app, one layer up.
+    """
+
     name = "omnioms.channels"
     label = "channels"
     verbose_name = _("Channels")
-
-    def ready(self) -> None:
-        from omnioms.channels.models import ChannelAccount
-        from omnioms.channels.webhooks import forget_webhook_accounts, process_received
-        from omnioms.core.worker import register_step
-
-        register_step("channels.intake", process_received, every=0.2)
-
-        # Pulling from the platforms' APIs and sending back (channels/pull.py, reconcile.py,
-        # outbound.py); each claims its work, so several workers may run them.
-        from omnioms.channels.outbound import send_due
-        from omnioms.channels.pull import fetch_named_due, pull_due
-        from omnioms.channels.reconcile import reconcile_due
-
-        register_step("channels.pull", pull_due, every=5)
-        register_step("channels.fetch_named", fetch_named_due, every=2)
-        register_step("channels.reconcile", reconcile_due, every=30)
-        register_step("channels.outbound", send_due, every=1)
-
-        # This process sees a changed secret at once; other processes within a few seconds.
-        for signal in (post_save, post_delete):
-            signal.connect(
-                forget_webhook_accounts, sender=ChannelAccount, dispatch_uid=f"accounts-{signal}"
-            )

@@ -17,6 +17,7 @@ Rules the validators enforce so that no adapter can get them wrong quietly:
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -229,3 +230,14 @@ class NormalizedOrder(_Strict):
     def total_mismatch(self) -> Decimal:
         """The platform's total minus ours; zero when they agree."""
         return self.total - self.computed_total()
+
+
+def content_hash(order: NormalizedOrder) -> str:
+    """sha256 of the order's JSON; pydantic writes fields in declaration order, so equal orders
+    give equal bytes."""
+    return content_hash_of(order.model_dump_json())
+
+
+def content_hash_of(contract_json: str) -> str:
+    """:func:`content_hash` of an order whose ``model_dump_json()`` the caller already has."""
+    return hashlib.sha256(contract_json.encode()).hexdigest()

@@ -23,7 +23,7 @@ class ChannelAccount(models.Model):
     )
     default_currency = models.CharField(_("default currency"), max_length=3, default="CNY")
     location = models.ForeignKey(
-        "inventory.Location",
+        "core.Location",
         verbose_name=_("store or warehouse"),
         on_delete=models.PROTECT,
         null=True,
@@ -218,7 +218,7 @@ class WebhookRejection(models.Model):
 
 
 # ----------------------------------------------------------------------------------------------
-# Pulling from the platforms, and commands sent back to them (channels/pull.py, outbound.py)
+# Pulling from the platforms, and commands sent back to them (sync/pull.py, sync/outbound.py)
 
 
 class SyncState(models.Model):

@@ -1,4 +1,4 @@
-"""Running an adapter over records, in this process or in helper processes. Pure: no ORM.
+"""Running an adapter over records, in this process or in helper processes. Pure: no queries.
 
 A large file import spends about half its time in the adapter (parsing text, money and times,
 validating the contract) and half writing rows. Adapters are pure functions of bytes, so
@@ -22,6 +22,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from itertools import islice
 from multiprocessing import get_context
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -34,13 +36,23 @@ from omnioms.channels.adapters.base import (
     Record,
 )
 from omnioms.channels.adapters.manual import describe_validation_error
-from omnioms.channels.contract import NormalizedOrder
-from omnioms.orders.domain import content_hash_of
+from omnioms.channels.contract import NormalizedOrder, content_hash_of
+
+if TYPE_CHECKING:  # helper processes import this module without Django set up
+    from omnioms.channels.models import ChannelAccount
 
 logger = logging.getLogger(__name__)
 
 PARALLEL_FROM = 3
 """Batches a file must have before helper processes are worth their start-up (about 0.4 s)."""
+
+
+def account_context(account: ChannelAccount) -> AdapterContext:
+    return AdapterContext(
+        time_zone=ZoneInfo(account.time_zone),
+        currency=account.default_currency,
+        options=account.options,
+    )
 
 
 def normalize_record(adapter: Adapter, record: Record, context: AdapterContext) -> NormalizedOrder:

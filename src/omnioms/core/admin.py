@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from omnioms.core.models import StaffProfile
+from omnioms.core.models import Location, StaffProfile
 
 admin.site.site_header = _("omnioms back office")
 admin.site.site_title = _("omnioms back office")
@@ -47,3 +47,14 @@ class StaffUserAdmin(UserAdmin):
     def store(self, obj: User) -> str:
         profile = getattr(obj, "staff_profile", None)
         return str(profile.store) if profile is not None and profile.store else ""
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "province", "city", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["code", "name", "city"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Orders, accounts and staff point at a location for good; deactivate it instead.
+        return False

@@ -35,7 +35,7 @@ ROLE_LABELS = {
 }
 
 _SEE_ORDERS = ["orders.view_order", "orders.view_all_orders", "customers.view_customer"]
-_SEE_CATALOG = ["catalog.view_product", "catalog.view_sku", "inventory.view_location"]
+_SEE_CATALOG = ["catalog.view_product", "catalog.view_sku", "core.view_location"]
 _SEE_STOCK = [
     "inventory.view_stockbalance",
     "inventory.view_all_stock",

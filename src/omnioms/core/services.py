@@ -9,9 +9,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from omnioms.core.models import StaffProfile
+from omnioms.core.models import Location, StaffProfile
 from omnioms.core.roles import ROLE_PERMISSIONS, Role
-from omnioms.inventory.models import Location
 
 
 def create_staff_user(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from omnioms.channels.contract import Address, Buyer
 from omnioms.core.bulk import bulk_insert, new_rows
@@ -14,10 +15,19 @@ _new_customer = new_rows(Customer)
 _new_identity = new_rows(CustomerIdentity)
 
 
+@dataclass
+class CustomerMatch:
+    ids: list[int | None]
+    """The customer id of each buyer, in order; ``None`` for one with nothing to identify them."""
+    merged: dict[int, list[int]] = field(default_factory=dict)
+    """Existing customers folded into another: survivor id -> the ids merged into it. Whatever
+    points at a merged customer (orders) must be moved to the survivor by the caller."""
+
+
 def resolve_customers(
     platform: str, buyers: Sequence[tuple[Buyer, Address | None]]
-) -> list[int | None]:
-    """The customer id of each buyer, in order; ``None`` for a buyer with nothing to identify them.
+) -> CustomerMatch:
+    """The customer behind each buyer, finding or creating them.
 
     Same phone, e-mail or channel buyer id means same customer: a buyer matching two existing
     customers merges them into the older one. Works on a whole batch with a constant number of
@@ -26,7 +36,7 @@ def resolve_customers(
     keys_per_buyer = [identity_keys(platform, buyer, ship_to) for buyer, ship_to in buyers]
     values = {key.value for keys in keys_per_buyer for key in keys}
     if not values:
-        return [None] * len(buyers)
+        return CustomerMatch([None] * len(buyers))
 
     known: dict[IdentityKey, int] = {
         IdentityKey(kind, scope, value): customer_id
@@ -87,7 +97,7 @@ def resolve_customers(
         kind, ref = find(entity)
         return ref if kind == "db" else int(new_customers[ref].pk)
 
-    _merge_existing(parent, find)
+    merged = _merge_existing(parent, find)
 
     bulk_insert(
         [
@@ -100,13 +110,13 @@ def resolve_customers(
         returning_ids=False,
         ignore_conflicts=True,  # a concurrent order of the same buyer may have written it first
     )
-    return [None if e is None else customer_id(e) for e in buyer_entity]
+    return CustomerMatch([None if e is None else customer_id(e) for e in buyer_entity], merged)
 
 
-def _merge_existing(parent: dict[_Entity, _Entity], find: Callable[[_Entity], _Entity]) -> None:
+def _merge_existing(
+    parent: dict[_Entity, _Entity], find: Callable[[_Entity], _Entity]
+) -> dict[int, list[int]]:
     """Fold every existing customer that turned out to be someone else into the survivor."""
-    from omnioms.orders.models import Order
-
     merges: dict[int, list[int]] = {}
     for entity in list(parent):
         root = find(entity)
@@ -114,5 +124,5 @@ def _merge_existing(parent: dict[_Entity, _Entity], find: Callable[[_Entity], _E
             merges.setdefault(root[1], []).append(entity[1])
     for survivor, merged in merges.items():
         CustomerIdentity.objects.filter(customer_id__in=merged).update(customer_id=survivor)
-        Order.objects.filter(customer_id__in=merged).update(customer_id=survivor)
         Customer.objects.filter(pk__in=merged).update(merged_into_id=survivor)
+    return merges

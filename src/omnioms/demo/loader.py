@@ -1,8 +1,8 @@
 """``omnioms demo``: the demo company, its users and six months of orders.
 
 Orders are not inserted: every order reaches the database the way a real one does, as a
-signed platform payload through :func:`~omnioms.channels.services.receive_webhook` or as a
-store's POS export through :func:`~omnioms.channels.services.import_file`. The payloads come
+signed platform payload through :func:`~omnioms.sync.services.receive_webhook` or as a
+store's POS export through :func:`~omnioms.sync.services.import_file`. The payloads come
 from the pure generators in :mod:`omnioms.demo.generators`.
 """
 
@@ -22,9 +22,8 @@ from django.utils import timezone
 from omnioms.catalog.models import Product, Sku
 from omnioms.catalog.services import ComponentSpec, create_product
 from omnioms.channels.models import ChannelAccount, DeadLetter
-from omnioms.channels.services import create_account, import_file
-from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.actor import Actor
+from omnioms.core.models import Location
 from omnioms.core.roles import Role
 from omnioms.core.services import create_staff_user
 from omnioms.customers.models import Customer
@@ -32,8 +31,9 @@ from omnioms.demo.catalog import SKUS, STYLES
 from omnioms.demo.generators.common import FileExport
 from omnioms.demo.history import generate_all
 from omnioms.inventory.demo import seed_demo_stock
-from omnioms.inventory.models import Location
 from omnioms.orders.models import Order
+from omnioms.sync.services import create_account, import_file
+from omnioms.sync.webhooks import receive_webhook
 
 COMPANY = "Hangzhou Qinghe Apparel Co. (杭州青禾服饰)"
 PASSWORD = "qinghe-demo-2026"  # noqa: S105 (printed for everyone to log in with)

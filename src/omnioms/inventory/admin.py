@@ -32,7 +32,6 @@ from omnioms.inventory.models import (
     ChannelAvailability,
     ChannelStockRule,
     IncomingStock,
-    Location,
     OrderStock,
     PlannedOutput,
     Reservation,
@@ -68,17 +67,6 @@ def of_visible_orders(request: HttpRequest, rows: QuerySet[Any]) -> QuerySet[Any
     if _sees_all_orders(request.user):
         return rows
     return rows.filter(order__in=visible_orders(request.user))
-
-
-@admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "kind", "province", "city", "is_active"]
-    list_filter = ["kind", "is_active"]
-    search_fields = ["code", "name", "city"]
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Orders, accounts and staff point at a location for good; deactivate it instead.
-        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -18,9 +18,10 @@ from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
+from omnioms.core.models import Location, LocationKind
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 from omnioms.inventory import selectors
-from omnioms.inventory.models import Location, LocationKind, StockBalance, StockMovement
+from omnioms.inventory.models import StockBalance, StockMovement
 from omnioms.inventory.services import (
     StockError,
     adjust_stock,
@@ -63,13 +64,13 @@ class LocationOut(Schema):
 
 @router.get("/locations", response=list[LocationOut])
 def list_locations(request: HttpRequest) -> list[Location]:
-    require_perm(request, "inventory.view_location")
+    require_perm(request, "core.view_location")
     return list(Location.objects.all())
 
 
 @router.post("/locations", response={201: LocationOut, 400: ErrorOut})
 def add_location(request: HttpRequest, data: LocationIn) -> Status:
-    require_perm(request, "inventory.add_location")
+    require_perm(request, "core.add_location")
     if Location.objects.filter(code=data.code).exists():
         raise HttpError(400, f"code: location {data.code!r} already exists")
     return Status(201, Location.objects.create(**data.dict()))

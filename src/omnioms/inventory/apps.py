@@ -10,11 +10,18 @@ class InventoryConfig(AppConfig):
 
     def ready(self) -> None:
         from omnioms.channels.models import ChannelAccount
+        from omnioms.core.models import Location
         from omnioms.core.worker import register_step
         from omnioms.inventory.availability import purge_pushed, push_due
-        from omnioms.inventory.models import ChannelStockRule, Location, RuleLocation
+        from omnioms.inventory.models import ChannelStockRule, RuleLocation
+        from omnioms.inventory.reservations import follow_order_changes
         from omnioms.inventory.rules import forget_rules
         from omnioms.inventory.services import retry_backorders
+        from omnioms.orders.effects import STOCK_PRIORITY, subscribe
+
+        # Every change to orders (a channel's report, a person's move) reserves, releases or
+        # consumes stock in the same transaction.
+        subscribe("inventory.stock", follow_order_changes, priority=STOCK_PRIORITY)
 
         register_step("inventory.push_availability", push_due, every=0.2)
         register_step("inventory.retry_backorders", retry_backorders, every=2.0)

@@ -17,11 +17,10 @@ from django.utils import timezone
 from omnioms.catalog.models import Sku
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
+from omnioms.core.models import Location, LocationKind
 from omnioms.inventory.models import (
     ChannelStockRule,
     IncomingStock,
-    Location,
-    LocationKind,
     PlannedOutput,
     ReserveOn,
     RuleLocation,

@@ -9,8 +9,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from omnioms.core.models import Location
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
-from omnioms.inventory.models import Location
 
 # What the columns hold on both databases (see inventory/api.py): larger numbers are a field
 # error, not a 500 from the database or a stored cost that cannot be read back.

@@ -1,4 +1,4 @@
-"""Locations, the stock ledger and its balances, reservations, and what each channel may sell.
+"""The stock ledger and its balances, reservations, and what each channel may sell.
 
 Quantities are integers. ``StockMovement`` is the append-only ledger; ``StockBalance`` holds one
 row per SKU and location with on hand (the ledger's sum, updated in the same transaction),
@@ -15,29 +15,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from omnioms.core.models import Location
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
-
-
-class LocationKind(models.TextChoices):
-    WAREHOUSE = "warehouse", _("Warehouse")
-    STORE = "store", _("Store")
-
-
-class Location(models.Model):
-    code = models.SlugField(_("code"), max_length=50, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=20, choices=LocationKind.choices)
-    province = models.CharField(_("province"), max_length=100, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    is_active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("location")
-        verbose_name_plural = _("locations")
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
 
 
 class StockBalance(models.Model):

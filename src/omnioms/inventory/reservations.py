@@ -63,6 +63,7 @@ from omnioms.inventory.models import (
 from omnioms.inventory.models import ReservationState as State
 from omnioms.inventory.order_stock import write_orders
 from omnioms.inventory.rules import routing_config
+from omnioms.orders.effects import OrderChange
 from omnioms.orders.models import Order, OrderLine, OrderLineComponent
 
 _new_order_stock = new_rows(OrderStock)
@@ -106,6 +107,11 @@ class _Plan:
     outcomes: dict[int, _Outcome]
     exact_needed: bool
     """Something was short or left unbacked: on PostgreSQL, plan again under locks."""
+
+
+def follow_order_changes(changes: Sequence[OrderChange], actor: Actor) -> None:
+    """The stock effect of every change to orders (:mod:`omnioms.orders.effects`)."""
+    apply_orders([change.order for change in changes], actor=actor)
 
 
 def apply_orders(orders: Sequence[Order], *, actor: Actor) -> None:

@@ -13,8 +13,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from omnioms.core.models import Location, LocationKind
 from omnioms.inventory.domain import NO_PUSH_PLATFORMS, Rule
-from omnioms.inventory.models import ChannelStockRule, Location, LocationKind, RuleLocation
+from omnioms.inventory.models import ChannelStockRule, RuleLocation
 
 RULES_TTL = 2.0
 

@@ -20,13 +20,13 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
+from omnioms.core.models import Location
 from omnioms.inventory.availability import channel_figures
 from omnioms.inventory.domain import Timeline, atp_timeline
 from omnioms.inventory.models import (
     AvailabilityOutbox,
     ChannelAvailability,
     IncomingStock,
-    Location,
     OrderStock,
     OrderStockStatus,
     OutboxState,

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from omnioms.catalog.models import Sku
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, new_rows
+from omnioms.core.models import Location
 from omnioms.inventory.availability import queue_availability
 from omnioms.inventory.ledger import Movement, PairChange, lock_balances, sku_costs, write_changes
 from omnioms.inventory.models import (
     IncomingStock,
-    Location,
     MovementKind,
     OrderStock,
     OrderStockStatus,

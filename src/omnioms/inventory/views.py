@@ -22,9 +22,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
+from omnioms.core.models import Location
 from omnioms.inventory import selectors
 from omnioms.inventory.forms import AdjustmentForm, ReceiptForm, StockFilterForm, TransferForm
-from omnioms.inventory.models import IncomingStock, Location, PlannedOutput, SupplyStatus
+from omnioms.inventory.models import IncomingStock, PlannedOutput, SupplyStatus
 from omnioms.inventory.rules import routing_config
 from omnioms.inventory.services import (
     StockError,

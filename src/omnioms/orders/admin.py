@@ -24,6 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from omnioms.core.actor import Actor
 from omnioms.core.choices import Platform
 from omnioms.core.money import Money
+
+# The customers back office, scoped by the orders a user sees (see its docstring).
+from omnioms.orders import customer_admin  # noqa: F401
 from omnioms.orders.models import Order, OrderEvent, OrderLine
 from omnioms.orders.selectors import visible_orders
 from omnioms.orders.services import add_order_note

@@ -1,4 +1,7 @@
-"""Orders: post one in the normalised shape, list with filters, read one with lines and events."""
+"""Orders: list with filters, read one with lines and events, record a shipment.
+
+Posting an order is intake and lives in :mod:`omnioms.sync.api`, on this router.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +11,19 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import ConfigDict, field_validator
+from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
 from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
-from omnioms.channels.contract import NormalizedOrder
-from omnioms.channels.models import ChannelAccount
-from omnioms.channels.services import submit_order
 from omnioms.core.actor import Actor
 from omnioms.core.money import Money
+from omnioms.orders.domain import ShipmentError, ShipmentLine, make_shipment
+from omnioms.orders.flows import TransitionNotAllowed
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import (
     EARLIEST_DAY,
@@ -29,10 +32,10 @@ from omnioms.orders.selectors import (
     OrderFilters,
     filter_orders,
     page_orders,
-    user_store_id,
     visible_orders,
     within_order_days,
 )
+from omnioms.orders.services import ship_order
 
 router = Router(tags=["orders"])
 
@@ -50,14 +53,6 @@ def _within_order_days(value: datetime | None) -> datetime | None:
             % {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()},
         )
     return value
-
-
-class OrderIn(NormalizedOrder):
-    """A normalised order (``docs/contracts.md``) and the account it belongs to."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    account: str
-    channel: str = "manual"
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -190,24 +185,6 @@ class OrderQuery(Schema):
     _times_in_range = field_validator("created_from", "created_to")(_within_order_days)
 
 
-@router.post("", response={201: OrderDetailOut, 400: ErrorOut, 404: ErrorOut})
-def post_order(request: HttpRequest, data: OrderIn) -> Status:
-    require_perm(request, "orders.add_order")
-    account = ChannelAccount.objects.filter(name=data.account).first()
-    if account is None:
-        raise HttpError(404, f"account: no channel account named {data.account!r}")
-    if not request.user.has_perm("orders.view_all_orders"):
-        # A store clerk adds orders to their own store's accounts only; one with no store has
-        # none (``None`` would otherwise match every online account, which has no location).
-        store_id = user_store_id(request.user)
-        if store_id is None or account.location_id != store_id:
-            raise HttpError(404, f"account: no channel account named {data.account!r}")
-    order = NormalizedOrder.model_validate(data.model_dump(exclude={"account"}))
-    payload = submit_order(account, order, actor=Actor.for_user(request.user))
-    assert payload.order_id is not None  # upsert_orders always links the payload
-    return Status(201, Order.objects.select_related("account").get(pk=payload.order_id))
-
-
 @router.get(
     "",
     response={200: OrderPage, 400: ErrorOut},
@@ -247,7 +224,7 @@ def get_order(request: HttpRequest, order_id: int) -> Order:
 
 
 # ----------------------------------------------------------------------------------------------
-# Shipments (channels/outbound.py): recorded here, told to the platform by the outbound queue
+# Shipments: recorded here (``ship_order``), told to the platform by the outbound effect
 
 
 class ShipmentLineIn(Schema):
@@ -281,30 +258,27 @@ class ShipmentOut(Schema):
     summary="Record a shipment and send its tracking number to the platform",
 )
 def post_shipment(request: HttpRequest, order_id: int, data: ShipmentIn) -> Status:
-    from omnioms.channels.outbound import ShipmentError, ShipmentLine, request_shipment
-    from omnioms.orders.flows import TransitionNotAllowed
-
     require_perm(request, "orders.change_order")
-    order = get_object_or_404(visible_orders(request.user), pk=order_id)
+    order = get_object_or_404(visible_orders(request.user).only("pk"), pk=order_id)
+    lines = [ShipmentLine(line.external_line_id, line.quantity) for line in data.lines]
     try:
-        command = request_shipment(
-            order,
+        shipment = make_shipment(
             data.carrier,
             data.tracking_number,
-            Actor.for_user(request.user),
-            lines=[ShipmentLine(line.external_line_id, line.quantity) for line in data.lines],
-            shipped_at=data.shipped_at,
+            shipped_at=data.shipped_at or timezone.now(),
+            lines=lines,
         )
+        change = ship_order(order.pk, shipment, actor=Actor.for_user(request.user))
     except ShipmentError as exc:
         raise HttpError(400, str(exc)) from exc
     except TransitionNotAllowed as exc:
         raise HttpError(409, str(exc)) from exc
-    order.refresh_from_db(fields=["status"])
+    command = change.results.get("outbound_command")
     return Status(
         201,
         {
             "order_id": order.pk,
-            "status": order.status,
+            "status": change.order.status,
             "command_id": command.pk if command else None,
             "command_state": command.state if command else None,
         },

@@ -1,28 +1,20 @@
-"""Pure rules of the order upsert: which version of an order is newer, and what changed."""
+"""Pure rules of orders: which version of an order is newer, what changed, and what a
+shipment a person records does to the order's status."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from omnioms.channels.contract import NormalizedOrder
+from omnioms.core.choices import OrderStatus as S
 from omnioms.orders.flows import PROGRESS
 
 _EPOCH_TEXT = "0000-00-00T00:00:00.000000"
 
 VersionKey = tuple[str, int, int, str]
-
-
-def content_hash(order: NormalizedOrder) -> str:
-    """sha256 of the order's JSON; pydantic writes fields in declaration order, so equal orders
-    give equal bytes."""
-    return content_hash_of(order.model_dump_json())
-
-
-def content_hash_of(contract_json: str) -> str:
-    """:func:`content_hash` of an order whose ``model_dump_json()`` the caller already has."""
-    return hashlib.sha256(contract_json.encode()).hexdigest()
 
 
 def snapshot_key(snapshot: dict[str, Any], digest: str) -> VersionKey:
@@ -107,3 +99,77 @@ def _lines_summary(lines: list[dict[str, Any]] | None) -> list[str]:
         + (f" (−{line['refunded_quantity']})" if line.get("refunded_quantity") else "")
         for line in lines or []
     ]
+
+
+# ----------------------------------------------------------------------------------------------
+# Shipments a person records
+
+
+class ShipmentError(ValueError):
+    """A shipment that cannot be recorded; the message names the field."""
+
+
+@dataclass(frozen=True)
+class ShipmentLine:
+    external_line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """What left the building: with which carrier and tracking number, and which lines (none:
+    the whole order)."""
+
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+    lines: tuple[ShipmentLine, ...] = ()
+
+    def details(self) -> dict[str, Any]:
+        """As stored on the order's timeline and in the command to the platform."""
+        return {
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "shipped_at": self.shipped_at.isoformat(),
+            "lines": [[line.external_line_id, line.quantity] for line in self.lines],
+        }
+
+
+def make_shipment(
+    carrier: str,
+    tracking_number: str,
+    *,
+    shipped_at: datetime,
+    lines: Sequence[ShipmentLine] = (),
+) -> Shipment:
+    """A :class:`Shipment` from what a person typed, or :class:`ShipmentError` naming the field."""
+    carrier, tracking_number = carrier.strip(), tracking_number.strip()
+    if not carrier:
+        raise ShipmentError("carrier: is required")
+    if not tracking_number:
+        raise ShipmentError("tracking_number: is required")
+    if len(carrier) > 100 or len(tracking_number) > 100:
+        raise ShipmentError("carrier and tracking_number: at most 100 characters each")
+    if shipped_at.tzinfo is None:
+        raise ShipmentError("shipped_at: must carry a time zone")
+    return Shipment(carrier, tracking_number, shipped_at, tuple(lines))
+
+
+def shipped_status(status: str, ordered: Mapping[str, int], shipment: Shipment) -> str:
+    """The status an order in ``status`` with lines ``ordered`` (external line id -> quantity)
+    moves to with ``shipment``: shipped, or partially shipped when units stay behind."""
+    if not shipment.lines:
+        return S.SHIPPED
+    for line in shipment.lines:
+        if line.quantity <= 0:
+            raise ShipmentError(f"lines: quantity of line {line.external_line_id} must be positive")
+        if line.external_line_id not in ordered:
+            raise ShipmentError(f"lines: the order has no line {line.external_line_id!r}")
+        if line.quantity > ordered[line.external_line_id]:
+            raise ShipmentError(
+                f"lines: line {line.external_line_id} has {ordered[line.external_line_id]} "
+                f"units, not {line.quantity}"
+            )
+    shipped = {line.external_line_id: line.quantity for line in shipment.lines}
+    whole = all(shipped.get(line_id, 0) >= quantity for line_id, quantity in ordered.items())
+    return S.SHIPPED if whole or status == S.SHIPPED else S.PARTIALLY_SHIPPED

@@ -69,7 +69,7 @@ class Order(models.Model):
     notes_buyer = models.TextField(_("buyer note"), blank=True)
     notes_seller = models.TextField(_("seller note"), blank=True)
     location = models.ForeignKey(
-        "inventory.Location",
+        "core.Location",
         verbose_name=_("store or warehouse"),
         on_delete=models.PROTECT,
         null=True,

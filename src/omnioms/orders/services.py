@@ -1,7 +1,11 @@
 """Use cases on orders: the idempotent upsert from channels, and status changes.
 
-``upsert_orders`` is called by the intake inside the intake's transaction; the use cases at
-the bottom own theirs.
+These are the only code that changes an order's status: a channel's report through
+:func:`upsert_orders` (webhooks, pulls, imports, staff entry), a person or a job through
+:func:`change_order_status` and :func:`ship_order`. Each ends, in its transaction, by running
+the effects other apps subscribe to (:mod:`omnioms.orders.effects`: stock, the outbound
+command to the platform, ...). ``upsert_orders`` is called by the intake inside the intake's
+transaction; the use cases at the bottom own theirs.
 """
 
 from __future__ import annotations
@@ -15,22 +19,26 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Value
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from omnioms.catalog.models import ChannelSkuMapping, Sku
-from omnioms.channels.contract import Component, NormalizedOrder
+from omnioms.channels.contract import Component, NormalizedOrder, content_hash_of
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import JsonText, bulk_insert, bulk_set, new_rows
+from omnioms.core.choices import OrderStatus
 from omnioms.customers.services import resolve_customers
 from omnioms.orders.domain import (
+    Shipment,
     VersionKey,
     changes_between,
-    content_hash_of,
+    shipped_status,
     snapshot_key,
     supersedes,
     version_key,
 )
-from omnioms.orders.flows import check_transition
+from omnioms.orders.effects import OrderChange, run_effects
+from omnioms.orders.flows import TransitionNotAllowed, check_transition
 from omnioms.orders.models import (
     Order,
     OrderEvent,
@@ -51,7 +59,7 @@ class Incoming:
     payload: InboundPayload
     order: NormalizedOrder
     digest: str | None = None
-    """Its :func:`~omnioms.orders.domain.content_hash` when the caller has it already."""
+    """Its :func:`~omnioms.channels.contract.content_hash` when the caller has it already."""
     contract_json: str | None = None
     """Its ``model_dump_json()`` (what ``digest`` hashes) when the caller has it already."""
 
@@ -98,6 +106,8 @@ class _State:
     dirty: bool = False
     lines_changed: bool = False
     buyer_changed: bool = False
+    previous_status: str = ""
+    """The status before this upsert (an existing order's)."""
 
     def snapshot(self) -> dict[str, Any]:
         stored = self.stored
@@ -132,9 +142,10 @@ def upsert_orders(
             key=snapshot_key(order.normalized, order.content_hash),
             is_new=False,
             received=order.version_received_at,
+            previous_status=order.status,
         )
 
-    # Events wait until the orders have ids; status events come ready-made from set_status.
+    # Events wait until the orders have ids; status events come ready-made from _set_status.
     # All share one time, so the timeline keeps their insert order (update, then status).
     now = timezone.now()
     events: list[OrderEvent | _PendingEvent] = []
@@ -185,7 +196,7 @@ def upsert_orders(
                     state.order, OrderEventKind.UPDATED, {"changes": changes}, item.payload
                 )
             )
-            status_event = set_status(
+            status_event = _set_status(
                 state.order, item.order.status, actor=actor, from_channel=True
             )
             if status_event is not None:
@@ -219,11 +230,19 @@ def upsert_orders(
         [e if isinstance(e, OrderEvent) else e.materialise(actor, now) for e in events],
         returning_ids=False,
     )
-    # Stock last: its guarded UPDATEs lock the stock rows until the commit, and the channels'
-    # availability is queued at that commit, so nothing else should come between.
-    from omnioms.inventory.reservations import apply_orders  # inventory imports orders.models
-
-    apply_orders([s.order for s in states.values() if s.dirty], actor=actor)
+    run_effects(
+        [
+            OrderChange(
+                order=s.order,
+                previous_status=None if s.is_new else s.previous_status,
+                from_channel=True,
+                lines_changed=s.lines_changed,
+            )
+            for s in states.values()
+            if s.dirty
+        ],
+        actor=actor,
+    )
     return outcomes
 
 
@@ -235,7 +254,7 @@ def _write_fields(
     now: datetime,
     received: datetime | None,
 ) -> None:
-    """Copy everything but the status, which only :func:`set_status` changes."""
+    """Copy everything but the status, which only :func:`_set_status` changes."""
     order.external_id = normalized.external_id
     order.raw_status = normalized.raw_status or ""
     order.currency = normalized.currency
@@ -295,11 +314,13 @@ _UPDATED_FIELDS = [
 def _save(account: ChannelAccount, states: list[_State]) -> None:
     # Every dirty state carries the version it writes (a new order, or a newer version).
     needs_customer = [(s, s.written) for s in states if s.buyer_changed and s.written]
-    customers = resolve_customers(
-        account.platform, [(written.buyer, written.ship_to) for _, written in needs_customer]
+    match = resolve_customers(
+        account.platform, [(written.buyer, written.ship_to) for _state, written in needs_customer]
     )
-    for (state, _), customer in zip(needs_customer, customers, strict=True):
+    for (state, _written), customer in zip(needs_customer, match.ids, strict=True):
         state.order.customer_id = customer
+    for survivor, merged in match.merged.items():
+        Order.objects.filter(customer_id__in=merged).update(customer_id=survivor)
 
     bulk_insert([s.order for s in states if s.is_new])
     Order.objects.bulk_update([s.order for s in states if not s.is_new], _UPDATED_FIELDS)
@@ -383,12 +404,13 @@ def _event(
     )
 
 
-def set_status(
+def _set_status(
     order: Order, target: str, *, actor: Actor, from_channel: bool, reason: str = ""
 ) -> OrderEvent | None:
-    """The only way an order's status changes. Returns the unsaved event, or None if no change.
+    """Move ``order`` to ``target`` along its flow; return the unsaved event, or None if no change.
 
-    The caller saves the order and the event in its transaction.
+    Private on purpose: the use cases of this module are the only callers, so that the effects
+    of a change (:mod:`omnioms.orders.effects`) always follow it.
     """
     if order.status == target:
         return None
@@ -402,18 +424,77 @@ def set_status(
     return event
 
 
-def change_order_status(order_id: int, target: str, *, actor: Actor, reason: str = "") -> Order:
-    """A person or job moves an order along its flow (raises ``TransitionNotAllowed``)."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        event = set_status(order, target, actor=actor, from_channel=False, reason=reason)
-        if event is not None:
-            order.save(update_fields=["status", "modified_at"])
-            event.save()
-            from omnioms.inventory.reservations import apply_orders
+def change_order_status(
+    order_id: int,
+    target: str,
+    *,
+    actor: Actor,
+    reason: str = "",
+    shipment: Shipment | None = None,
+) -> OrderChange:
+    """A person or a job moves an order along its flow (raises ``TransitionNotAllowed``).
 
-            apply_orders([order], actor=actor)
-    return order
+    With a ``shipment``, the order may also stay where it is (a further tracking number for an
+    order already shipped); the shipment is written on the timeline and the effects see it.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("account").get(pk=order_id)
+        return _change(order, target, actor=actor, reason=reason, shipment=shipment)
+
+
+def ship_order(
+    order_id: int, shipment: Shipment, *, actor: Actor, again: bool = True
+) -> OrderChange:
+    """Record that an order (or some of its lines) shipped; the status follows.
+
+    Shipped whole, or partially shipped when ``shipment.lines`` leave units behind. An order
+    already shipped takes a further tracking number unless ``again`` is false (a second click
+    on a stale page must not record a second shipment). Raises ``TransitionNotAllowed`` when
+    the order's status does not allow it and ``ShipmentError`` naming a bad field.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("account").get(pk=order_id)
+        if not again and order.status == OrderStatus.SHIPPED:
+            raise TransitionNotAllowed(order.status, OrderStatus.SHIPPED)
+        ordered = dict(order.lines.values_list("external_line_id", "quantity"))
+        target = shipped_status(order.status, ordered, shipment)
+        return _change(order, target, actor=actor, shipment=shipment)
+
+
+def _change(
+    order: Order,
+    target: str,
+    *,
+    actor: Actor,
+    reason: str = "",
+    shipment: Shipment | None = None,
+) -> OrderChange:
+    """Change a locked order as a person or job asked, write its events, run the effects."""
+    previous = order.status
+    events: list[OrderEvent] = []
+    status_event = _set_status(order, target, actor=actor, from_channel=False, reason=reason)
+    if status_event is not None:
+        order.save(update_fields=["status", "modified_at"])
+        events.append(status_event)
+    if shipment is not None:
+        text = _("Shipped with %(carrier)s, tracking number %(tracking)s.") % {
+            "carrier": shipment.carrier,
+            "tracking": shipment.tracking_number,
+        }
+        data = {"text": text, "shipment": shipment.details(), "command": None}
+        events.append(_event(order, OrderEventKind.NOTE, actor, data=data))
+    for event in events:
+        event.save()
+    change = OrderChange(
+        order=order,
+        previous_status=previous,
+        from_channel=False,
+        shipment=shipment,
+        events=events,
+    )
+    if events:
+        run_effects([change], actor=actor)
+    return change
 
 
 def add_order_note(order_id: int, text: str, *, actor: Actor) -> OrderEvent:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "omnioms.catalog",
     "omnioms.inventory",
     "omnioms.channels",
+    "omnioms.sync",
     "omnioms.customers",
     "omnioms.orders",
     "omnioms.api",

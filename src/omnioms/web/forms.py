@@ -109,7 +109,7 @@ class NoteForm(forms.Form):
 
 
 class ShipmentForm(forms.Form):
-    """The whole order shipped with one tracking number (``channels.outbound.request_shipment``)."""
+    """The whole order shipped with one tracking number (``sync.outbound.request_shipment``)."""
 
     carrier = forms.CharField(
         label=_("Carrier"),

@@ -10,10 +10,10 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -22,14 +22,14 @@ from django_htmx.middleware import HtmxDetails
 
 from omnioms.channels.adapters import UnknownPlatform
 from omnioms.channels.models import DeadLetter, PayloadOutcome
-from omnioms.channels.outbound import ShipmentError, request_shipment
-from omnioms.channels.services import replay_dead_letter
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
+from omnioms.orders.domain import ShipmentError, make_shipment
 from omnioms.orders.flows import TransitionNotAllowed, allowed_targets
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import BadCursor, Page, visible_orders
-from omnioms.orders.services import add_order_note
+from omnioms.orders.services import add_order_note, ship_order
+from omnioms.sync.services import replay_dead_letter
 from omnioms.web import selectors
 from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm, ShipmentForm
 from omnioms.web.presenters import timeline_entry
@@ -151,13 +151,10 @@ def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
         return _order_detail_page(request, order_id, ship_form=form, status=400)
     carrier, tracking = form.cleaned_data["carrier"], form.cleaned_data["tracking_number"]
     try:
-        # The status check and the shipment in one transaction, with the order locked, so
-        # two clerks shipping at once queue one command.
-        with transaction.atomic():
-            order = Order.objects.select_for_update().only("pk", "status").get(pk=order_id)
-            if not _may_ship(order):
-                raise TransitionNotAllowed(order.status, OrderStatus.SHIPPED)
-            command = request_shipment(order, carrier, tracking, Actor.for_user(request.user))
+        shipment = make_shipment(carrier, tracking, shipped_at=timezone.now())
+        # Refused once shipped: two clerks shipping at once (the order row is locked) or a
+        # second click record one shipment.
+        change = ship_order(order_id, shipment, actor=Actor.for_user(request.user), again=False)
     except TransitionNotAllowed as exc:
         messages.error(
             request,
@@ -168,6 +165,7 @@ def order_ship(request: HttpRequest, pk: int) -> HttpResponse:
     except ShipmentError as exc:
         form.add_error(None, _("The shipment was refused: %(reason)s") % {"reason": exc})
         return _order_detail_page(request, order_id, ship_form=form, status=400)
+    command = change.results.get("outbound_command")
     values = {"carrier": carrier, "tracking": tracking}
     if command is not None:
         messages.success(

@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 
 from omnioms.channels.models import ChannelAccount, DeadLetter
-from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.roles import Role
-from omnioms.core.testing import (
+from omnioms.orders.models import Order
+from omnioms.sync.webhooks import receive_webhook
+from omnioms.testing import (
     Api,
     api_as,
     make_account,
@@ -16,7 +17,6 @@ from omnioms.core.testing import (
     manual_order,
     signed,
 )
-from omnioms.orders.models import Order
 
 pytestmark = pytest.mark.django_db
 

@@ -101,7 +101,7 @@ class BaseClient:
         """
         from omnioms.channels.adapters import get_adapter
         from omnioms.channels.adapters.base import NormalizationError
-        from omnioms.channels.intake import account_context, normalize_record
+        from omnioms.channels.normalizing import account_context, normalize_record
 
         page = self.fetch_updated(since, until, cursor)
         adapter = get_adapter(self.account.platform)

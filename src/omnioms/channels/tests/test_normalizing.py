@@ -8,13 +8,13 @@ import pytest
 
 from omnioms.channels.adapters.base import AdapterContext, Record
 from omnioms.channels.adapters.pos_csv import ADAPTER
+from omnioms.channels.contract import content_hash
 from omnioms.channels.models import InboundPayload
 from omnioms.channels.normalizing import normalized_batches
-from omnioms.channels.services import import_file
 from omnioms.core.actor import Actor
-from omnioms.core.testing import make_account
-from omnioms.orders.domain import content_hash
 from omnioms.orders.models import Order
+from omnioms.sync.services import import_file
+from omnioms.testing import make_account
 
 HEADER = "Date,Time,Time Zone,Item,Qty,SKU,Gross Sales,Discounts,Net Sales,Tax,Transaction ID"
 
@@ -95,7 +95,7 @@ def test_when_a_helper_dies_mid_file_the_rest_is_normalised_here_with_one_warnin
 def test_a_large_import_through_helpers_stores_every_order_and_dead_letters_the_bad_ones(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("omnioms.channels.services.IMPORT_BATCH", 10)
+    monkeypatch.setattr("omnioms.sync.services.IMPORT_BATCH", 10)
     monkeypatch.setenv("OMNIOMS_IMPORT_PROCESSES", "1")
     account = make_account("store", platform="pos_csv")
 

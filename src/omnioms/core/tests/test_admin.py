@@ -25,12 +25,12 @@ from omnioms.channels.models import (
     OutboundCommand,
     SyncState,
 )
-from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.choices import OrderStatus
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_account, make_location, make_user, manual_order, signed
 from omnioms.inventory.tests.factories import one_of_each
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind
+from omnioms.sync.webhooks import receive_webhook
+from omnioms.testing import make_account, make_location, make_user, manual_order, signed
 
 pytestmark = pytest.mark.django_db
 

@@ -14,9 +14,9 @@ from django.db import connection, models
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome, PayloadSource
 from omnioms.core.bulk import JsonText, bulk_insert, bulk_set
 from omnioms.core.choices import OrderStatus
-from omnioms.core.testing import make_account, make_location
 from omnioms.customers.models import Customer
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind
+from omnioms.testing import make_account, make_location
 
 pytestmark = pytest.mark.django_db
 

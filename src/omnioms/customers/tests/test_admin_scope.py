@@ -11,10 +11,10 @@ from django.test import Client
 from django.urls import reverse
 
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_user
 from omnioms.customers.models import Customer
 from omnioms.inventory.rules import forget_rules
 from omnioms.inventory.tests.factories import account, order_json, store, submit
+from omnioms.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from omnioms.channels.contract import Address, Buyer
-from omnioms.channels.webhooks import receive_webhook
-from omnioms.core.testing import make_account, manual_order, signed
 from omnioms.customers.domain import identity_keys, normalize_phone
 from omnioms.customers.models import Customer
 from omnioms.orders.models import Order
+from omnioms.sync.webhooks import receive_webhook
+from omnioms.testing import make_account, manual_order, signed
 
 
 def test_phone_numbers_compare_by_digits_without_china_prefix_and_masked_ones_identify_no_one():

@@ -13,10 +13,10 @@ from django.db.models import Count
 from pytest_django import DjangoDbBlocker
 
 from omnioms.channels.models import DeadLetter, InboundPayload, PayloadOutcome
+from omnioms.core.models import Location
 from omnioms.core.roles import Role
 from omnioms.customers.models import Customer
 from omnioms.demo.loader import ACCOUNTS, LOCATIONS, PASSWORD, USERS, load_demo
-from omnioms.inventory.models import Location
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind, OrderLineComponent
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,12 @@ from omnioms.catalog.models import Sku
 from omnioms.catalog.services import ComponentSpec, create_product
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount
-from omnioms.channels.services import submit_order
 from omnioms.core.actor import Actor
-from omnioms.inventory.models import Location, LocationKind, OrderStock, Reservation
+from omnioms.core.models import Location, LocationKind
+from omnioms.inventory.models import OrderStock, Reservation
 from omnioms.inventory.services import receive_stock
 from omnioms.orders.models import Order
+from omnioms.sync.services import submit_order
 
 ACTOR = Actor.system("tests")
 BASE = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)

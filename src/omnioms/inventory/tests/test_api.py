@@ -8,7 +8,6 @@ import pytest
 from django.test import Client
 
 from omnioms.core.roles import Role
-from omnioms.core.testing import api_as
 from omnioms.inventory.models import StockBalance, StockMovement
 from omnioms.inventory.tests.factories import (
     account,
@@ -19,6 +18,7 @@ from omnioms.inventory.tests.factories import (
     submit,
     warehouse,
 )
+from omnioms.testing import api_as
 
 pytestmark = pytest.mark.django_db
 

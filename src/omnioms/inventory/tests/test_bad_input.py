@@ -17,9 +17,9 @@ from django.urls import reverse
 
 from omnioms.catalog.models import Sku
 from omnioms.core.roles import Role
-from omnioms.core.testing import api_as, make_user
 from omnioms.inventory.models import StockBalance, StockMovement
 from omnioms.inventory.tests.factories import receive, sku, store, warehouse
+from omnioms.testing import api_as, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from omnioms.core.actor import Actor
+from omnioms.core.models import Location
 from omnioms.inventory.models import (
     ChannelStockRule,
-    Location,
     MovementKind,
     OrderStock,
     OrderStockStatus,

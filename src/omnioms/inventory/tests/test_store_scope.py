@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_user
 from omnioms.inventory.models import (
     ChannelStockRule,
     OrderStock,
@@ -25,6 +24,7 @@ from omnioms.inventory.models import (
 from omnioms.inventory.rules import forget_rules
 from omnioms.inventory.tests.factories import account, order_json, receive, store, submit
 from omnioms.orders.models import Order
+from omnioms.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from django.test import Client
 from django.urls import reverse
 
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_user
 from omnioms.inventory.models import (
     ChannelStockRule,
     IncomingStock,
@@ -24,6 +23,7 @@ from omnioms.inventory.tests.factories import (
     submit,
     warehouse,
 )
+from omnioms.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

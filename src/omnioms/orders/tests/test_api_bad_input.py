@@ -10,10 +10,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.models import StaffProfile
 from omnioms.core.roles import Role
-from omnioms.core.testing import (
+from omnioms.orders.models import Order
+from omnioms.sync.webhooks import receive_webhook
+from omnioms.testing import (
     api_as,
     make_account,
     make_location,
@@ -21,7 +22,6 @@ from omnioms.core.testing import (
     manual_order,
     signed,
 )
-from omnioms.orders.models import Order
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from omnioms.channels.webhooks import receive_webhook
-from omnioms.core.testing import make_account, manual_order, signed
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import OrderFilters, filter_orders
+from omnioms.sync.webhooks import receive_webhook
+from omnioms.testing import make_account, manual_order, signed
 
 pytestmark = pytest.mark.django_db
 

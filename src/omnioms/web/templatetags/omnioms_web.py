@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.utils.translation import get_language, to_locale
 
+from omnioms.channels.bodies import Body, body_text
 from omnioms.core.choices import Platform
 from omnioms.core.money import Money
 from omnioms.web import presenters
@@ -43,9 +44,9 @@ def is_nonzero(amount: Decimal | None) -> bool:
 
 
 @register.simple_tag
-def body_of(raw: Any) -> presenters.Body:
+def body_of(raw: Any) -> Body:
     """``{% body_of payload.body as body %}``: a raw payload ready to show."""
-    return presenters.body_text(raw)
+    return body_text(raw)
 
 
 @register.simple_tag

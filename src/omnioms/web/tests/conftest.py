@@ -13,8 +13,8 @@ from django.utils import translation
 from pytest_django import Settings
 
 from omnioms.channels.models import ChannelAccount
+from omnioms.core.models import Location
 from omnioms.core.roles import Role
-from omnioms.inventory.models import Location
 from omnioms.web.tests.factories import make_account, make_location, make_user
 
 LoginAs = Callable[..., User]

@@ -14,12 +14,11 @@ from django.contrib.auth.models import Group, User
 from omnioms.channels.adapters.base import GENERIC_SIGNATURE_HEADER, hmac_sha256_base64
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, InboundPayload
-from omnioms.channels.services import import_file, submit_order
-from omnioms.channels.webhooks import WebhookResult, receive_webhook
 from omnioms.core.actor import Actor
-from omnioms.core.models import StaffProfile
-from omnioms.inventory.models import Location, LocationKind
+from omnioms.core.models import Location, LocationKind, StaffProfile
 from omnioms.orders.models import Order
+from omnioms.sync.services import import_file, submit_order
+from omnioms.sync.webhooks import WebhookResult, receive_webhook
 
 PASSWORD = "correct horse battery staple"
 SECRET = "webhook-secret"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from omnioms.channels.bodies import body_text, indent_json
 from omnioms.orders.models import OrderEvent, OrderEventKind
-from omnioms.web.presenters import body_text, indent_json, timeline_entry, value_text
+from omnioms.web.presenters import timeline_entry, value_text
 
 
 def test_json_bodies_are_indented_without_changing_how_numbers_or_escapes_were_sent() -> None:

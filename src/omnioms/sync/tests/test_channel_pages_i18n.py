@@ -10,13 +10,13 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django import Settings
 
-from omnioms.channels.forms import column_field
-from omnioms.channels.health import record_webhook_rejection
 from omnioms.channels.models import WebhookRejectionReason
 from omnioms.core.roles import Role
+from omnioms.sync.forms import column_field
+from omnioms.sync.health import record_webhook_rejection
 from omnioms.web.tests.factories import make_account, make_user, post_webhook
 
-SAMPLE = Path(__file__).parent / "fixtures" / "csv" / "shop_cn_fen.csv"
+SAMPLE = Path(__file__).parents[2] / "channels" / "tests" / "fixtures" / "csv" / "shop_cn_fen.csv"
 
 
 @pytest.fixture

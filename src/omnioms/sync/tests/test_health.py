@@ -15,7 +15,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from omnioms.channels.health import (
+from omnioms.channels.models import (
+    ChannelAccount,
+    InboundPayload,
+    SyncState,
+    WebhookRejection,
+    WebhookRejectionReason,
+)
+from omnioms.core.roles import Role
+from omnioms.sync.health import (
     SILENCE_FLOOR,
     AccountHealth,
     AlertKind,
@@ -27,14 +35,6 @@ from omnioms.channels.health import (
     record_webhook_rejection,
     silence_threshold,
 )
-from omnioms.channels.models import (
-    ChannelAccount,
-    InboundPayload,
-    SyncState,
-    WebhookRejection,
-    WebhookRejectionReason,
-)
-from omnioms.core.roles import Role
 from omnioms.web.tests.factories import make_account, make_user, order_data, post_webhook, submit
 
 NOW = datetime(2024, 6, 10, 4, 0, tzinfo=UTC)  # 12:00 in Beijing

@@ -11,20 +11,18 @@ from django.utils import timezone
 
 from omnioms.api.services import create_token
 from omnioms.channels.models import ChannelAccount, CommandState, OutboundCommand
-from omnioms.channels.outbound import (
-    ShipmentError,
-    ShipmentLine,
-    request_shipment,
-    retry_commands,
-    send_due,
-)
-from omnioms.channels.pull import pull_account
 from omnioms.channels.tests.replay_server import FakeShopify, ReplayServer, Reply, shopify_order
 from omnioms.cli import build_parser
 from omnioms.core.actor import Actor
-from omnioms.core.testing import make_account, make_user, manual_order
+from omnioms.orders.domain import ShipmentError, ShipmentLine
 from omnioms.orders.flows import TransitionNotAllowed
 from omnioms.orders.models import Order, OrderEvent
+from omnioms.sync.outbound import (
+    retry_commands,
+    send_due,
+)
+from omnioms.sync.pull import pull_account
+from omnioms.testing import make_account, make_user, manual_order, record_shipment
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +61,7 @@ def due_now() -> None:
 
 def test_shipping_an_order_queues_the_command_in_the_same_change(shop: FakeShopify) -> None:
     order = pulled_order(shop)
-    command = request_shipment(order, "UPS", " 1Z999 ", CLERK)
+    command = record_shipment(order, "UPS", " 1Z999 ", CLERK)
 
     assert command is not None
     order.refresh_from_db()
@@ -94,7 +92,7 @@ def test_a_platform_error_is_retried_later_and_then_sent_once(
     shop: FakeShopify, server: ReplayServer
 ) -> None:
     order = pulled_order(shop, max_attempts=1)
-    request_shipment(order, "UPS", "1Z1", CLERK)
+    record_shipment(order, "UPS", "1Z1", CLERK)
     server.inject("/fulfillments.json", status=503)
 
     assert send_due() == 1
@@ -117,7 +115,7 @@ def test_a_refused_command_fails_visibly_and_can_be_retried(
     shop: FakeShopify, server: ReplayServer
 ) -> None:
     order = pulled_order(shop)
-    request_shipment(order, "UPS", "1Z2", CLERK)
+    record_shipment(order, "UPS", "1Z2", CLERK)
     fulfil = next(i for i, route in enumerate(server.routes) if "fulfillments" in route[1].pattern)
     real = server.routes[fulfil]
     server.routes[fulfil] = (
@@ -145,7 +143,7 @@ def test_a_refused_command_fails_visibly_and_can_be_retried(
 
 def test_attempts_run_out(shop: FakeShopify, server: ReplayServer) -> None:
     order = pulled_order(shop, max_attempts=1)
-    request_shipment(order, "UPS", "1Z3", CLERK)
+    record_shipment(order, "UPS", "1Z3", CLERK)
     OutboundCommand.objects.update(attempts=9)
     server.inject("/fulfillments.json", status=500)
     send_due()
@@ -157,7 +155,7 @@ def test_a_partial_shipment_names_its_lines(shop: FakeShopify) -> None:
     order = pulled_order(shop)
     line = order.lines.order_by("position").first()
     assert line is not None
-    command = request_shipment(
+    command = record_shipment(
         order, "UPS", "1Z4", CLERK, lines=[ShipmentLine(line.external_line_id, 1)]
     )
     order.refresh_from_db()
@@ -183,14 +181,14 @@ def test_bad_shipments_are_refused_naming_the_field(
 ) -> None:
     account = make_account(platform="manual")
     from omnioms.channels.contract import NormalizedOrder
-    from omnioms.channels.services import submit_order
+    from omnioms.sync.services import submit_order
 
     normalized = NormalizedOrder.model_validate({**manual_order("S-1"), "channel": "manual"})
     payload = submit_order(account, normalized, actor=CLERK)
     assert payload.order_id is not None
     order = Order.objects.get(pk=payload.order_id)
     with pytest.raises(ShipmentError) as caught:
-        request_shipment(order, carrier, tracking, CLERK, lines=lines)
+        record_shipment(order, carrier, tracking, CLERK, lines=lines)
     assert message in str(caught.value)
     order.refresh_from_db()
     assert order.status == "paid"
@@ -199,7 +197,7 @@ def test_bad_shipments_are_refused_naming_the_field(
 
 def manual_paid_order(status: str = "paid") -> Order:
     from omnioms.channels.contract import NormalizedOrder
-    from omnioms.channels.services import submit_order
+    from omnioms.sync.services import submit_order
 
     account = make_account(platform="manual")
     normalized = NormalizedOrder.model_validate(
@@ -212,7 +210,7 @@ def manual_paid_order(status: str = "paid") -> Order:
 
 def test_an_order_without_a_platform_api_ships_without_a_command() -> None:
     order = manual_paid_order()
-    assert request_shipment(order, "SF", "SF1", CLERK) is None
+    assert record_shipment(order, "SF", "SF1", CLERK) is None
     order.refresh_from_db()
     assert order.status == "shipped"
     assert not OutboundCommand.objects.exists()
@@ -221,7 +219,7 @@ def test_an_order_without_a_platform_api_ships_without_a_command() -> None:
 def test_an_unpaid_order_cannot_ship() -> None:
     order = manual_paid_order(status="pending_payment")
     with pytest.raises(TransitionNotAllowed):
-        request_shipment(order, "SF", "SF1", CLERK)
+        record_shipment(order, "SF", "SF1", CLERK)
     assert not OrderEvent.objects.filter(order=order, kind="note").exists()
 
 

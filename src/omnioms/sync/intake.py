@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
@@ -21,14 +20,18 @@ from django.utils import timezone
 from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import (
     Adapter,
-    AdapterContext,
     NormalizationError,
     Record,
     split_records,
 )
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
-from omnioms.channels.normalizing import Normalized, normalize_record, with_label
+from omnioms.channels.normalizing import (
+    Normalized,
+    account_context,
+    normalize_record,
+    with_label,
+)
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, bulk_set, new_rows
 from omnioms.orders.services import Incoming, upsert_orders
@@ -193,14 +196,6 @@ def _unsaved(payload: InboundPayload) -> None:
     payload.order_id = None
     payload.outcome = _NEW_PAYLOAD_OUTCOME
     payload._state.adding = True
-
-
-def account_context(account: ChannelAccount) -> AdapterContext:
-    return AdapterContext(
-        time_zone=ZoneInfo(account.time_zone),
-        currency=account.default_currency,
-        options=account.options,
-    )
 
 
 # A payload carrying several orders reports the most significant of their outcomes.

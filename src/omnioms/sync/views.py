@@ -21,18 +21,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from omnioms.channels.adapters.base import NormalizationError
 from omnioms.channels.adapters.csv_mapped import ColumnMapping, read_mapping
 from omnioms.channels.adapters.csv_sample import Preview, Sample, preview, read_sample
-from omnioms.channels.forms import (
+from omnioms.channels.models import ChannelAccount
+from omnioms.channels.normalizing import account_context
+from omnioms.core.actor import Actor
+from omnioms.core.choices import Platform
+from omnioms.sync.forms import (
     DATE_FORMATS,
     ColumnMappingForm,
     ImportFileForm,
     SampleUploadForm,
 )
-from omnioms.channels.health import channel_health as read_channel_health
-from omnioms.channels.intake import account_context
-from omnioms.channels.models import ChannelAccount
-from omnioms.channels.services import import_file
-from omnioms.core.actor import Actor
-from omnioms.core.choices import Platform
+from omnioms.sync.health import channel_health as read_channel_health
+from omnioms.sync.services import import_file
 
 logger = logging.getLogger(__name__)
 

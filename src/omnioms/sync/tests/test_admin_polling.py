@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from omnioms.channels.models import ChannelAccount, SyncState
-from omnioms.channels.pull import pull_due
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_account, make_user
+from omnioms.sync.pull import pull_due
+from omnioms.testing import make_account, make_user
 
 pytestmark = pytest.mark.django_db
 

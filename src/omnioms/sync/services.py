@@ -17,19 +17,6 @@ from django.utils import timezone
 from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import Adapter, NormalizationError, Record, split_records
 from omnioms.channels.contract import NormalizedOrder
-from omnioms.channels.intake import (
-    UNSTORABLE,
-    OutcomeCounts,
-    account_context,
-    dead_letter,
-    dead_letter_new,
-    process_payloads,
-    record_payloads,
-    resolve_dead_letter,
-    store_normalized,
-    unstorable_reason,
-    with_label,
-)
 from omnioms.channels.models import (
     ChannelAccount,
     DeadLetter,
@@ -37,10 +24,21 @@ from omnioms.channels.models import (
     PayloadOutcome,
     PayloadSource,
 )
-from omnioms.channels.normalizing import Normalized, normalized_batches
+from omnioms.channels.normalizing import Normalized, account_context, normalized_batches, with_label
 from omnioms.core.actor import Actor
-from omnioms.inventory.models import Location
+from omnioms.core.models import Location
 from omnioms.orders.services import Incoming, upsert_orders
+from omnioms.sync.intake import (
+    UNSTORABLE,
+    OutcomeCounts,
+    dead_letter,
+    dead_letter_new,
+    process_payloads,
+    record_payloads,
+    resolve_dead_letter,
+    store_normalized,
+    unstorable_reason,
+)
 
 IMPORT_BATCH = 500
 """Records per transaction in a file import: large enough to amortise commits, small enough

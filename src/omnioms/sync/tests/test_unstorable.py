@@ -18,13 +18,13 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
-from omnioms.channels.services import import_file, replay_dead_letter
-from omnioms.channels.webhooks import accept_webhook, process_received
 from omnioms.core.actor import Actor
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_account, make_user, manual_order, signed
 from omnioms.orders import services as order_services
 from omnioms.orders.models import Order
+from omnioms.sync.services import import_file, replay_dead_letter
+from omnioms.sync.webhooks import accept_webhook, process_received
+from omnioms.testing import make_account, make_user, manual_order, signed
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def refuse(external_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
                 cursor.execute("INSERT INTO orders_order (external_id) VALUES (%s)", [external_id])
         return outcomes
 
-    monkeypatch.setattr("omnioms.channels.intake.upsert_orders", refusing)
+    monkeypatch.setattr("omnioms.sync.intake.upsert_orders", refusing)
 
 
 def test_a_webhook_the_database_refuses_is_dead_lettered_and_the_batch_goes_on(
@@ -126,7 +126,7 @@ def test_a_lost_connection_is_not_blamed_on_the_payloads(monkeypatch: pytest.Mon
     def unreachable(*args: Any, **kwargs: Any) -> list[str]:
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("omnioms.channels.intake.upsert_orders", unreachable)
+    monkeypatch.setattr("omnioms.sync.intake.upsert_orders", unreachable)
 
     with pytest.raises(OperationalError):
         process_received()

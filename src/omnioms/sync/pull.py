@@ -33,15 +33,6 @@ from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import NormalizationError, Record, split_records
 from omnioms.channels.clients import ClientError, Page, PlatformClient, get_client
 from omnioms.channels.clients.registry import has_client, named_orders_finder
-from omnioms.channels.intake import (
-    OutcomeCounts,
-    account_context,
-    atomically,
-    normalize_record,
-    record_payloads,
-    store_normalized,
-    with_label,
-)
 from omnioms.channels.models import (
     ChannelAccount,
     DeadLetter,
@@ -50,8 +41,14 @@ from omnioms.channels.models import (
     PayloadSource,
     SyncState,
 )
-from omnioms.channels.normalizing import normalize_records
+from omnioms.channels.normalizing import (
+    account_context,
+    normalize_record,
+    normalize_records,
+    with_label,
+)
 from omnioms.core.actor import Actor
+from omnioms.sync.intake import OutcomeCounts, atomically, record_payloads, store_normalized
 
 logger = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from omnioms.channels.admin import ChannelAccountForm
-from omnioms.channels.outbound import request_shipment, send_due
-from omnioms.channels.pull import pull_account
 from omnioms.channels.tests.replay_server import FakeShopify, ReplayServer, Reply, shopify_order
 from omnioms.core.actor import Actor
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_account, make_user
 from omnioms.orders.models import Order, OrderEvent
+from omnioms.sync.admin import ChannelAccountForm
+from omnioms.sync.outbound import send_due
+from omnioms.sync.pull import pull_account
+from omnioms.testing import make_account, make_user, record_shipment
 from omnioms.web.presenters import timeline_entry
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -50,7 +50,7 @@ def shipped_and_told(server: ReplayServer, *, refuse: bool = False) -> Order:
             "POST", r".*/fulfillments\.json", lambda _: Reply.json({"errors": "bad tracking"}, 422)
         )
         server.routes.insert(0, server.routes.pop())
-    request_shipment(order, "UPS", "1Z42", Actor(kind="user", label="clerk"))
+    record_shipment(order, "UPS", "1Z42", Actor(kind="user", label="clerk"))
     send_due()
     return order
 

@@ -16,7 +16,6 @@ from omnioms.channels.models import (
     PayloadSource,
     SyncState,
 )
-from omnioms.channels.pull import pull_account, pull_due
 from omnioms.channels.tests.replay_server import (
     FakeShopify,
     FakeTaobao,
@@ -26,8 +25,9 @@ from omnioms.channels.tests.replay_server import (
     shopify_order,
     taobao_trade,
 )
-from omnioms.core.testing import make_account
 from omnioms.orders.models import Order
+from omnioms.sync.pull import pull_account, pull_due
+from omnioms.testing import make_account
 
 pytestmark = pytest.mark.django_db
 

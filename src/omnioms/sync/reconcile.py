@@ -22,8 +22,8 @@ from django.utils import timezone
 from omnioms.channels.adapters.base import Record
 from omnioms.channels.clients import ClientError, OrderStamp, PlatformClient, get_client
 from omnioms.channels.models import ChannelAccount, SyncState
-from omnioms.channels.pull import is_pollable, retry_delay, store_records, sync_state
 from omnioms.orders.models import Order
+from omnioms.sync.pull import is_pollable, retry_delay, store_records, sync_state
 
 logger = logging.getLogger(__name__)
 

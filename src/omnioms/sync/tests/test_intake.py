@@ -15,16 +15,16 @@ from hypothesis import strategies as st
 
 from omnioms.catalog.models import ChannelSkuMapping, Sku
 from omnioms.catalog.services import create_product
-from omnioms.channels.contract import NormalizedOrder
-from omnioms.channels.intake import process_payloads
+from omnioms.channels.contract import NormalizedOrder, content_hash
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
-from omnioms.channels.services import import_file, replay_dead_letter
-from omnioms.channels.webhooks import accept_webhook, process_received, receive_webhook
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
-from omnioms.core.testing import make_account, manual_order, signed
-from omnioms.orders.domain import content_hash, snapshot_key, version_key
+from omnioms.orders.domain import snapshot_key, version_key
 from omnioms.orders.models import Order, OrderEvent
+from omnioms.sync.intake import process_payloads
+from omnioms.sync.services import import_file, replay_dead_letter
+from omnioms.sync.webhooks import accept_webhook, process_received, receive_webhook
+from omnioms.testing import make_account, manual_order, signed
 
 pytestmark = pytest.mark.django_db
 

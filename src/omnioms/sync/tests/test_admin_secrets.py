@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 
 from omnioms.channels.models import ChannelAccount
-from omnioms.channels.tests.test_admin_polling import form_data
 from omnioms.core.roles import Role
-from omnioms.core.testing import make_account, make_user
+from omnioms.sync.tests.test_admin_polling import form_data
+from omnioms.testing import make_account, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,6 @@ from omnioms.channels.models import (
     PayloadOutcome,
     SyncState,
 )
-from omnioms.channels.pull import fetch_named_orders, pull_account
-from omnioms.channels.reconcile import reconcile_account, reconcile_due
 from omnioms.channels.tests.replay_server import (
     FIXTURES,
     FakeDouyin,
@@ -27,9 +25,11 @@ from omnioms.channels.tests.replay_server import (
     douyin_order,
     shopify_order,
 )
-from omnioms.channels.webhooks import receive_webhook
-from omnioms.core.testing import make_account
 from omnioms.orders.models import Order
+from omnioms.sync.pull import fetch_named_orders, pull_account
+from omnioms.sync.reconcile import reconcile_account, reconcile_due
+from omnioms.sync.webhooks import receive_webhook
+from omnioms.testing import make_account
 
 pytestmark = pytest.mark.django_db
 

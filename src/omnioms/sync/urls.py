@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnioms.channels import views
+from omnioms.sync import views
 
 app_name = "channels"
 urlpatterns = [

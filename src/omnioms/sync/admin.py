@@ -24,6 +24,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.channels.adapters import UnknownPlatform
+from omnioms.channels.bodies import body_text
 from omnioms.channels.models import (
     ChannelAccount,
     DeadLetter,
@@ -31,9 +32,8 @@ from omnioms.channels.models import (
     OutboundCommand,
     SyncState,
 )
-from omnioms.channels.services import replay_dead_letter
 from omnioms.core.actor import Actor
-from omnioms.web.presenters import body_text
+from omnioms.sync.services import replay_dead_letter
 
 BODY_DISPLAY_LIMIT = 200_000
 """Characters of a raw body shown on a change page; the rest is cut with a note."""
@@ -579,7 +579,7 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
 
 # ----------------------------------------------------------------------------------------------
-# Pulls and outbound commands (channels/pull.py, reconcile.py, outbound.py)
+# Pulls and outbound commands (sync/pull.py, reconcile.py, outbound.py)
 
 
 SYNC_STATE_FIELDS: tuple[str, ...] = (
@@ -696,7 +696,7 @@ class OutboundCommandAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry selected failed commands"), permissions=["retry"])
     def retry_selected(self, request: HttpRequest, queryset: QuerySet[OutboundCommand]) -> None:
-        from omnioms.channels.outbound import retry_commands
+        from omnioms.sync.outbound import retry_commands
 
         count = retry_commands(list(queryset.values_list("pk", flat=True)))
         self.message_user(

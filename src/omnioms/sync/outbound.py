@@ -1,11 +1,11 @@
 """Telling the platforms: a shipment recorded here goes back to the channel, queued.
 
-:func:`request_shipment` changes the order's status and writes an
-:class:`~omnioms.channels.models.OutboundCommand` in one transaction, so a shipment is never
-recorded without the message to the platform, nor the message sent for a change that rolled
-back. The worker step :func:`send_due` sends commands through the platform's client, retrying
-with backoff; a command the platform refuses, or that ran out of attempts, is ``failed`` and
-shown in the admin, where a person can retry it.
+:func:`queue_shipments` is an effect of the order use cases (``orders.services.ship_order``):
+it writes an :class:`~omnioms.channels.models.OutboundCommand` in the transaction that records
+the shipment, so a shipment is never recorded without the message to the platform, nor the
+message sent for a change that rolled back. The worker step :func:`send_due` sends commands
+through the platform's client, retrying with backoff; a command the platform refuses, or that
+ran out of attempts, is ``failed`` and shown in the admin, where a person can retry it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,9 +25,8 @@ from omnioms.channels.clients import ClientError, NotSupported, Shipment, get_cl
 from omnioms.channels.clients.registry import has_client
 from omnioms.channels.models import CommandKind, CommandState, OutboundCommand
 from omnioms.core.actor import Actor
-from omnioms.core.choices import OrderStatus
-from omnioms.orders.models import Order, OrderEvent, OrderEventKind
-from omnioms.orders.services import set_status
+from omnioms.orders.effects import OrderChange
+from omnioms.orders.models import OrderEvent, OrderEventKind
 
 logger = logging.getLogger(__name__)
 
@@ -40,108 +38,32 @@ LEASE = timedelta(minutes=5)
 BATCH = 20
 
 
-class ShipmentError(ValueError):
-    """A shipment request that cannot be accepted; the message names the field."""
+def queue_shipments(changes: Sequence[OrderChange], actor: Actor) -> None:
+    """The outbound effect of a change to orders (:mod:`omnioms.orders.effects`): a shipment a
+    person recorded is queued for the order's platform, in the transaction that recorded it.
 
-
-@dataclass(frozen=True)
-class ShipmentLine:
-    external_line_id: str
-    quantity: int
-
-
-def request_shipment(
-    order: Order,
-    carrier: str,
-    tracking_number: str,
-    actor: Actor,
-    *,
-    lines: Sequence[ShipmentLine] = (),
-    shipped_at: datetime | None = None,
-) -> OutboundCommand | None:
-    """Record that ``order`` (or some of its lines) shipped, and queue telling the platform.
-
-    The order moves to ``shipped`` (``partially_shipped`` when ``lines`` leave some quantity
-    unshipped) through :func:`~omnioms.orders.services.set_status`, which refuses moves the
-    flow does not allow (``TransitionNotAllowed``). An order already shipped keeps its status
-    and gets the new tracking number. Returns the queued command, or None when the order's
-    channel has no API to tell (store sales, manual orders). Raises :class:`ShipmentError`
-    naming a bad field. Owns its transaction.
+    Nothing is queued for what the channel itself reported, nor for a channel with no API to
+    tell (store sales, manual orders). The queued command is ``change.results
+    ["outbound_command"]`` and is named on the shipment's timeline note.
     """
-    carrier, tracking_number = carrier.strip(), tracking_number.strip()
-    if not carrier:
-        raise ShipmentError("carrier: is required")
-    if not tracking_number:
-        raise ShipmentError("tracking_number: is required")
-    if len(carrier) > 100 or len(tracking_number) > 100:
-        raise ShipmentError("carrier and tracking_number: at most 100 characters each")
-    shipped_at = shipped_at or timezone.now()
-    if timezone.is_naive(shipped_at):
-        raise ShipmentError("shipped_at: must carry a time zone")
-    with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
-        target = _target_status(order, lines)
-        events: list[OrderEvent] = []
-        status_event = set_status(order, target, actor=actor, from_channel=False)
-        if status_event is not None:
-            order.save(update_fields=["status", "modified_at"])
-            events.append(status_event)
-        details: dict[str, Any] = {
-            "carrier": carrier,
-            "tracking_number": tracking_number,
-            "shipped_at": shipped_at.isoformat(),
-            "lines": [[line.external_line_id, line.quantity] for line in lines],
-        }
-        command = None
-        if has_client(order.account.platform) and order.account.api_credentials:
-            command = OutboundCommand.objects.create(
-                account=order.account,
-                order=order,
-                kind=CommandKind.MARK_SHIPPED,
-                payload=details,
-                created_by=actor.label[:200],
-            )
-        text = _("Shipped with %(carrier)s, tracking number %(tracking)s.") % {
-            "carrier": carrier,
-            "tracking": tracking_number,
-        }
-        events.append(
-            OrderEvent(
-                order=order,
-                kind=OrderEventKind.NOTE,
-                actor_kind=actor.kind,
-                actor_label=actor.label,
-                actor_user_id=actor.user_id,
-                data={
-                    "text": text,
-                    "shipment": details,
-                    "command": command.pk if command else None,
-                },
-            )
+    for change in changes:
+        if change.shipment is None or change.from_channel:
+            continue
+        account = change.order.account
+        if not (has_client(account.platform) and account.api_credentials):
+            continue
+        command = OutboundCommand.objects.create(
+            account=account,
+            order=change.order,
+            kind=CommandKind.MARK_SHIPPED,
+            payload=change.shipment.details(),
+            created_by=actor.label[:200],
         )
-        OrderEvent.objects.bulk_create(events)
-    return command
-
-
-def _target_status(order: Order, lines: Sequence[ShipmentLine]) -> str:
-    if not lines:
-        return OrderStatus.SHIPPED
-    ordered = dict(order.lines.values_list("external_line_id", "quantity"))
-    for line in lines:
-        if line.quantity <= 0:
-            raise ShipmentError(f"lines: quantity of line {line.external_line_id} must be positive")
-        if line.external_line_id not in ordered:
-            raise ShipmentError(f"lines: the order has no line {line.external_line_id!r}")
-        if line.quantity > ordered[line.external_line_id]:
-            raise ShipmentError(
-                f"lines: line {line.external_line_id} has {ordered[line.external_line_id]} "
-                f"units, not {line.quantity}"
-            )
-    shipped = {line.external_line_id: line.quantity for line in lines}
-    whole = all(shipped.get(line_id, 0) >= quantity for line_id, quantity in ordered.items())
-    if whole or order.status == OrderStatus.SHIPPED:
-        return OrderStatus.SHIPPED
-    return OrderStatus.PARTIALLY_SHIPPED
+        change.results["outbound_command"] = command
+        for event in change.events:
+            if isinstance(event.data, dict) and "shipment" in event.data:
+                event.data["command"] = command.pk
+                OrderEvent.objects.filter(pk=event.pk).update(data=event.data)
 
 
 # ----------------------------------------------------------------------------------------------

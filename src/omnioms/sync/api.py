@@ -1,4 +1,4 @@
-"""Webhooks in, channel accounts and dead letters."""
+"""Webhooks in, orders posted in the normalised shape, channel accounts and dead letters."""
 
 from __future__ import annotations
 
@@ -8,18 +8,60 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import ConfigDict
 
 from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
 from omnioms.channels.adapters import UnknownPlatform
-from omnioms.channels.health import record_webhook_rejection
+from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, DeadLetter
-from omnioms.channels.services import create_account, replay_dead_letter
-from omnioms.channels.webhooks import InvalidSignature, accept_webhook, webhook_account
 from omnioms.core.actor import Actor
+from omnioms.orders.api import OrderDetailOut
+from omnioms.orders.api import router as orders_router
+from omnioms.orders.models import Order
+from omnioms.orders.selectors import user_store_id
+from omnioms.sync.health import record_webhook_rejection
+from omnioms.sync.services import create_account, replay_dead_letter, submit_order
+from omnioms.sync.webhooks import InvalidSignature, accept_webhook, webhook_account
 
 webhooks = Router(tags=["webhooks"], auth=None)
 router = Router(tags=["channels"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Staff entry: ``POST /api/v1/orders``. Entering an order is intake (stored as a payload, then
+# upserted like any channel's), so it lives here; it is added to the orders router so that
+# GET and POST on ``/orders`` share one path.
+
+
+class OrderIn(NormalizedOrder):
+    """A normalised order (``docs/contracts.md``) and the account it belongs to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    account: str
+    channel: str = "manual"
+
+
+@orders_router.post("", response={201: OrderDetailOut, 400: ErrorOut, 404: ErrorOut})
+def post_order(request: HttpRequest, data: OrderIn) -> Status:
+    require_perm(request, "orders.add_order")
+    account = ChannelAccount.objects.filter(name=data.account).first()
+    if account is None:
+        raise HttpError(404, f"account: no channel account named {data.account!r}")
+    if not request.user.has_perm("orders.view_all_orders"):
+        # A store clerk adds orders to their own store's accounts only; one with no store has
+        # none (``None`` would otherwise match every online account, which has no location).
+        store_id = user_store_id(request.user)
+        if store_id is None or account.location_id != store_id:
+            raise HttpError(404, f"account: no channel account named {data.account!r}")
+    order = NormalizedOrder.model_validate(data.model_dump(exclude={"account"}))
+    payload = submit_order(account, order, actor=Actor.for_user(request.user))
+    assert payload.order_id is not None  # upsert_orders always links the payload
+    return Status(201, Order.objects.select_related("account").get(pk=payload.order_id))
+
+
+# ----------------------------------------------------------------------------------------------
+# Webhooks
 
 
 @webhooks.post(

@@ -14,17 +14,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from omnioms.channels.forms import column_field, status_field
 from omnioms.channels.models import ChannelAccount, DeadLetter
-from omnioms.channels.services import import_file, replay_dead_letter
 from omnioms.channels.tests.test_adapter_csv import CN_MAPPING
-from omnioms.channels.webhooks import receive_webhook
 from omnioms.core.actor import Actor
 from omnioms.core.roles import Role
 from omnioms.orders.models import Order
+from omnioms.sync.forms import column_field, status_field
+from omnioms.sync.services import import_file, replay_dead_letter
+from omnioms.sync.webhooks import receive_webhook
 from omnioms.web.tests.factories import make_account, make_user
 
-FIXTURE = Path(__file__).parent / "fixtures" / "csv" / "shop_cn_fen.csv"
+FIXTURE = Path(__file__).parents[2] / "channels" / "tests" / "fixtures" / "csv" / "shop_cn_fen.csv"
 SAMPLE = FIXTURE.read_bytes()
 
 

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from omnioms.channels.adapters.base import GENERIC_SIGNATURE_HEADER, hmac_sha256_base64
-from omnioms.channels.models import ChannelAccount
-from omnioms.channels.services import create_account
+from omnioms.channels.models import ChannelAccount, OutboundCommand
+from omnioms.core.actor import Actor
+from omnioms.core.models import Location, LocationKind
 from omnioms.core.services import create_staff_user
-from omnioms.inventory.models import Location, LocationKind
+from omnioms.orders.domain import ShipmentLine, make_shipment
+from omnioms.orders.services import ship_order
+from omnioms.sync.services import create_account
 
 PASSWORD = "correct-horse-battery-9"
 _numbers = itertools.count(1)
@@ -106,3 +112,22 @@ def api_as(client: Client, who: str | User, store: str | None = None) -> Api:
 
     user = who if isinstance(who, User) else make_user(who, store=store)
     return Api(client, create_token(user))
+
+
+def record_shipment(
+    order: Any,
+    carrier: str,
+    tracking_number: str,
+    actor: Actor,
+    *,
+    lines: Sequence[ShipmentLine] = (),
+    shipped_at: datetime | None = None,
+) -> OutboundCommand | None:
+    """Ship ``order`` as a person does (``orders.services.ship_order``); return the command
+    queued for its platform, or None when its channel has no API to tell."""
+    shipment = make_shipment(
+        carrier, tracking_number, shipped_at=shipped_at or timezone.now(), lines=lines
+    )
+    change = ship_order(order.pk, shipment, actor=actor)
+    command: OutboundCommand | None = change.results.get("outbound_command")
+    return command

@@ -1,5 +1,8 @@
 """Back office for customers and the identities channels know them by.
 
+It lives with the orders (imported by ``orders/admin.py``) because who may see a customer
+follows from the orders they may see, and ``customers`` sits below ``orders`` in the layers.
+
 Scoped like ``OrderAdmin`` rather than closed to a store clerk: whoever sees every order sees
 every customer; anyone else (a store clerk's staff account) sees only the customers of the
 orders they may see, so the admin shows no more of other stores' buyers than the order pages.

@@ -26,7 +26,9 @@ from django.utils import timezone
 
 from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import NormalizationError, WebhookMeta
-from omnioms.channels.intake import (
+from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome, PayloadSource
+from omnioms.core.bulk import bulk_insert
+from omnioms.sync.intake import (
     UNSTORABLE,
     atomically,
     dead_letter,
@@ -34,8 +36,6 @@ from omnioms.channels.intake import (
     process_payloads,
     unstorable_reason,
 )
-from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome, PayloadSource
-from omnioms.core.bulk import bulk_insert
 
 logger = logging.getLogger(__name__)
 
