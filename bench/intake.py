@@ -51,8 +51,8 @@ MEASURED = [
     "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
     "sys.exit(status)",
 ]
-SHARED_FIXTURES = ROOT.parent / "shared" / "fixtures" / "channels"
-SHOPIFY_SAMPLE = SHARED_FIXTURES / "shopify"
+PUBLISHED_FIXTURES = ROOT / "tests" / "fixtures" / "channels"
+SHOPIFY_SAMPLE = PUBLISHED_FIXTURES / "shopify"
 TEST_FIXTURES = ROOT / "src" / "omnioms" / "channels" / "tests" / "fixtures"
 SECRET = "bench-secret"  # noqa: S105 (signs the benchmark's own webhooks)
 
@@ -319,8 +319,8 @@ def bench_floor(db: Database, count: int) -> dict[str, float]:
 # richest of the adapter's own test fixtures (gifts, bundles, split shipments, refunds).
 NORMALIZE_SAMPLES: dict[str, Path] = {
     "shopify": SHOPIFY_SAMPLE / "order_450789469_rest.json",
-    "woocommerce": SHARED_FIXTURES / "woocommerce" / "orders_list_wp-api-v3.json",
-    "amazon": SHARED_FIXTURES / "amazon" / "orders_2026-01-01_getOrder_200_example.json",
+    "woocommerce": PUBLISHED_FIXTURES / "woocommerce" / "orders_list_wp-api-v3.json",
+    "amazon": PUBLISHED_FIXTURES / "amazon" / "orders_2026-01-01_getOrder_200_example.json",
     "square": TEST_FIXTURES / "square" / "order_paid_shipped_partial_refund.json",
     "jd": TEST_FIXTURES / "jd" / "order_get_paid_suit_gift.json",
     "pinduoduo": TEST_FIXTURES / "pinduoduo" / "order_info_awaiting_shipment.json",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+EXIT_RECORDS_FAILED = 1
 
 
 def _setup_django() -> None:
@@ -92,6 +93,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if account is None:
         return _fail(f"no channel account named {args.account!r} (see: omnioms account create)")
     status = 0
+    records = failed = 0
     for name in args.files:
         path = Path(name)
         try:
@@ -107,7 +109,23 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
         for problem in summary.problems:
             print(f"  dead letter: {problem}", file=sys.stderr)
+        records += summary.total
+        failed += summary.dead_lettered
+    if failed:
+        # A script or a cron job sees only the status: an import that left records behind as
+        # dead letters must not look like one that stored them all.
+        print(f"omnioms: {_failed_records(failed, records)}", file=sys.stderr)
+        status = max(status, EXIT_RECORDS_FAILED)
     return status
+
+
+def _failed_records(failed: int, records: int) -> str:
+    noun = "record" if records == 1 else "records"
+    what = "it is a dead letter" if failed == 1 else "they are dead letters"
+    return (
+        f"{failed} of {records} {noun} could not be imported: {what}; see "
+        "`omnioms replay --all` or the dead letters page (/dead-letters/)"
+    )
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

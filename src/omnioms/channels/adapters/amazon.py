@@ -41,8 +41,13 @@ How the fields are read (decisions):
 - 2026 line: ``unit_price`` = ``product.price.unitPrice``; the item's ``proceeds.breakdowns``
   give ITEM, SHIPPING, GIFT_WRAP, COD_FEE, OTHER, TAX and DISCOUNT. A DISCOUNT counts towards the
   line unless its ``detailedBreakdowns`` attribute it to shipping, gift wrap or fees (its sign
-  is not documented: its size is used). Order-level ``DELIVERY_TIP`` counts as shipping. Without
-  item proceeds the order's own breakdowns are used.
+  is not documented: its size is used). Order-level ``DELIVERY_TIP`` counts as shipping.
+- 2026 order: its other breakdowns are the items' added up (Amazon's documentation), but an
+  item may list less than the order does (only ITEM, while the order also lists SHIPPING).
+  What the order lists of a charge beyond what its items list is taken from the order and
+  mapped as on an item (SHIPPING, GIFT_WRAP, COD_FEE, OTHER to shipping, TAX to tax, DISCOUNT
+  to the order's discount), so nothing is counted twice and nothing is lost; without item
+  proceeds that is all of it. An order-level ITEM adds nothing: lines come from the items.
 - ``taxes_included``: False (Amazon states tax beside the prices) unless the platform's total
   equals the amounts *without* tax, which is how VAT-inclusive marketplaces report it.
 - ``IsGift`` / ``giftOption`` mean gift-wrapped for someone else, not a free item:
@@ -101,6 +106,7 @@ STATUSES: dict[str, OrderStatus] = {
     "UNFULFILLABLE": OrderStatus.CANCELLED,
 }
 CHARGES_2026 = ("SHIPPING", "GIFT_WRAP", "COD_FEE", "OTHER")
+ANCILLARY_2026 = ("GIFT_WRAP", "COD_FEE", "OTHER")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -530,22 +536,22 @@ def _normalize_2026(order: Mapping[str, Any], context: AdapterContext) -> Normal
 
     lines: list[Line] = []
     shipping = tax = Decimal("0")
-    with_item_proceeds = any(item.get("proceeds") for item in items)
+    listed: dict[str, Decimal] = {}  # what the items list, per breakdown type
     for number, item in enumerate(items, start=1):
-        line, item_shipping, item_tax = _line_2026(item, number, reader)
+        line, item_shipping, item_tax, item_listed = _line_2026(item, number, reader)
         lines.append(line)
         shipping += item_shipping
         tax += item_tax
+        for kind, amount in item_listed.items():
+            listed[kind] = listed.get(kind, Decimal("0")) + amount
     discount = sum((line.discount for line in lines), Decimal("0"))
-    for number, entry in enumerate(_breakdowns(order, ""), start=1):
-        kind = (text(entry.get("type")) or "").upper()
-        amount = reader.of(entry.get("subtotal"), f"proceeds.breakdowns {number}.subtotal")
-        if kind == "DELIVERY_TIP" or (not with_item_proceeds and kind in CHARGES_2026):
-            shipping += amount
-        elif not with_item_proceeds and kind == "TAX":
-            tax += amount
-        elif not with_item_proceeds and kind == "DISCOUNT":
-            discount += abs(amount)
+    for kind, missing in _order_level_2026(order, listed, reader).items():
+        if kind == "DELIVERY_TIP" or kind in CHARGES_2026:
+            shipping += missing
+        elif kind == "TAX":
+            tax += missing
+        elif kind == "DISCOUNT":
+            discount += missing
 
     goods = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
     platform_total = (
@@ -592,24 +598,56 @@ def _normalize_2026(order: Mapping[str, Any], context: AdapterContext) -> Normal
         raise NormalizationError(describe_validation_error(exc)) from exc
 
 
+def _order_level_2026(
+    order: Mapping[str, Any], listed: Mapping[str, Decimal], reader: _Money
+) -> dict[str, Decimal]:
+    """Per breakdown type, what the order's proceeds hold beyond what its items list.
+
+    Only the part the items leave out counts: when the items list as much or more (a charge
+    split over the items, or an order breakdown Amazon did not bring up to date), nothing is
+    added, and a difference shows in ``total_mismatch()``.
+    """
+    stated: dict[str, Decimal] = {}
+    for number, entry in enumerate(_breakdowns(order, ""), start=1):
+        kind = (text(entry.get("type")) or "").upper()
+        amount = reader.of(
+            entry.get("subtotal"),
+            f"proceeds.breakdowns {number}.subtotal",
+            ancillary=kind in ANCILLARY_2026,
+        )
+        stated[kind] = stated.get(kind, Decimal("0")) + (
+            abs(amount) if kind == "DISCOUNT" else amount
+        )
+    missing: dict[str, Decimal] = {}
+    for kind, amount in stated.items():
+        if kind == "DELIVERY_TIP":  # charged to the order, never to an item
+            missing[kind] = amount
+            continue
+        rest = amount - listed.get(kind, Decimal("0"))
+        if rest != 0 and (rest > 0) == (amount > 0):
+            missing[kind] = rest
+    return missing
+
+
 def _line_2026(
     item: Mapping[str, Any], number: int, reader: _Money
-) -> tuple[Line, Decimal, Decimal]:
-    """The line, and the shipping and tax it carries."""
+) -> tuple[Line, Decimal, Decimal, dict[str, Decimal]]:
+    """The line, the shipping and tax it carries, and its breakdowns' amounts per type."""
     where = f"item {number}: "
     quantity = _quantity(item.get("quantityOrdered"), f"{where}quantityOrdered")
     product = object_or_empty(item.get("product"), f"{where}product")
     price = object_or_empty(product.get("price"), f"{where}product.price")
     parts: dict[str, Decimal] = {}
-    line_discount = charge_discount = Decimal("0")
+    line_discount = charge_discount = listed_discount = Decimal("0")
     for b_number, entry in enumerate(_breakdowns(item, where), start=1):
         at = f"{where}proceeds.breakdowns {b_number}"
         kind = (text(entry.get("type")) or "").upper()
-        ancillary = kind in ("GIFT_WRAP", "COD_FEE", "OTHER")
+        ancillary = kind in ANCILLARY_2026
         amount = reader.of(entry.get("subtotal"), f"{at}.subtotal", ancillary=ancillary)
         if kind != "DISCOUNT":
             parts[kind] = parts.get(kind, Decimal("0")) + amount
             continue
+        listed_discount += abs(amount)
         details = list(iter_list(entry.get("detailedBreakdowns"), f"{at}.detailedBreakdowns"))
         if not details:
             line_discount += abs(amount)
@@ -642,7 +680,8 @@ def _line_2026(
         )
     except ValidationError as exc:
         raise NormalizationError(describe_validation_error(exc), field=f"item {number}") from exc
-    return line, shipping - charge_discount, parts.get("TAX", Decimal("0"))
+    listed = {**parts, "DISCOUNT": listed_discount}
+    return line, shipping - charge_discount, parts.get("TAX", Decimal("0")), listed
 
 
 def _address_2026(address: Mapping[str, Any]) -> Address | None:

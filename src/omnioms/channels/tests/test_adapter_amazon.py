@@ -648,6 +648,103 @@ def test_2026_without_item_proceeds_uses_the_order_breakdowns(published_payload:
     assert order.total_mismatch() == Decimal("0")
 
 
+def gbp(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currencyCode": "GBP"}
+
+
+def item_listing_only_its_price(published_payload: Payload) -> dict[str, Any]:
+    """The published getOrder example whose item lists only ITEM; the order keeps its own."""
+    data = json.loads(published_payload(GET_2026))
+    proceeds = data["order"]["orderItems"][0]["proceeds"]
+    proceeds["proceedsTotal"] = gbp("89.97")
+    proceeds["breakdowns"] = [b for b in proceeds["breakdowns"] if b["type"] == "ITEM"]
+    return data
+
+
+def test_2026_shipping_and_tax_only_the_order_lists_are_not_lost(
+    published_payload: Payload,
+) -> None:
+    order = normalize(item_listing_only_its_price(published_payload))
+
+    assert (order.shipping, order.tax, order.discount, order.total) == (
+        Decimal("10.00"),
+        Decimal("4.00"),
+        Decimal("0"),
+        Decimal("103.97"),
+    )
+    assert order.lines[0].total == Decimal("89.97")
+    assert order.taxes_included is False
+    assert order.total_mismatch() == Decimal("0")
+
+
+@pytest.mark.parametrize("on_the_item", [False, True], ids=["order only", "item and order"])
+@pytest.mark.parametrize(
+    ("kind", "amount", "field", "grand_total"),
+    [
+        ("SHIPPING", "10.00", "shipping", "99.97"),
+        ("GIFT_WRAP", "3.50", "shipping", "93.47"),
+        ("COD_FEE", "2.00", "shipping", "91.97"),
+        ("OTHER", "1.25", "shipping", "91.22"),
+        ("TAX", "4.00", "tax", "93.97"),
+        ("DISCOUNT", "-5.00", "discount", "84.97"),  # its sign is not documented: its size
+    ],
+)
+def test_2026_each_charge_counts_once_whether_the_item_or_only_the_order_lists_it(
+    published_payload: Payload,
+    kind: str,
+    amount: str,
+    field: str,
+    grand_total: str,
+    on_the_item: bool,
+) -> None:
+    data = item_listing_only_its_price(published_payload)
+    charge = {"type": kind, "subtotal": gbp(amount)}
+    if on_the_item:
+        data["order"]["orderItems"][0]["proceeds"]["breakdowns"].append(charge)
+    data["order"]["proceeds"] = {
+        "grandTotal": gbp(grand_total),
+        "breakdowns": [{"type": "ITEM", "subtotal": gbp("89.97")}, charge],
+    }
+
+    order = normalize(data)
+
+    figures = {"shipping": order.shipping, "tax": order.tax, "discount": order.discount}
+    assert figures == {name: Decimal("0") for name in figures} | {field: abs(Decimal(amount))}
+    assert order.total == Decimal(grand_total)
+    assert order.total_mismatch() == Decimal("0")
+
+
+def test_2026_the_part_of_a_charge_the_items_leave_out_comes_from_the_order(
+    published_payload: Payload,
+) -> None:
+    data = item_listing_only_its_price(published_payload)
+    data["order"]["orderItems"][0]["proceeds"]["breakdowns"].append(
+        {"type": "SHIPPING", "subtotal": gbp("6.00")}
+    )
+
+    order = normalize(data)
+
+    assert order.shipping == Decimal("10.00")  # 6.00 from the item, 4.00 from the order
+    assert order.tax == Decimal("4.00")
+    assert order.total_mismatch() == Decimal("0")
+
+
+def test_2026_an_order_level_gift_wrap_in_another_currency_is_left_out_and_shows(
+    published_payload: Payload,
+) -> None:
+    data = item_listing_only_its_price(published_payload)
+    data["order"]["proceeds"]["breakdowns"].append(
+        {"type": "GIFT_WRAP", "subtotal": {"amount": "3.00", "currencyCode": "EUR"}}
+    )
+    data["order"]["proceeds"]["grandTotal"] = gbp("106.57")  # with the wrap in pounds
+
+    order = normalize(data)
+
+    assert (order.shipping, order.tax) == (Decimal("10.00"), Decimal("4.00"))
+    assert order.total == Decimal("106.57")
+    assert order.total_mismatch() == Decimal("2.60")
+
+
 @pytest.mark.parametrize(
     ("raw", "status"),
     [

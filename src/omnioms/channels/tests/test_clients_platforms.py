@@ -57,7 +57,7 @@ def normalised_ids(platform: str, records: list[Record]) -> list[str]:
     return [adapter.normalize(record, context).external_id for record in records]
 
 
-def shared(published_payload: Callable[[str], bytes], relative: str) -> Any:
+def published_json(published_payload: Callable[[str], bytes], relative: str) -> Any:
     return json.loads(published_payload(relative))
 
 
@@ -68,7 +68,7 @@ def shared(published_payload: Callable[[str], bytes], relative: str) -> Any:
 def test_woocommerce_pages_fetches_ships_and_sets_stock(
     server: ReplayServer, published_payload: Callable[[str], bytes]
 ) -> None:
-    template = shared(published_payload, "woocommerce/order_727_retrieve_wp-api-v3.json")
+    template = published_json(published_payload, "woocommerce/order_727_retrieve_wp-api-v3.json")
     orders = []
     for n in range(5):
         order = copy.deepcopy(template)
@@ -236,8 +236,8 @@ def test_square_rate_limit_error_in_the_body_is_retried(server: ReplayServer) ->
 def test_amazon_builds_order_and_items_records_with_a_fresh_token(
     server: ReplayServer, published_payload: Callable[[str], bytes]
 ) -> None:
-    orders_page = shared(published_payload, "amazon/ordersV0_getOrders_200_example.json")
-    items = shared(published_payload, "amazon/ordersV0_getOrderItems_200_example.json")
+    orders_page = published_json(published_payload, "amazon/ordersV0_getOrders_200_example.json")
+    items = published_json(published_payload, "amazon/ordersV0_getOrderItems_200_example.json")
     listed = orders_page["payload"]["Orders"]
     tokens: list[dict[str, str]] = []
     confirmations: list[Any] = []

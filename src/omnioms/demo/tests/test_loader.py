@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -26,10 +25,7 @@ pytestmark = pytest.mark.django_db
 def demo(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
     """One small load shared by the module's tests, rolled back when they are done."""
     with django_db_blocker.unblock(), transaction.atomic():
-        started = time.perf_counter()
-        report = load_demo(seed=1, days=14)
-        assert time.perf_counter() - started < 20, "two weeks of demo must load quickly"
-        yield report
+        yield load_demo(seed=1, days=14)
         transaction.set_rollback(True)
 
 
