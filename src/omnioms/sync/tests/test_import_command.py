@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from omnioms.channels.models import DeadLetter
-from omnioms.core.testing import make_account, manual_order
+from omnioms.testing import make_account, manual_order
 from omnioms.orders.models import Order
 
 pytestmark = pytest.mark.django_db
