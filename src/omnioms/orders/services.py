@@ -438,7 +438,7 @@ def change_order_status(
     order already shipped); the shipment is written on the timeline and the effects see it.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account").get(pk=order_id)
+        order = _locked_order(order_id)
         return _change(order, target, actor=actor, reason=reason, shipment=shipment)
 
 
@@ -453,12 +453,23 @@ def ship_order(
     the order's status does not allow it and ``ShipmentError`` naming a bad field.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account").get(pk=order_id)
+        order = _locked_order(order_id)
         if not again and order.status == OrderStatus.SHIPPED:
             raise TransitionNotAllowed(order.status, OrderStatus.SHIPPED)
         ordered = dict(order.lines.values_list("external_line_id", "quantity"))
         target = shipped_status(order.status, ordered, shipment)
         return _change(order, target, actor=actor, shipment=shipment)
+
+
+def _locked_order(order_id: int) -> Order:
+    """The order, its row locked until the commit, with its account read but not locked.
+
+    ``of=("self",)``: on PostgreSQL a plain ``FOR UPDATE`` over the join would lock the channel
+    account's row too, and every other transaction's deferred foreign-key check on that account
+    (taken at its COMMIT, after its stock rows) would then wait on it: a deadlock with a change
+    that waits on those stock rows. Found by the eight-process race.
+    """
+    return Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_id)
 
 
 def _change(

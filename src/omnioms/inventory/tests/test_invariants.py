@@ -1,6 +1,8 @@
 """Random receipts, orders, cancels, shipments, returns and transfers keep the books right.
 
-After every step: on hand equals the ledger's sum and the model's own count, reserved equals
+Orders are shipped and cancelled through every path a user has: the order page, the REST API,
+a person or job through the use case, and the channel reporting it (a newer version of the
+order). After every step: on hand equals the ledger's sum and the model's own count, reserved equals
 what orders hold, neither is negative, reserved never exceeds on hand, and every order holds
 what its status calls for (all of it, or nothing and a shortage).
 """
@@ -11,6 +13,9 @@ from collections import defaultdict
 
 import pytest
 from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -23,6 +28,7 @@ from hypothesis.stateful import (
 )
 
 from omnioms.core.actor import Actor
+from omnioms.core.roles import Role
 from omnioms.inventory.models import (
     ChannelStockRule,
     OrderStock,
@@ -43,13 +49,17 @@ from omnioms.inventory.tests.factories import (
     submit,
     warehouse,
 )
+from omnioms.orders.domain import make_shipment
 from omnioms.orders.models import Order
-from omnioms.orders.services import change_order_status
+from omnioms.orders.services import change_order_status, ship_order
+from omnioms.testing import api_as, make_user
 
 SKUS = ["A", "B"]
 LOCATIONS = ["wh-1", "wh-2"]
 KIT = {"A": 1, "B": 2}
 ACTOR_PERSON = Actor("user", "hypothesis")
+SHIP_PATHS = ["page", "api", "use_case", "channel"]
+CANCEL_PATHS = ["use_case", "channel"]
 
 
 class StockMachine(RuleBasedStateMachine):
@@ -70,7 +80,12 @@ class StockMachine(RuleBasedStateMachine):
             RuleLocation.objects.create(rule=rule, location=self.locations[code], priority=priority)
         self.on_hand: dict[tuple[str, str], int] = defaultdict(int)
         self.needs: dict[int, dict[str, int]] = {}
+        self.sent: dict[int, tuple[str, list[tuple[str, int]], int]] = {}
+        """What the channel last sent of each order: external id, lines, version."""
         self.numbers = 0
+        self.page = Client()
+        self.page.force_login(make_user(Role.ORDER_CLERK))
+        self.api = api_as(Client(), Role.ORDER_CLERK)
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -91,27 +106,52 @@ class StockMachine(RuleBasedStateMachine):
     def order(self, a: int, b: int, kits: int) -> int:
         lines = [(code, n) for code, n in (("A", a), ("B", b), ("KIT", kits)) if n]
         self.numbers += 1
-        placed = submit(self.shop, order_json(f"H-{self.numbers}", lines or [("A", 1)]))
+        external_id, lines = f"H-{self.numbers}", lines or [("A", 1)]
+        placed = submit(self.shop, order_json(external_id, lines, version=0))
+        self.sent[placed.pk] = (external_id, lines, 0)
         needs: dict[str, int] = defaultdict(int)
-        for code, n in lines or [("A", 1)]:
+        for code, n in lines:
             for part, per in KIT.items() if code == "KIT" else [(code, 1)]:
                 needs[part] += n * per
         self.needs[placed.pk] = dict(needs)
         return placed.pk
 
-    @rule(order_id=orders)
-    def cancel(self, order_id: int) -> None:
-        if Order.objects.get(pk=order_id).status == "paid":
-            change_order_status(order_id, "refunded", actor=ACTOR_PERSON)
+    def _channel_reports(self, order_id: int, status: str) -> None:
+        """The channel sends a newer version of the order with ``status``."""
+        external_id, lines, version = self.sent[order_id]
+        version += 60
+        submit(self.shop, order_json(external_id, lines, status=status, version=version))
+        self.sent[order_id] = (external_id, lines, version)
 
-    @rule(order_id=orders)
-    def ship(self, order_id: int) -> None:
+    @rule(order_id=orders, path=st.sampled_from(CANCEL_PATHS))
+    def cancel(self, order_id: int, path: str) -> None:
+        if Order.objects.get(pk=order_id).status != "paid":
+            return
+        if path == "use_case":
+            change_order_status(order_id, "refunded", actor=ACTOR_PERSON)
+        else:
+            self._channel_reports(order_id, "refunded")
+
+    @rule(order_id=orders, path=st.sampled_from(SHIP_PATHS))
+    def ship(self, order_id: int, path: str) -> None:
         order = Order.objects.get(pk=order_id)
         if order.status != "paid" or order.stock.status != OrderStockStatus.RESERVED:
             return  # a backorder waits; shipping it would take unreserved stock
         for r in Reservation.objects.filter(order_id=order_id).select_related("sku", "location"):
             self.on_hand[(r.sku.code, r.location.code)] -= r.quantity
-        change_order_status(order_id, "shipped", actor=ACTOR_PERSON)
+        shipment = {"carrier": "SF", "tracking_number": f"SF{order_id}"}
+        if path == "page":
+            response = self.page.post(reverse("web:order_ship", args=[order_id]), shipment)
+            assert response.status_code == 302
+        elif path == "api":
+            response = self.api.post(f"/orders/{order_id}/shipments", shipment)
+            assert response.status_code == 201, response.content
+        elif path == "use_case":
+            made = make_shipment("SF", f"SF{order_id}", shipped_at=timezone.now())
+            ship_order(order_id, made, actor=ACTOR_PERSON)
+        else:
+            self._channel_reports(order_id, "shipped")
+        assert Order.objects.get(pk=order_id).status == "shipped"
 
     @rule(order_id=orders, n=st.integers(1, 2))
     def give_back(self, order_id: int, n: int) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from omnioms.channels.models import DeadLetter
-from omnioms.testing import make_account, manual_order
 from omnioms.orders.models import Order
+from omnioms.testing import make_account, manual_order
 
 pytestmark = pytest.mark.django_db
 
