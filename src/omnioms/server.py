@@ -46,21 +46,29 @@ def serve(
     workers: int | None = None,
     intake_worker: bool = True,
 ) -> None:
-    """Serve until stopped; with ``intake_worker``, also run ``omnioms worker`` beside it."""
+    """Serve until stopped; with ``intake_worker``, also run ``omnioms worker`` (the background
+    steps) and the job worker beside it."""
     if "Manifest" in settings.STORAGES["staticfiles"]["BACKEND"]:
         call_command("collectstatic", interactive=False, verbosity=0)
     # Workers are forked from this process: a database connection opened here (the migration
     # check) would be one socket shared by every worker, interleaving their conversations.
     connections.close_all()
-    worker = (
-        subprocess.Popen([sys.executable, "-m", "omnioms.cli", "worker"]) if intake_worker else None
-    )
+    helpers = [_start("worker")] if intake_worker else []
+    if intake_worker and settings.TASKS_KIND == "database":
+        # Long jobs (forecast and planning runs) queued in the database; with OMNIOMS_TASKS=redis
+        # they are run by `omnioms manage rqworker` on whichever machines the operator chooses.
+        helpers.append(_start("manage", "db_worker", "--interval", "1"))
     try:
         _run_gunicorn(host, port, workers)
     finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
+        for helper in helpers:
+            helper.terminate()
+        for helper in helpers:
+            helper.wait(timeout=30)
+
+
+def _start(*command: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "omnioms.cli", *command])
 
 
 def _run_gunicorn(host: str, port: int, workers: int | None) -> None:

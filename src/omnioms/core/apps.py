@@ -9,7 +9,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from omnioms.core.jobs import fail_stale_jobs
         from omnioms.core.roles import sync_roles
+        from omnioms.core.worker import register_step
+
+        register_step("core.fail_stale_jobs", fail_stale_jobs, every=300.0)
 
         # post_migrate fires once per app, in INSTALLED_APPS order; after the last one ("web")
         # every app's permissions exist.

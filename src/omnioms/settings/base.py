@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "omnioms.core",
     "omnioms.catalog",
     "omnioms.inventory",
@@ -148,3 +150,26 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+
+def tasks_config(kind: str, redis_url: str) -> dict[str, dict[str, object]]:
+    """Where long jobs are queued (``omnioms.core.jobs``).
+
+    ``database`` (the default): in the database, run by the job worker ``omnioms serve``
+    starts (``omnioms manage db_worker`` on another machine sharing the PostgreSQL database).
+    ``redis``: on Redis through RQ, run by ``omnioms manage rqworker`` on any number of
+    machines.
+    """
+    if kind == "redis":
+        return {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    if kind != "database":
+        raise ValueError(f"OMNIOMS_TASKS must be database or redis, not {kind!r}")
+    return {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+TASKS_KIND = os.environ.get("OMNIOMS_TASKS", "database")
+REDIS_URL = os.environ.get("OMNIOMS_REDIS_URL", "redis://127.0.0.1:6379/0")
+TASKS = tasks_config(TASKS_KIND, REDIS_URL)
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+if TASKS_KIND == "redis":
+    INSTALLED_APPS.append("django_rq")
