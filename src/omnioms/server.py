@@ -68,7 +68,7 @@ def serve(
 
 
 def _start(*command: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "omnioms.cli", *command])
+    return subprocess.Popen([sys.executable, "-m", "omnioms.cli", *command])  # noqa: S603 (our own command)
 
 
 def _run_gunicorn(host: str, port: int, workers: int | None) -> None:
