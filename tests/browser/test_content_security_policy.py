@@ -1,9 +1,10 @@
 """The pages that the UI tests do not walk through keep to the Content-Security-Policy too:
-the admin, the API docs (Swagger UI), stock and channel health. The ``page`` fixture fails
-a test on any violation."""
+the admin, the API docs (Swagger UI), stock, channel health and an error page. The ``page``
+fixture fails a test on any violation."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,8 @@ def test_the_admin_the_api_docs_and_the_other_pages_keep_to_the_policy(
     for path in ["/inventory/", "/inventory/availability/", "/channels/health/", "/dead-letters/"]:
         page.goto(f"{base}{path}")
         expect(page.locator("main")).to_be_visible()
+
+    page.goto(f"{base}/no-such-page/")
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    page.get_by_role("link", name="Back to the orders").click()
+    expect(page).to_have_url(re.compile(r"/orders/$"))

@@ -189,7 +189,13 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # On the loggers, not the handler: the line is changed once, for every handler.
+    "filters": {"one_line_refusals": {"()": "omnioms.web.logs.OneLineRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django.security.DisallowedHost": {"filters": ["one_line_refusals"]},
+        "django.request": {"filters": ["one_line_refusals"]},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("OMNIOMS_LOG_LEVEL", "WARNING")},
 }
 
