@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",  # serves Swagger UI's files for /api/v1/docs from here, not from a CDN
     "csp",
+    "axes",
     "omnioms.core",
     "omnioms.catalog",
     "omnioms.inventory",
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a refused login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "omnioms.urls"
@@ -115,6 +119,12 @@ def database_config(url: str | None) -> dict[str, object]:
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username and address before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -140,6 +150,23 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:order_list"
 LOGOUT_REDIRECT_URL = "web:login"
+
+# Login throttling (django-axes) on the web and admin logins; API bearer tokens are not
+# logins and are not counted. Locked per username *and* address, so that someone guessing
+# a user's password from elsewhere does not lock that user out. Counted in the database
+# (AccessAttempt), so every web process and machine sees the same count.
+AXES_FAILURE_LIMIT = int(os.environ.get("OMNIOMS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(
+    minutes=max(1, int(os.environ.get("OMNIOMS_LOGIN_COOLOFF_MINUTES", "15")))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The cool-off runs from the failure that locked; tries while locked do not extend it, so the
+# time the page announces holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "omnioms.web.errors.login_locked_out"
+# Not a login audit: it would keep every login's address forever.
+AXES_DISABLE_ACCESS_LOG = True
 
 # Content-Security-Policy (django-csp): only this site's own files; no inline script or style,
 # no eval, no frames, no plugins. Swagger UI's stylesheet draws its icons as data: images.

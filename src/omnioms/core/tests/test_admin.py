@@ -112,6 +112,7 @@ def test_an_administrator_can_open_the_list_and_change_page_of_every_registered_
     OutboundCommand.objects.create(
         account=account, order=Order.objects.get(external_id="A-1"), kind="mark_shipped"
     )
+    Client().post(reverse("web:login"), {"username": "nobody", "password": "x"})  # AccessAttempt
 
     assert len(admin.site._registry) >= 12
     for model, model_admin in admin.site._registry.items():
