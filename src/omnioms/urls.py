@@ -11,3 +11,7 @@ urlpatterns = [
     path("channels/", include("omnioms.sync.urls")),
     path("", include("omnioms.web.urls")),
 ]
+
+handler403 = "omnioms.web.errors.permission_denied"
+handler404 = "omnioms.web.errors.page_not_found"
+handler500 = "omnioms.web.errors.server_error"
