@@ -20,8 +20,38 @@ class Product(models.Model):
         return self.name
 
 
+class ProductFamily(models.Model):
+    """A group of SKUs the sales team forecasts together and whose changeovers cost the same
+    setup (a fabric, a colour range)."""
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("product family")
+        verbose_name_plural = _("product families")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SkuKind(models.TextChoices):
+    MADE = "made", _("Made here")
+    BOUGHT = "bought", _("Bought material")
+    RESOLD = "resold", _("Bought and resold")
+
+
+MAX_UNIT_DECIMALS = 3
+
+
 class Sku(models.Model):
-    """A sellable, stockable variant. A SKU with components is a bundle (kit)."""
+    """A sellable, stockable variant. A SKU with components is a bundle (kit).
+
+    Stock of a SKU is counted in its ``unit`` with ``unit_decimals`` places: the ledger holds
+    integers of the smallest step (fabric in metres with 2 places is held as centimetres), so
+    it stays exact (``docs/production.md``).
+    """
 
     product = models.ForeignKey(
         Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="skus"
@@ -41,9 +71,42 @@ class Sku(models.Model):
         _("price"), max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_PLACES, null=True, blank=True
     )
     is_active = models.BooleanField(_("active"), default=True)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=SkuKind.choices, default=SkuKind.RESOLD
+    )
+    unit = models.CharField(
+        _("stock unit"), max_length=20, default="pcs", help_text=_("pcs, m, kg, roll, ...")
+    )
+    unit_decimals = models.PositiveSmallIntegerField(
+        _("decimal places of the unit"),
+        default=0,
+        help_text=_("2 for metres counted to the centimetre; stock is kept in that step."),
+    )
+    family = models.ForeignKey(
+        ProductFamily,
+        verbose_name=_("product family"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="skus",
+    )
+    standard_cost = models.DecimalField(
+        _("standard cost"),
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=AMOUNT_PLACES,
+        null=True,
+        blank=True,
+        help_text=_("Materials from the BOM and work from the routing, per unit; rolled up."),
+    )
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(unit_decimals__lte=MAX_UNIT_DECIMALS),
+                name="sku_unit_decimals_at_most_3",
+            )
+        ]
         verbose_name = _("SKU")
         verbose_name_plural = _("SKUs")
 

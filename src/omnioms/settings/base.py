@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "axes",
     "omnioms.core",
     "omnioms.catalog",
+    "omnioms.production",
     "omnioms.inventory",
     "omnioms.channels",
     "omnioms.sync",
