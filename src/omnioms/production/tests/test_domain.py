@@ -28,8 +28,8 @@ def week_of(*shifts: ShiftSpec, **extra: object) -> CalendarSpec:
     return CalendarSpec(time_zone="Asia/Shanghai", shifts=shifts, **extra)  # type: ignore[arg-type]
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_a_shift_is_cut_by_its_break_and_given_in_utc() -> None:

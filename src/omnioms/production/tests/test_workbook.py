@@ -63,7 +63,7 @@ def skus() -> None:
         create_product(sku=code, name=code)
 
 
-FACTORY = {
+FACTORY: dict[str, list[list[Any]]] = {
     "calendars": [["DAY", "Day shift", "Asia/Shanghai"]],
     "shifts": [["DAY", day, "day", "08:00", "17:00", "12:00-13:00"] for day in range(1, 6)],
     "calendar_days": [
