@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "omnioms.inventory",
     "omnioms.channels",
     "omnioms.sync",
+    "omnioms.forecasting",
     "omnioms.customers",
     "omnioms.orders",
     "omnioms.api",
