@@ -22,13 +22,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from omnioms.catalog.models import BundleComponent
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, new_rows
 from omnioms.core.choices import OrderStatus
 from omnioms.forecasting.models import DemandDay, DemandDayToRecount
+from omnioms.inventory.selectors import needs_of_orders
 from omnioms.orders.effects import OrderChange
-from omnioms.orders.models import OrderLine, OrderLineComponent
+from omnioms.orders.models import Order
 
 NOT_DEMAND = (OrderStatus.DRAFT, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 RECOUNT_BATCH = 20
@@ -78,42 +78,21 @@ def recount_due(*, limit: int = RECOUNT_BATCH) -> int:
 def recount_day(day: date) -> int:
     """Replace the demand rows of ``day``; returns how many rows it has now."""
     start, end = _day_bounds(day)
-    lines = list(
-        OrderLine.objects.filter(order__placed_at__gte=start, order__placed_at__lt=end)
-        .exclude(order__status__in=NOT_DEMAND)
-        .values_list(
-            "pk", "order_id", "order__account_id", "sku_id", "quantity", "refunded_quantity"
-        )
+    orders = Order.objects.filter(placed_at__gte=start, placed_at__lt=end).exclude(
+        status__in=NOT_DEMAND
     )
-    sent_parts: dict[int, list[tuple[int | None, int]]] = defaultdict(list)
-    for line_id, sku_id, per in OrderLineComponent.objects.filter(
-        line_id__in=[line[0] for line in lines]
-    ).values_list("line_id", "sku_id", "quantity"):
-        sent_parts[line_id].append((sku_id, per))
-    catalogue_parts: dict[int, list[tuple[int | None, int]]] = defaultdict(list)
-    for bundle_id, component_id, per in BundleComponent.objects.filter(
-        bundle_id__in={line[3] for line in lines if line[3] is not None}
-    ).values_list("bundle_id", "component_id", "quantity"):
-        catalogue_parts[bundle_id].append((component_id, per))
-
+    account_of = dict(orders.values_list("pk", "account_id"))
     units: dict[tuple[int, int], int] = defaultdict(int)
-    orders: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for line_id, order_id, account_id, sku_id, quantity, refunded in lines:
-        kept = quantity - refunded
-        if kept <= 0:
-            continue
-        parts = sent_parts.get(line_id) or (catalogue_parts.get(sku_id, []) if sku_id else [])
-        for part_id, per in parts or [(sku_id, 1)]:
-            if part_id is None:
-                continue  # a line or part no SKU is known for is nobody's demand
-            units[(part_id, account_id)] += kept * per
-            orders[(part_id, account_id)].add(order_id)
+    counted: dict[tuple[int, int], int] = defaultdict(int)
+    for order_id, needs in needs_of_orders(orders).items():
+        for sku_id, n in needs.net.items():
+            key = (sku_id, account_of[order_id])
+            units[key] += n
+            counted[key] += 1
     DemandDay.objects.filter(day=day).delete()
     bulk_insert(
         [
-            _new_day(
-                day=day, sku_id=sku_id, account_id=account_id, quantity=n, orders=len(orders[key])
-            )
+            _new_day(day=day, sku_id=sku_id, account_id=account_id, quantity=n, orders=counted[key])
             for key, n in sorted(units.items())
             for sku_id, account_id in [key]
         ],

@@ -404,6 +404,28 @@ def _stored_boms(on: date) -> dict[str, list[BomItem]]:
     return boms
 
 
+def routing_in_effect(sku: Sku, on: date) -> Routing | None:
+    """The routing version of ``sku`` in effect on ``on`` (the latest when several are)."""
+    return (
+        Routing.objects.filter(_in_effect(on), sku=sku)
+        .prefetch_related("operations__alternatives", "operations__work_center")
+        .order_by("-version")
+        .first()
+    )
+
+
+def routings_in_effect(on: date) -> dict[int, Routing]:
+    """The routing in effect on ``on`` of every made SKU, by SKU id, operations prefetched."""
+    chosen: dict[int, Routing] = {}
+    for routing in (
+        Routing.objects.filter(_in_effect(on))
+        .prefetch_related("operations__alternatives", "operations__work_center")
+        .order_by("-version")
+    ):
+        chosen.setdefault(routing.sku_id, routing)
+    return chosen
+
+
 def boms_in_effect(on: date | None = None) -> dict[str, list[BomItem]]:
     return _stored_boms(on or timezone.localdate())
 

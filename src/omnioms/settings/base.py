@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "omnioms.channels",
     "omnioms.sync",
     "omnioms.forecasting",
+    "omnioms.planning",
     "omnioms.customers",
     "omnioms.orders",
     "omnioms.api",

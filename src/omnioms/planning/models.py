@@ -1,0 +1,264 @@
+"""Requirements runs and their planned orders, and the production orders released from them.
+
+``docs/production.md`` ("Plans"). The engines are pure (``requirements.py`` here, and the
+scheduling engine); these rows are what a planner reviews, changes and releases.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from omnioms.catalog.models import Sku
+from omnioms.production.models import QUANTITY_DIGITS, QUANTITY_PLACES
+
+
+class RequirementsRun(models.Model):
+    as_of = models.DateField(_("as of"))
+    horizon_days = models.PositiveIntegerField(_("days ahead"), default=120)
+    forecast_run = models.ForeignKey(
+        "forecasting.ForecastRun",
+        verbose_name=_("forecast"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    job = models.ForeignKey(
+        "core.Job", verbose_name=_("job"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("requirements run")
+        verbose_name_plural = _("requirements runs")
+
+    def __str__(self) -> str:
+        return f"{_('Requirements')} {self.as_of} #{self.pk}"
+
+
+class PlannedKind(models.TextChoices):
+    MAKE = "make", _("Make")
+    BUY = "buy", _("Buy")
+
+
+class PlannedStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    RELEASED = "released", _("Released")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class PlannedOrder(models.Model):
+    """What the requirements run proposes to make or buy; the planner changes and releases it."""
+
+    run = models.ForeignKey(
+        RequirementsRun, verbose_name=_("run"), on_delete=models.CASCADE, related_name="orders"
+    )
+    number = models.PositiveIntegerField(_("number"))
+    kind = models.CharField(_("kind"), max_length=5, choices=PlannedKind.choices)
+    sku = models.ForeignKey(Sku, verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="+")
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES
+    )
+    proposed_quantity = models.DecimalField(
+        _("proposed quantity"), max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES
+    )
+    start = models.DateField(_("start"))
+    due = models.DateField(_("due"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=PlannedStatus.choices, default=PlannedStatus.PROPOSED
+    )
+    late = models.BooleanField(_("late"), default=False)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("released by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["run", "due", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "number"], name="planned_order_number"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="planned_order_positive"),
+        ]
+        verbose_name = _("planned order")
+        verbose_name_plural = _("planned orders")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.quantity} × {self.sku_id} by {self.due}"
+
+
+class Peg(models.Model):
+    """What part of a planned order is for what: an order, a forecast week, a parent's planned
+    order, the safety stock, or lot rounding."""
+
+    planned_order = models.ForeignKey(
+        PlannedOrder, verbose_name=_("planned order"), on_delete=models.CASCADE, related_name="pegs"
+    )
+    source = models.CharField(_("for"), max_length=50)
+    day = models.DateField(_("needed on"))
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=QUANTITY_DIGITS, decimal_places=QUANTITY_PLACES
+    )
+
+    class Meta:
+        ordering = ["planned_order", "day", "pk"]
+        verbose_name = _("pegging")
+        verbose_name_plural = _("pegging")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} for {self.source}"
+
+
+class ProductionStatus(models.TextChoices):
+    RELEASED = "released", _("Released")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ProductionOrder(models.Model):
+    """Make ``quantity`` of a SKU by ``due``, with its routing's operations copied at release."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    sku = models.ForeignKey(Sku, verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    due = models.DateField(_("due"))
+    start = models.DateField(_("planned start"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ProductionStatus.choices,
+        default=ProductionStatus.RELEASED,
+    )
+    location = models.ForeignKey(
+        "core.Location",
+        verbose_name=_("received into"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    customer_order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("made for order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="production_orders",
+    )
+    planned_order = models.OneToOneField(
+        PlannedOrder,
+        verbose_name=_("released from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="production_order",
+    )
+    planned_output = models.OneToOneField(
+        "inventory.PlannedOutput",
+        verbose_name=_("planned output"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    bom = models.ForeignKey(
+        "production.Bom",
+        verbose_name=_("bill of materials"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    routing = models.ForeignKey(
+        "production.Routing",
+        verbose_name=_("routing"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    priority = models.DecimalField(
+        _("priority"), max_digits=8, decimal_places=3, default=0, db_index=True
+    )
+    priority_reasons = models.JSONField(_("how the priority was made"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["due", "number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="production_order_positive")
+        ]
+        verbose_name = _("production order")
+        verbose_name_plural = _("production orders")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class OperationStatus(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    DONE = "done", _("Done")
+
+
+class ProductionOperation(models.Model):
+    """One step of a production order, copied from its routing when it was released."""
+
+    production_order = models.ForeignKey(
+        ProductionOrder,
+        verbose_name=_("production order"),
+        on_delete=models.CASCADE,
+        related_name="operations",
+    )
+    sequence = models.PositiveIntegerField(_("sequence"))
+    name = models.CharField(_("name"), max_length=200)
+    work_center = models.ForeignKey(
+        "production.WorkCenter",
+        verbose_name=_("work centre"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    alternatives = models.ManyToManyField(
+        "production.WorkCenter",
+        verbose_name=_("allowed alternatives"),
+        blank=True,
+        related_name="+",
+    )
+    setup_minutes = models.DecimalField(
+        _("setup (minutes)"), max_digits=10, decimal_places=2, default=0
+    )
+    run_seconds_per_unit = models.DecimalField(
+        _("run time per unit (seconds)"), max_digits=12, decimal_places=3
+    )
+    min_transfer_batch = models.PositiveIntegerField(
+        _("minimum transfer batch"), null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=OperationStatus.choices, default=OperationStatus.WAITING
+    )
+    good = models.PositiveIntegerField(_("good"), default=0)
+    scrap = models.PositiveIntegerField(_("scrap"), default=0)
+
+    class Meta:
+        ordering = ["production_order", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["production_order", "sequence"], name="production_operation_once"
+            )
+        ]
+        verbose_name = _("production operation")
+        verbose_name_plural = _("production operations")
+
+    def __str__(self) -> str:
+        return f"{self.production_order_id}/{self.sequence} {self.name}"
