@@ -14,7 +14,12 @@ $(BIN)/omnioms: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(BIN)/omnioms
+# Charts, the Gantt chart and diagrams: npm packages pinned by package-lock.json, served locally.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+install: $(BIN)/omnioms node_modules/.package-lock.json
 
 ## Set everything up, load the demo company into the embedded SQLite database and serve it.
 demo: install
@@ -57,4 +62,4 @@ messages: install
 		../../$(BIN)/python -m django compilemessages
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

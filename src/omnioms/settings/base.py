@@ -150,6 +150,23 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# JavaScript and CSS from the npm registry (package.json and its lockfile at the repository's
+# root; `make install` runs `npm ci`), served by omnioms under /static/vendor/, never a CDN.
+NODE_MODULES = Path(
+    os.environ.get("OMNIOMS_NODE_MODULES", PACKAGE_DIR.parent.parent / "node_modules")
+)
+VENDOR_DIRS = {
+    "vendor/echarts": "echarts/dist",
+    "vendor/vis-timeline": "vis-timeline/peer/umd",
+    "vendor/vis-timeline-styles": "vis-timeline/styles",
+    "vendor/vis-data": "vis-data/peer/umd",
+    "vendor/moment": "moment/min",
+}
+STATICFILES_DIRS = [
+    (prefix, str(NODE_MODULES / path))
+    for prefix, path in VENDOR_DIRS.items()
+    if (NODE_MODULES / path).is_dir()
+]
 WHITENOISE_USE_FINDERS = True  # serve app static files without collectstatic outside production
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
