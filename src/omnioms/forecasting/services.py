@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -148,7 +149,7 @@ def save_sales_input(figures: Iterable[SalesFigure], *, actor: Actor) -> FileRep
     with transaction.atomic():
         for figure in figures:
             month = figure.month.replace(day=1)
-            key = (
+            key: dict[str, Any] = (
                 {"sku_id": skus[figure.code]}
                 if figure.code in skus
                 else {"family_id": families[figure.code]}

@@ -184,7 +184,7 @@ class StockMovementAdmin(ReadOnlyAdmin):
 
 @admin.register(StockDocument)
 class StockDocumentAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "at", "kind", "reference", "reason", "actor_label"]
+    list_display = ["pk", "at", "kind", "reference", "reason", "actor_label", "confirmed_by"]
     list_filter = ["kind"]
     search_fields = ["reference", "reason"]
 

@@ -2,7 +2,9 @@
 
 Bad input is answered 4xx naming the field and changes nothing: 422 for a malformed body
 (a negative quantity), 400 for what the body names but does not exist (an unknown SKU), 409
-when the stock is not there (a transfer larger than available).
+when the stock is not there (a transfer larger than available) or the change would take on
+hand past the stock limit, and 409 for a movement above the ceiling sent without
+``"confirm": true``.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -21,8 +24,10 @@ from omnioms.core.actor import Actor
 from omnioms.core.models import Location, LocationKind
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 from omnioms.inventory import selectors
+from omnioms.inventory.domain import STOCK_LIMIT
 from omnioms.inventory.models import StockBalance, StockMovement
 from omnioms.inventory.services import (
+    AboveCeiling,
     StockError,
     adjust_stock,
     count_stock,
@@ -37,8 +42,8 @@ _CODE = r"^[-a-zA-Z0-9_]+$"
 
 # What the columns hold on both databases, so that a number too large is a 422 naming its
 # field, not a 500 from the database or a row that cannot be read back.
-MAX_QUANTITY = 2_147_483_647
-"""Quantities are ``IntegerField``: a PostgreSQL ``integer``."""
+MAX_QUANTITY = STOCK_LIMIT
+"""Quantities are ``IntegerField``: a PostgreSQL ``integer``; on hand never exceeds it."""
 MAX_ID = 2**63 - 1
 """Ids are ``BigAutoField``."""
 MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - AMOUNT_PLACES) - 1)
@@ -167,10 +172,22 @@ def _may_act_at(request: HttpRequest, *codes: str) -> None:
 
 
 def _stock_error(exc: StockError) -> Status:
+    message = exc.message
+    if isinstance(exc, AboveCeiling):
+        message = _('%(problem)s; if the figure is right, send it again with "confirm": true') % {
+            "problem": exc.message
+        }
     return Status(
         409 if exc.conflict else 400,
-        {"detail": str(exc), "errors": [{"field": exc.field, "message": exc.message}]},
+        {"detail": f"{exc.field}: {message}", "errors": [{"field": exc.field, "message": message}]},
     )
+
+
+_CONFIRM = Field(
+    False,
+    description="True to record a movement above the ceiling "
+    "(OMNIOMS_STOCK_MOVEMENT_CEILING): the figure was checked.",
+)
 
 
 class ReceiptIn(Schema):
@@ -181,6 +198,7 @@ class ReceiptIn(Schema):
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     reference: str = Field("", max_length=200)
     incoming: int | None = Field(None, ge=1, le=MAX_ID)
+    confirm: bool = _CONFIRM
 
 
 _WRITE = {201: MovementOut, 400: ErrorOut, 403: ErrorOut, 409: ErrorOut}
@@ -200,6 +218,7 @@ def post_receipt(request: HttpRequest, data: ReceiptIn) -> Status:
             reference=data.reference,
             incoming_id=data.incoming,
             actor=Actor.for_user(request.user),
+            confirmed=data.confirm,
         )
     except StockError as exc:
         return _stock_error(exc)
@@ -211,6 +230,7 @@ class AdjustmentIn(Schema):
     location: str = Field(min_length=1)
     quantity_delta: int = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)
     reason: str = Field(min_length=1, max_length=500)
+    confirm: bool = _CONFIRM
 
 
 @router.post("/inventory/adjustments", response=_WRITE, summary="On hand up or down, with a reason")
@@ -224,6 +244,7 @@ def post_adjustment(request: HttpRequest, data: AdjustmentIn) -> Status:
             quantity_delta=data.quantity_delta,
             reason=data.reason,
             actor=Actor.for_user(request.user),
+            confirmed=data.confirm,
         )
     except StockError as exc:
         return _stock_error(exc)
@@ -235,6 +256,7 @@ class CountIn(Schema):
     location: str = Field(min_length=1)
     counted: int = Field(ge=0, le=MAX_QUANTITY)
     reason: str = Field("", max_length=500)
+    confirm: bool = _CONFIRM
 
 
 class CountOut(Schema):
@@ -259,6 +281,7 @@ def post_count(request: HttpRequest, data: CountIn) -> Status:
             counted=data.counted,
             reason=data.reason,
             actor=Actor.for_user(request.user),
+            confirmed=data.confirm,
         )
     except StockError as exc:
         return _stock_error(exc)
@@ -279,6 +302,7 @@ class TransferIn(Schema):
     to_location: str = Field(min_length=1)
     quantity: int = Field(gt=0, le=MAX_QUANTITY)
     reason: str = Field("", max_length=500)
+    confirm: bool = _CONFIRM
 
 
 @router.post(
@@ -297,6 +321,7 @@ def post_transfer(request: HttpRequest, data: TransferIn) -> Status:
             quantity=data.quantity,
             reason=data.reason,
             actor=Actor.for_user(request.user),
+            confirmed=data.confirm,
         )
     except StockError as exc:
         return _stock_error(exc)

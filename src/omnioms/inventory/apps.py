@@ -13,10 +13,10 @@ class InventoryConfig(AppConfig):
         from omnioms.core.models import Location
         from omnioms.core.worker import register_step
         from omnioms.inventory.availability import purge_pushed, push_due
+        from omnioms.inventory.backorders import retry_backorders
         from omnioms.inventory.models import ChannelStockRule, RuleLocation
         from omnioms.inventory.reservations import follow_order_changes
         from omnioms.inventory.rules import forget_rules
-        from omnioms.inventory.services import retry_backorders
         from omnioms.orders.effects import STOCK_PRIORITY, subscribe
 
         # Every change to orders (a channel's report, a person's move) reserves, releases or

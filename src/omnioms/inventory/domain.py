@@ -17,6 +17,11 @@ from omnioms.core.choices import OrderStatus
 Pair = tuple[int, int]
 """(SKU id, location id)."""
 
+STOCK_LIMIT = 2_147_483_647
+"""The most of one SKU at one location (on hand), of one movement, and of one SKU that one
+order may want: what a PostgreSQL ``integer`` holds, and what platforms take as a quantity.
+Every other stored figure is bounded by these (``docs/decisions.md``, "Stock figures")."""
+
 NO_PUSH_PLATFORMS = frozenset({"pos_csv", "manual", "csv"})
 """Platforms with no API to tell what may be sold (store exports, staff entry, spreadsheets)."""
 
@@ -199,7 +204,7 @@ def allocate(
         total = sum(max(0, stock.avail((sku, loc))) for loc in locations)
         if total < qty:
             where = locations[0] if len(locations) == 1 else None
-            shorts.append(Short(sku, where, qty, total))
+            shorts.append(Short(sku, where, qty, min(total, STOCK_LIMIT)))
             continue
         left = qty
         for loc in locations:
@@ -236,9 +241,10 @@ def take_free(
 
 def channel_quantity(available: Iterable[int], rule: Rule) -> int:
     """What a channel may sell: available at its locations, less the buffer, times its share,
-    at most the cap. Never negative."""
+    at most the cap. Never negative, and never more than :data:`STOCK_LIMIT` (several full
+    locations add up past what the figure's column and the platforms hold)."""
     total = sum(max(0, value) for value in available)
-    quantity = max(0, total - rule.buffer) * rule.share_percent // 100
+    quantity = min(max(0, total - rule.buffer) * rule.share_percent // 100, STOCK_LIMIT)
     return quantity if rule.cap is None else min(quantity, rule.cap)
 
 

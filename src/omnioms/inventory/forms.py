@@ -1,4 +1,9 @@
-"""Forms of the stock pages: the stock filter, receipts, adjustments and counts, transfers."""
+"""Forms of the stock pages: the stock filter, receipts, adjustments and counts, transfers.
+
+A movement above the ceiling comes back for confirmation (``views._stock_form_page``): the
+page shows the figure and what it does, with a checkbox; the figure confirmed travels in a
+hidden field, so that a figure changed on that page is not confirmed unseen.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from omnioms.core.models import Location
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
+from omnioms.inventory.domain import STOCK_LIMIT
 
 # What the columns hold on both databases (see inventory/api.py): larger numbers are a field
 # error, not a 500 from the database or a stored cost that cannot be read back.
-MAX_QUANTITY = 2_147_483_647
+MAX_QUANTITY = STOCK_LIMIT
 MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - AMOUNT_PLACES) - 1)
 
 
@@ -39,7 +45,12 @@ class StockFilterForm(forms.Form):
 
 
 class _StockForm(forms.Form):
+    CONFIRMATION_FIELDS = ("confirm", "confirm_figure")
+
     sku = forms.CharField(label=_("SKU"), max_length=100)
+    # Shown only on the confirmation step (inventory/_form.html), not among the fields.
+    confirm = forms.BooleanField(label=_("Yes, this figure is right"), required=False)
+    confirm_figure = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, locations: Iterable[Location] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,6 +58,14 @@ class _StockForm(forms.Form):
         for name in ("location", "from_location", "to_location"):
             if name in self.fields:
                 self.fields[name].choices = choices  # type: ignore[attr-defined]
+
+    def entry_fields(self) -> list[Any]:
+        return [f for f in self if f.name not in self.CONFIRMATION_FIELDS]
+
+    def confirmed(self) -> bool:
+        """The person ticked the box under the very figure they submit now."""
+        data = self.cleaned_data
+        return bool(data.get("confirm")) and data.get("confirm_figure") == data.get("quantity")
 
 
 class ReceiptForm(_StockForm):

@@ -5,8 +5,10 @@ SKU and location, issued in primary-key order (so two transactions never wait on
 rows in opposite orders), followed by the ledger rows of that change with the balance after
 each. The guard re-checks, at the moment the row is written, that the stock the caller planned
 with is still there: ``on_hand - reserved - safety_stock >= need_available`` for new
-reservations, ``on_hand - reserved >= need_free`` for units that leave without one. CHECK
-constraints back it up (on hand and reserved never negative, reserved never above on hand).
+reservations, ``on_hand - reserved >= need_free`` for units that leave without one, and
+``on_hand <= STOCK_LIMIT - n`` for units that come in (written so that the guard itself cannot
+overflow a PostgreSQL ``integer``). CHECK constraints back it up (on hand and reserved never
+negative, reserved never above on hand, on hand never above the limit).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from django.db import connection
 
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, new_rows
-from omnioms.inventory.domain import Pair
+from omnioms.inventory.domain import STOCK_LIMIT, Pair
 from omnioms.inventory.models import StockBalance, StockMovement
 
 _new_movement = new_rows(StockMovement)
@@ -31,7 +33,7 @@ _UPSERT = (
     " reorder_point, updated_at) VALUES (%s, %s, %s, 0, 0, 0, %s)"
     " ON CONFLICT (sku_id, location_id) DO UPDATE"
     f" SET on_hand = {_TABLE}.on_hand + excluded.on_hand, updated_at = excluded.updated_at"
-    " RETURNING on_hand"
+    f" WHERE {_TABLE}.on_hand <= %s RETURNING on_hand"
 )
 
 
@@ -72,8 +74,9 @@ class PairChange:
 
 
 class GuardFailed(Exception):
-    """The stock a change was planned with is no longer there (another transaction took it).
-    Nothing of the failing pair was written; the caller rolls back to its savepoint."""
+    """The stock a change was planned with is no longer there (another transaction took it),
+    or units coming in would take on hand past :data:`STOCK_LIMIT`. Nothing of the failing
+    pair was written; the caller rolls back to its savepoint (or its transaction)."""
 
     def __init__(self, pair: Pair) -> None:
         super().__init__(f"stock of SKU {pair[0]} at location {pair[1]} changed meanwhile")
@@ -119,8 +122,14 @@ def write_changes(
                 continue
             if change.reserved or change.on_hand < 0:
                 raise ValueError(f"no stock row for SKU {pair[0]} at location {pair[1]}")
-            cursor.execute(_UPSERT, [pair[0], pair[1], change.on_hand, stamp])
-            after[pair] = cursor.fetchone()[0]
+            if change.on_hand > STOCK_LIMIT:
+                raise GuardFailed(pair)
+            room = STOCK_LIMIT - change.on_hand
+            cursor.execute(_UPSERT, [pair[0], pair[1], change.on_hand, stamp, room])
+            row = cursor.fetchone()
+            if row is None:
+                raise GuardFailed(pair)
+            after[pair] = row[0]
     rows: list[StockMovement] = []
     for pair, change in changes.items():
         if not change.movements:
@@ -168,6 +177,9 @@ def _guarded_update(balance_id: int, change: PairChange, at: object) -> tuple[st
     if change.need_free is not None:
         guards.append("on_hand - reserved >= %s")
         params.append(change.need_free)
+    if change.on_hand > 0:
+        guards.append("on_hand <= %s")
+        params.append(STOCK_LIMIT - change.on_hand)
     sql = (
         f"UPDATE {_TABLE} SET on_hand = on_hand + %s, reserved = reserved + %s,"  # noqa: S608
         f" updated_at = %s WHERE {' AND '.join(guards)} RETURNING on_hand"

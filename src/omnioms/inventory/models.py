@@ -1,8 +1,10 @@
 """The stock ledger and its balances, reservations, and what each channel may sell.
 
-Quantities are integers. ``StockMovement`` is the append-only ledger; ``StockBalance`` holds one
-row per SKU and location with on hand (the ledger's sum, updated in the same transaction),
-reserved and safety stock. Database constraints back the rules that must never break.
+Quantities are integers, at most :data:`~omnioms.inventory.domain.STOCK_LIMIT` (a PostgreSQL
+``integer``; SQLite would hold more, so the limit is checked, not left to the column).
+``StockMovement`` is the append-only ledger; ``StockBalance`` holds one row per SKU and location
+with on hand (the ledger's sum, updated in the same transaction), reserved and safety stock.
+Database constraints back the rules that must never break.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -17,6 +20,11 @@ from django.utils.translation import gettext_lazy as _
 
 from omnioms.core.models import Location
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
+from omnioms.inventory.domain import STOCK_LIMIT
+
+# Forms built from these models (the admin) refuse larger numbers on both databases alike:
+# Django's own bound comes from the backend, and SQLite's is 2**63 - 1.
+_WITHIN_LIMIT = [MaxValueValidator(STOCK_LIMIT)]
 
 
 class StockBalance(models.Model):
@@ -35,11 +43,15 @@ class StockBalance(models.Model):
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     safety_stock = models.IntegerField(
-        _("safety stock"), default=0, help_text=_("Kept back from every channel.")
+        _("safety stock"),
+        default=0,
+        validators=_WITHIN_LIMIT,
+        help_text=_("Kept back from every channel."),
     )
     reorder_point = models.IntegerField(
         _("reorder point"),
         default=0,
+        validators=_WITHIN_LIMIT,
         help_text=_("An alert is raised when available falls below this."),
     )
     updated_at = models.DateTimeField(_("changed at"), default=timezone.now)
@@ -48,6 +60,9 @@ class StockBalance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["sku", "location"], name="stock_balance_once"),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(
+                condition=Q(on_hand__lte=STOCK_LIMIT), name="stock_on_hand_within_limit"
+            ),
             models.CheckConstraint(
                 condition=Q(reserved__gte=0), name="stock_reserved_not_negative"
             ),
@@ -106,6 +121,29 @@ class StockDocument(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("time"), default=timezone.now)
+    ceiling = models.PositiveIntegerField(
+        _("movement ceiling"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Units per movement above which the person had to confirm the figure, when this "
+            "was recorded; empty for changes made by the system."
+        ),
+    )
+    confirmed_by = models.CharField(
+        _("confirmed above the ceiling by"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who confirmed a movement larger than the ceiling."),
+    )
+    confirmed_by_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("stock document")
@@ -355,13 +393,20 @@ class ChannelStockRule(models.Model):
         help_text=_("An order may be fulfilled from several locations."),
     )
     buffer = models.PositiveIntegerField(
-        _("buffer"), default=0, help_text=_("Units held back from this channel.")
+        _("buffer"),
+        default=0,
+        validators=_WITHIN_LIMIT,
+        help_text=_("Units held back from this channel."),
     )
     share_percent = models.PositiveIntegerField(
         _("share (%)"), default=100, help_text=_("The share of what is available it may sell.")
     )
     cap = models.PositiveIntegerField(
-        _("cap"), null=True, blank=True, help_text=_("At most this many per SKU; empty: no cap.")
+        _("cap"),
+        null=True,
+        blank=True,
+        validators=_WITHIN_LIMIT,
+        help_text=_("At most this many per SKU; empty: no cap."),
     )
     push_enabled = models.BooleanField(
         _("push availability"),
@@ -401,7 +446,9 @@ class RuleLocation(models.Model):
     location = models.ForeignKey(
         Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="+"
     )
-    priority = models.PositiveIntegerField(_("priority"), default=1, help_text=_("1 first."))
+    priority = models.PositiveIntegerField(
+        _("priority"), default=1, validators=_WITHIN_LIMIT, help_text=_("1 first.")
+    )
 
     class Meta:
         ordering = ["priority", "location__code"]
@@ -504,8 +551,10 @@ class IncomingStock(models.Model):
     location = models.ForeignKey(
         Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="+"
     )
-    quantity = models.PositiveIntegerField(_("quantity"))
-    received_quantity = models.PositiveIntegerField(_("received"), default=0)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=_WITHIN_LIMIT)
+    received_quantity = models.PositiveIntegerField(
+        _("received"), default=0, validators=_WITHIN_LIMIT
+    )
     expected_on = models.DateField(_("expected on"))
     reference = models.CharField(_("reference"), max_length=200, blank=True)
     supplier = models.CharField(_("supplier"), max_length=200, blank=True)
@@ -547,7 +596,7 @@ class PlannedOutput(models.Model):
     location = models.ForeignKey(
         Location, verbose_name=_("location"), on_delete=models.PROTECT, related_name="+"
     )
-    quantity = models.PositiveIntegerField(_("quantity"))
+    quantity = models.PositiveIntegerField(_("quantity"), validators=_WITHIN_LIMIT)
     due_on = models.DateField(_("due on"))
     reference = models.CharField(_("reference"), max_length=200, blank=True)
     status = models.CharField(

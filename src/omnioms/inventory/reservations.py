@@ -13,6 +13,11 @@ planned in Python against the balances as read, then written with guarded UPDATE
 leaves an order short, or another transaction took the stock meanwhile (a guard fails), the
 batch is planned again under row locks taken in primary-key order, so what a backordered order
 is told it lacks is exact. On SQLite the IMMEDIATE transaction already serialises writers.
+
+Figures stay within :data:`~omnioms.inventory.domain.STOCK_LIMIT`: an order that wants more
+than the limit of one SKU, or whose goods coming back would take a location past it, moves no
+stock and becomes a backorder naming the SKU (the order itself is stored as the channel sent
+it; nothing of it is lost, and a person sees it among the backorders).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from omnioms.core.bulk import new_rows
 from omnioms.core.choices import OrderStatus
 from omnioms.inventory.availability import queue_availability
 from omnioms.inventory.domain import (
+    STOCK_LIMIT,
     LineRow,
     Needs,
     Pair,
@@ -298,6 +304,7 @@ class _Balance:
     pk: int
     available: int
     free: int
+    on_hand: int
 
 
 _BALANCES_SQL = (
@@ -318,7 +325,7 @@ _BALANCES_OF_ORDERS_SQL = (
 
 def _parse_balances(rows: Iterable[Sequence[Any]]) -> dict[Pair, _Balance]:
     return {
-        (sku, loc): _Balance(pk, on_hand - reserved - safety, on_hand - reserved)
+        (sku, loc): _Balance(pk, on_hand - reserved - safety, on_hand - reserved, on_hand)
         for pk, sku, loc, on_hand, reserved, safety in rows
     }
 
@@ -350,6 +357,7 @@ class _Planner:
             free={pair: b.free for pair, b in balances.items()},
         )
         self.ids = {pair: b.pk for pair, b in balances.items()}
+        self.on_hand = {pair: b.on_hand for pair, b in balances.items()}
         self.changes: dict[Pair, PairChange] = {}
         self.taken: dict[Pair, int] = defaultdict(int)
         """Per pair, available taken so far minus given back: the guard's threshold."""
@@ -359,6 +367,11 @@ class _Planner:
         if change is None:
             change = self.changes[pair] = PairChange(balance_id=self.ids.get(pair))
         return change
+
+    def room(self, pair: Pair) -> int:
+        """Units that may still come in at ``pair`` before on hand reaches the limit."""
+        change = self.changes.get(pair)
+        return STOCK_LIMIT - self.on_hand.get(pair, 0) - (change.on_hand if change else 0)
 
     def hold(self, pair: Pair, quantity: int) -> None:
         """``allocate`` already took it from the view."""
@@ -404,12 +417,39 @@ def _plan(intents: list[_Intent], balances: dict[Pair, _Balance]) -> _Plan:
         shorts: list[Short] = []
         if intent.phase != Phase.IGNORE:
             candidates = candidate_locations(intent.rule, intent.province, provinces)
-            shorts, unbacked = _plan_order(intent, holdings, candidates, planner)
+            shorts = _past_limit(intent, candidates, planner.stock)
+            unbacked = False
+            if not shorts:
+                shorts, unbacked = _plan_order(intent, holdings, candidates, planner)
             exact = exact or bool(shorts) or unbacked
         outcomes[intent.order.pk] = _Outcome(
             _status(intent, shorts), {k: q for k, q in holdings.items() if q > 0}, shorts
         )
     return _Plan(planner.changes, outcomes, exact)
+
+
+def _past_limit(intent: _Intent, candidates: list[int], stock: StockView) -> list[Short]:
+    """What the order wants past :data:`STOCK_LIMIT` of one SKU: no location holds that
+    much, and its reservations and shortages could not be stored. Such an order moves no
+    stock; it keeps what it holds, and each such SKU is short (wanted shown as the limit)."""
+    if intent.phase in (Phase.IGNORE, Phase.HOLD_NOTHING):
+        return []
+    wants = intent.needs.refunded if intent.phase == Phase.STORE_RETURN else intent.needs.net
+    if all(quantity <= STOCK_LIMIT for quantity in wants.values()):
+        return []
+    store = intent.rule.store_location
+    places = [store] if store is not None else candidates
+    where = places[0] if places and (len(places) == 1 or not intent.rule.split_allowed) else None
+    return [
+        Short(
+            sku,
+            where,
+            STOCK_LIMIT,
+            min(sum(max(0, stock.avail((sku, loc))) for loc in places), STOCK_LIMIT),
+        )
+        for sku, quantity in sorted(wants.items())
+        if quantity > STOCK_LIMIT
+    ]
 
 
 def _total(holdings: dict[Key, int], sku: int, *states: str) -> int:
@@ -487,6 +527,20 @@ def _plan_order(
         return [], unbacked
     store = intent.rule.store_location
     assert store is not None
+    coming_back = {}
+    for sku in skus:
+        back = _total(holdings, sku, State.RETURNED)
+        if phase == Phase.STORE_RETURN:
+            coming_back[sku] = needs.refunded.get(sku, 0) - back
+        else:
+            coming_back[sku] = gone[sku] - back - needs.net.get(sku, 0)
+    no_room = [
+        Short(sku, store, more, max(0, planner.room((sku, store))))
+        for sku, more in sorted(coming_back.items())
+        if more > planner.room((sku, store))
+    ]
+    if no_room:  # goods back to a store already holding nearly the limit: wait for room
+        return no_room, False
     for sku in sorted(skus):
         release(sku, _total(holdings, sku, State.RESERVED))
         back = _total(holdings, sku, State.RETURNED)
@@ -510,8 +564,10 @@ def _status(intent: _Intent, shorts: list[Short]) -> str:
         intent.needs.net or intent.needs.refunded or intent.held
     ):
         return OrderStockStatus.NOT_TRACKED
+    if shorts:  # short of stock, or (any phase) past the stock limit
+        return OrderStockStatus.BACKORDER
     if intent.phase == Phase.RESERVE:
-        return OrderStockStatus.BACKORDER if shorts else OrderStockStatus.RESERVED
+        return OrderStockStatus.RESERVED
     if intent.phase == Phase.CONSUME or intent.phase == Phase.STORE_SALE:
         return OrderStockStatus.SHIPPED
     if intent.phase == Phase.STORE_RETURN:

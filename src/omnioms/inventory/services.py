@@ -1,34 +1,48 @@
 """Use cases on stock: receipts, adjustments, counts, transfers, returns, stock levels.
 
 Each owns its transaction and raises :class:`StockError` naming the field for bad input,
-having changed nothing. Orders move stock through :func:`apply_orders` (the reconcile in
-:mod:`omnioms.inventory.reservations`), which the order use cases call in their transaction.
+having changed nothing: a figure past the stock limit, or a person's movement above the
+ceiling that they have not confirmed (:class:`AboveCeiling`; see :mod:`.limits`). Orders
+move stock through :func:`apply_orders` (the reconcile in :mod:`.reservations`), which the
+order use cases call in their transaction; backorders are retried by :mod:`.backorders`.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnioms.catalog.models import Sku
 from omnioms.core.actor import Actor
-from omnioms.core.bulk import bulk_insert, new_rows
 from omnioms.core.models import Location
 from omnioms.inventory.availability import queue_availability
-from omnioms.inventory.ledger import Movement, PairChange, lock_balances, sku_costs, write_changes
+from omnioms.inventory.backorders import newest_holders, release_newest, retry_backorders
+from omnioms.inventory.domain import STOCK_LIMIT
+from omnioms.inventory.ledger import (
+    GuardFailed,
+    Movement,
+    PairChange,
+    lock_balances,
+    sku_costs,
+    write_changes,
+)
+from omnioms.inventory.limits import (
+    AboveCeiling,
+    StockError,
+    effect_of,
+    movement_ceiling,
+    past_limit,
+    within_limit,
+)
 from omnioms.inventory.models import (
     IncomingStock,
     MovementKind,
-    OrderStock,
-    OrderStockStatus,
     Reservation,
     ReservationState,
-    Shortage,
     StockBalance,
     StockDocument,
     StockMovement,
@@ -38,6 +52,7 @@ from omnioms.inventory.reservations import apply_orders
 from omnioms.orders.models import Order
 
 __all__ = [
+    "AboveCeiling",
     "StockError",
     "adjust_stock",
     "apply_orders",
@@ -48,19 +63,6 @@ __all__ = [
     "set_stock_levels",
     "transfer_stock",
 ]
-
-_new_shortage = new_rows(Shortage)
-
-
-class StockError(ValueError):
-    """Bad input or not enough stock; ``field`` names the input at fault."""
-
-    def __init__(self, field: str, message: str, *, conflict: bool = False) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-        self.conflict = conflict
-        """True when the input is well-formed but the stock is not there (HTTP 409)."""
 
 
 def resolve_sku(code: str | Sku, *, field: str = "sku") -> Sku:
@@ -88,9 +90,20 @@ def resolve_location(code: str | Location, *, field: str = "location") -> Locati
 def _positive(value: int, field: str) -> None:
     if value <= 0:
         raise StockError(field, _("must be a whole number above zero, not %(v)s") % {"v": value})
+    within_limit(value, field)
 
 
-def _document(kind: str, actor: Actor, *, reference: str = "", reason: str = "") -> StockDocument:
+def _document(
+    kind: str,
+    actor: Actor,
+    *,
+    reference: str = "",
+    reason: str = "",
+    ceiling: int | None = None,
+    confirmed: bool = False,
+) -> StockDocument:
+    """The document of one action; ``confirmed``: its movement was above ``ceiling`` and the
+    actor confirmed the figure."""
     return StockDocument.objects.create(
         kind=kind,
         reference=reference[:200],
@@ -98,7 +111,18 @@ def _document(kind: str, actor: Actor, *, reference: str = "", reason: str = "")
         actor_kind=actor.kind,
         actor_label=actor.label[:200],
         actor_user_id=actor.user_id,
+        ceiling=ceiling,
+        confirmed_by=actor.label[:200] if confirmed else "",
+        confirmed_by_user_id=actor.user_id if confirmed else None,
     )
+
+
+def _figures(sku: Sku, location: Location) -> dict[str, int]:
+    """On hand, reserved and safety stock of ``sku`` at ``location``, for :func:`effect_of`."""
+    row = StockBalance.objects.filter(sku=sku, location=location).first()
+    if row is None:
+        return {}
+    return {"on_hand": row.on_hand, "reserved": row.reserved, "safety_stock": row.safety_stock}
 
 
 def receive_stock(
@@ -111,14 +135,26 @@ def receive_stock(
     actor: Actor,
     reference: str = "",
     incoming_id: int | None = None,
+    confirmed: bool = False,
 ) -> StockMovement:
     """Goods arrived: on hand rises by ``quantity`` at its unit cost (an incoming delivery, if
-    named, counts them as received)."""
+    named, counts them as received). ``confirmed``: the person confirmed a quantity above the
+    movement ceiling."""
     item, place = resolve_sku(sku), resolve_location(location)
     _positive(quantity, "quantity")
     if unit_cost is not None and unit_cost < 0:
         raise StockError("unit_cost", _("must not be negative"))
     currency = (currency or item.currency).upper()
+    ceiling = movement_ceiling(actor)
+    above = ceiling is not None and quantity > ceiling
+    if ceiling is not None and above and not confirmed:
+        raise AboveCeiling(
+            "quantity",
+            figure=quantity,
+            change=quantity,
+            ceiling=ceiling,
+            effects=[effect_of(place.code, quantity, **_figures(item, place))],
+        )
     with transaction.atomic():
         if incoming_id is not None:
             incoming = (
@@ -132,12 +168,16 @@ def receive_stock(
                     _("no open incoming stock %(id)s of this SKU and location")
                     % {"id": incoming_id},
                 )
-            incoming.received_quantity += quantity
+            # Past the quantity the delivery is done; the exact excess need not be kept (the
+            # ledger has it), and the column holds no more than the limit.
+            incoming.received_quantity = min(incoming.received_quantity + quantity, STOCK_LIMIT)
             if incoming.received_quantity >= incoming.quantity:
                 incoming.status = SupplyStatus.DONE
             incoming.save(update_fields=["received_quantity", "status"])
             unit_cost = incoming.unit_cost if unit_cost is None else unit_cost
-        document = _document(MovementKind.RECEIPT, actor, reference=reference)
+        document = _document(
+            MovementKind.RECEIPT, actor, reference=reference, ceiling=ceiling, confirmed=above
+        )
         movement = Movement(
             MovementKind.RECEIPT,
             quantity,
@@ -152,12 +192,19 @@ def receive_stock(
 def _increase(
     sku: Sku, location: Location, quantity: int, movement: Movement, actor: Actor
 ) -> StockMovement:
+    """On hand up by ``quantity`` (inside the caller's transaction), refused past the limit."""
     now = timezone.now()
     pair = (sku.pk, location.pk)
     change = PairChange(on_hand=quantity, movements=[movement])
-    (written,) = write_changes(
-        {pair: change}, actor=actor, at=now, costs=sku_costs([sku.pk]), returning_ids=True
-    )
+    try:
+        (written,) = write_changes(
+            {pair: change}, actor=actor, at=now, costs=sku_costs([sku.pk]), returning_ids=True
+        )
+    except GuardFailed:
+        held = _figures(sku, location).get("on_hand", 0)
+        raise past_limit(
+            "quantity", location=location.code, on_hand=held, quantity=quantity
+        ) from None
     queue_availability([pair], changed_at=now)
     return written
 
@@ -171,36 +218,66 @@ def adjust_stock(
     actor: Actor,
     kind: str = MovementKind.ADJUSTMENT,
     reference: str = "",
+    confirmed: bool = False,
 ) -> StockMovement:
     """On hand changes by ``quantity_delta`` for ``reason`` (damage, found, production).
 
-    Taking away more than is on hand is refused. When what stays is less than is reserved,
-    the newest orders' reservations there are released and those orders become backorders.
+    Taking away more than is on hand, or adding past the stock limit, is refused. When what
+    stays is less than is reserved, the newest orders' reservations there are released and
+    those orders become backorders. ``confirmed``: the person confirmed a change above the
+    movement ceiling.
     """
     item, place = resolve_sku(sku), resolve_location(location)
     if not reason.strip():
         raise StockError("reason", _("say why the stock changes"))
     if quantity_delta == 0:
         raise StockError("quantity_delta", _("must not be zero"))
+    within_limit(abs(quantity_delta), "quantity_delta")
+    ceiling = movement_ceiling(actor)
     with transaction.atomic():
-        document = _document(kind, actor, reason=reason, reference=reference)
-        written = _set_on_hand(item, place, delta=quantity_delta, kind=kind, document=document)
+        document = _document(kind, actor, reason=reason, reference=reference, ceiling=ceiling)
+        written = _set_on_hand(
+            item,
+            place,
+            delta=quantity_delta,
+            kind=kind,
+            document=document,
+            field="quantity_delta",
+            confirmed=confirmed,
+        )
     assert written is not None
     return written
 
 
 def count_stock(
-    *, sku: str | Sku, location: str | Location, counted: int, reason: str, actor: Actor
+    *,
+    sku: str | Sku,
+    location: str | Location,
+    counted: int,
+    reason: str,
+    actor: Actor,
+    confirmed: bool = False,
 ) -> StockMovement | None:
     """A count found ``counted`` units: on hand becomes that, with a count correction in the
-    ledger for the difference (none when the count agrees)."""
+    ledger for the difference (none when the count agrees). ``confirmed``: the person
+    confirmed a correction above the movement ceiling."""
     item, place = resolve_sku(sku), resolve_location(location)
     if counted < 0:
         raise StockError("counted", _("must not be negative"))
+    within_limit(counted, "counted")
+    ceiling = movement_ceiling(actor)
     with transaction.atomic():
-        document = _document(MovementKind.COUNT, actor, reason=reason or _("stock count"))
+        document = _document(
+            MovementKind.COUNT, actor, reason=reason or _("stock count"), ceiling=ceiling
+        )
         return _set_on_hand(
-            item, place, counted=counted, kind=MovementKind.COUNT, document=document
+            item,
+            place,
+            counted=counted,
+            kind=MovementKind.COUNT,
+            document=document,
+            field="counted",
+            confirmed=confirmed,
         )
 
 
@@ -212,10 +289,15 @@ def _set_on_hand(
     counted: int | None = None,
     kind: str,
     document: StockDocument,
+    field: str,
+    confirmed: bool,
 ) -> StockMovement | None:
     """Change on hand by ``delta`` or to ``counted``, releasing the newest reservations that
     would no longer be backed. Order rows are locked before the stock row, as the order use
-    cases do, so the two never wait on each other in opposite orders."""
+    cases do, so the two never wait on each other in opposite orders.
+
+    The movement is checked against the document's ceiling here, where on hand is known under
+    the lock (a count's movement is the difference it makes)."""
     actor = Actor(document.actor_kind, document.actor_label, document.actor_user_id)
     pair = (sku.pk, location.pk)
     for _attempt in range(5):
@@ -225,7 +307,7 @@ def _set_on_hand(
         after = counted if counted is not None else on_hand + (delta or 0)
         victims: list[int] = []
         if seen is not None and seen.reserved > after:
-            victims = _holders(pair, seen.reserved - max(after, 0))
+            victims = newest_holders(pair, seen.reserved - max(after, 0))
             list(
                 Order.objects.select_for_update().filter(pk__in=victims).order_by("pk").values("pk")
             )
@@ -243,8 +325,27 @@ def _set_on_hand(
                 _("only %(n)s on hand at %(loc)s") % {"n": on_hand, "loc": location.code},
                 conflict=True,
             )
+        if after > STOCK_LIMIT:
+            transaction.savepoint_rollback(sid)
+            raise past_limit(
+                field, location=location.code, on_hand=on_hand, quantity=after - on_hand
+            )
+        ceiling = document.ceiling
+        if ceiling is not None and abs(after - on_hand) > ceiling:
+            if not confirmed:
+                transaction.savepoint_rollback(sid)
+                raise AboveCeiling(
+                    field,
+                    figure=counted if counted is not None else after - on_hand,
+                    change=after - on_hand,
+                    ceiling=ceiling,
+                    effects=[effect_of(location.code, after - on_hand, **_figures(sku, location))],
+                )
+            StockDocument.objects.filter(pk=document.pk).update(
+                confirmed_by=actor.label[:200], confirmed_by_user_id=actor.user_id
+            )
         excess = reserved - after
-        revoked = _revoke(pair, victims, excess) if excess > 0 else 0
+        revoked = release_newest(pair, victims, excess) if excess > 0 else 0
         if revoked < excess:
             transaction.savepoint_rollback(sid)  # new reservations meanwhile: choose again
             continue
@@ -266,67 +367,6 @@ def _set_on_hand(
     raise RuntimeError("stock kept changing while it was counted; try again")
 
 
-def _holders(pair: tuple[int, int], excess: int) -> list[int]:
-    """Orders holding reservations on ``pair``, newest first, enough to release ``excess``."""
-    chosen: list[int] = []
-    total = 0
-    for order_id, quantity in (
-        Reservation.objects.filter(
-            sku_id=pair[0], location_id=pair[1], state=ReservationState.RESERVED
-        )
-        .order_by("-order__placed_at", "-order_id")
-        .values_list("order_id", "quantity")
-    ):
-        chosen.append(order_id)
-        total += quantity
-        if total >= excess:
-            break
-    return chosen
-
-
-def _revoke(pair: tuple[int, int], victims: list[int], excess: int) -> int:
-    """Release up to ``excess`` units of ``victims``' reservations on ``pair`` (their rows are
-    locked), newest order first; they become backorders for the retry step. Returns the units
-    released."""
-    rows = list(
-        Reservation.objects.filter(
-            order_id__in=victims,
-            sku_id=pair[0],
-            location_id=pair[1],
-            state=ReservationState.RESERVED,
-        ).order_by("-order__placed_at", "-order_id")
-    )
-    released = 0
-    now = timezone.now()
-    shortages = []
-    for row in rows:
-        if released >= excess:
-            break
-        n = min(row.quantity, excess - released)
-        released += n
-        if n == row.quantity:
-            row.delete()
-        else:
-            Reservation.objects.filter(pk=row.pk).update(quantity=F("quantity") - n, updated_at=now)
-        shortages.append(
-            _new_shortage(
-                order_id=row.order_id,
-                sku_id=pair[0],
-                location_id=pair[1],
-                wanted=n,
-                available=0,
-                created_at=now,
-            )
-        )
-    if released >= excess:
-        orders = {s.order_id for s in shortages}
-        OrderStock.objects.filter(order_id__in=orders).update(
-            status=OrderStockStatus.BACKORDER, checked_at=now - timedelta(days=1)
-        )
-        bulk_insert(shortages, returning_ids=False)
-    return released
-
-
 def transfer_stock(
     *,
     sku: str | Sku,
@@ -335,15 +375,20 @@ def transfer_stock(
     quantity: int,
     actor: Actor,
     reason: str = "",
+    confirmed: bool = False,
 ) -> tuple[StockMovement, StockMovement]:
     """Move ``quantity`` units from one location to another at once (both ledger rows share
-    one document). Refused when more than is available at the source."""
+    one document). Refused when more than is available at the source, or when the target
+    would hold more than the stock limit. ``confirmed``: the person confirmed a quantity
+    above the movement ceiling."""
     item = resolve_sku(sku)
     source = resolve_location(from_location, field="from_location")
     target = resolve_location(to_location, field="to_location")
     _positive(quantity, "quantity")
     if source.pk == target.pk:
         raise StockError("to_location", _("must differ from from_location"))
+    ceiling = movement_ceiling(actor)
+    above = ceiling is not None and quantity > ceiling
     with transaction.atomic():
         rows = {
             b.location_id: b
@@ -360,7 +405,20 @@ def transfer_stock(
                 conflict=True,
             )
         assert held is not None
-        document = _document(MovementKind.TRANSFER_OUT, actor, reason=reason)
+        if ceiling is not None and above and not confirmed:
+            raise AboveCeiling(
+                "quantity",
+                figure=quantity,
+                change=quantity,
+                ceiling=ceiling,
+                effects=[
+                    effect_of(source.code, -quantity, **_figures(item, source)),
+                    effect_of(target.code, quantity, **_figures(item, target)),
+                ],
+            )
+        document = _document(
+            MovementKind.TRANSFER_OUT, actor, reason=reason, ceiling=ceiling, confirmed=above
+        )
         out_pair, in_pair = (item.pk, source.pk), (item.pk, target.pk)
         out = PairChange(balance_id=held.pk, on_hand=-quantity)
         out.require_available(quantity)
@@ -376,13 +434,21 @@ def transfer_stock(
             ],
         )
         now = timezone.now()
-        written = write_changes(
-            {out_pair: out, in_pair: inward},
-            actor=actor,
-            at=now,
-            costs=sku_costs([item.pk]),
-            returning_ids=True,
-        )
+        try:
+            written = write_changes(
+                {out_pair: out, in_pair: inward},
+                actor=actor,
+                at=now,
+                costs=sku_costs([item.pk]),
+                returning_ids=True,
+            )
+        except GuardFailed as exc:
+            if exc.pair != in_pair:
+                raise
+            there = _figures(item, target).get("on_hand", 0)
+            raise past_limit(
+                "quantity", location=target.code, on_hand=there, quantity=quantity
+            ) from None
         queue_availability([out_pair, in_pair], changed_at=now)
     by_kind = {row.kind: row for row in written}
     return by_kind[MovementKind.TRANSFER_OUT], by_kind[MovementKind.TRANSFER_IN]
@@ -455,6 +521,8 @@ def set_stock_levels(
     for field, value in (("safety_stock", safety_stock), ("reorder_point", reorder_point)):
         if value is not None and value < 0:
             raise StockError(field, _("must not be negative"))
+        if value is not None:
+            within_limit(value, field)
     with transaction.atomic():
         balance, _created = StockBalance.objects.get_or_create(sku=item, location=place)
         lock_balances([balance.pk])
@@ -469,40 +537,3 @@ def set_stock_levels(
             queue_availability([(item.pk, place.pk)], changed_at=timezone.now())
         balance.refresh_from_db()
     return balance
-
-
-def retry_backorders(*, limit: int = 100, min_age: timedelta = timedelta(seconds=1)) -> int:
-    """The worker step: try backorders again where stock of what they lack is available now.
-
-    Oldest-checked first, so every backorder gets its turn. Returns how many became reserved
-    (the worker calls again at once while that is above zero).
-    """
-    now = timezone.now()
-    in_stock = StockBalance.objects.filter(
-        sku=OuterRef("sku"), on_hand__gt=F("reserved") + F("safety_stock")
-    )
-    with transaction.atomic():
-        waiting = list(
-            OrderStock.objects.filter(
-                status=OrderStockStatus.BACKORDER, checked_at__lte=now - min_age
-            )
-            .order_by("checked_at")
-            .values_list("order_id", flat=True)[: limit * 5]
-        )
-        hopeful = set(
-            Shortage.objects.filter(order_id__in=waiting)
-            .filter(Exists(in_stock))
-            .values_list("order_id", flat=True)
-        )
-        ids = [order_id for order_id in waiting if order_id in hopeful][:limit]
-        if not ids:
-            return 0
-        orders = list(
-            Order.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ids)
-            .order_by("pk")
-        )
-        apply_orders(orders, actor=Actor.system("backorder retry"))
-        return OrderStock.objects.filter(
-            order_id__in=[o.pk for o in orders], status=OrderStockStatus.RESERVED
-        ).count()

@@ -28,6 +28,7 @@ from omnioms.inventory.forms import AdjustmentForm, ReceiptForm, StockFilterForm
 from omnioms.inventory.models import IncomingStock, PlannedOutput, SupplyStatus
 from omnioms.inventory.rules import routing_config
 from omnioms.inventory.services import (
+    AboveCeiling,
     StockError,
     adjust_stock,
     count_stock,
@@ -159,18 +160,24 @@ def _stock_form_page(
     template: str,
     run: Any,
 ) -> HttpResponse:
-    """Render ``form``; on a valid POST call ``run(data)`` and go to the stock it changed."""
+    """Render ``form``; on a valid POST call ``run(data, confirmed)`` and go to the stock it
+    changed. A movement above the ceiling comes back (409) with the figure, what it would do,
+    and the box to confirm it; nothing is recorded until it is ticked."""
+    confirmation = None
     if request.method == "POST" and form.is_valid():
         try:
-            message, target = run(form.cleaned_data)
+            message, target = run(form.cleaned_data, form.confirmed())
+        except AboveCeiling as exc:
+            confirmation = exc
         except StockError as exc:
             field = _FIELD_OF.get(exc.field, exc.field)
             form.add_error(field if field in form.fields else None, exc.message)
         else:
             messages.success(request, message)
             return HttpResponseRedirect(target)
-    status = 400 if request.method == "POST" else 200
-    return render(request, template, {"form": form}, status=status)
+    status = (409 if confirmation else 400) if request.method == "POST" else 200
+    context = {"form": form, "confirmation": confirmation}
+    return render(request, template, context, status=status)
 
 
 def _initial(request: HttpRequest) -> dict[str, str]:
@@ -187,7 +194,7 @@ def receive(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = ReceiptForm(data, initial=_initial(request), locations=locations)
 
-    def run(cleaned: dict[str, Any]) -> tuple[str, str]:
+    def run(cleaned: dict[str, Any], confirmed: bool) -> tuple[str, str]:
         movement = receive_stock(
             sku=cleaned["sku"],
             location=cleaned["location"],
@@ -195,6 +202,7 @@ def receive(request: HttpRequest) -> HttpResponse:
             unit_cost=cleaned["unit_cost"],
             reference=cleaned["reference"],
             actor=Actor.for_user(request.user),
+            confirmed=confirmed,
         )
         text = _("Received %(n)s × %(sku)s; %(after)s on hand.") % {
             "n": movement.quantity,
@@ -214,7 +222,7 @@ def adjust(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = AdjustmentForm(data, initial=_initial(request), locations=locations)
 
-    def run(cleaned: dict[str, Any]) -> tuple[str, str]:
+    def run(cleaned: dict[str, Any], confirmed: bool) -> tuple[str, str]:
         actor = Actor.for_user(request.user)
         if cleaned["mode"] == AdjustmentForm.COUNT:
             if cleaned["quantity"] < 0:
@@ -225,6 +233,7 @@ def adjust(request: HttpRequest) -> HttpResponse:
                 counted=cleaned["quantity"],
                 reason=cleaned["reason"],
                 actor=actor,
+                confirmed=confirmed,
             )
         else:
             movement = adjust_stock(
@@ -233,6 +242,7 @@ def adjust(request: HttpRequest) -> HttpResponse:
                 quantity_delta=cleaned["quantity"],
                 reason=cleaned["reason"],
                 actor=actor,
+                confirmed=confirmed,
             )
         if movement is None:
             text = _("The count agrees with the record; nothing changed.")
@@ -255,7 +265,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     form = TransferForm(data, initial=_initial(request), locations=sources, targets=targets)
 
-    def run(cleaned: dict[str, Any]) -> tuple[str, str]:
+    def run(cleaned: dict[str, Any], confirmed: bool) -> tuple[str, str]:
         out, _into = transfer_stock(
             sku=cleaned["sku"],
             from_location=cleaned["from_location"],
@@ -263,6 +273,7 @@ def transfer(request: HttpRequest) -> HttpResponse:
             quantity=cleaned["quantity"],
             reason=cleaned["reason"],
             actor=Actor.for_user(request.user),
+            confirmed=confirmed,
         )
         text = _("Moved %(n)s × %(sku)s from %(source)s to %(target)s.") % {
             "n": -out.quantity,

@@ -236,6 +236,10 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 # Webhook bodies are stored whole; platforms send at most a few MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
+# A person's receipt, adjustment, count or transfer moving more units than this is recorded
+# only once they confirm the figure (inventory/limits.py); 0 turns the check off.
+OMNIOMS_STOCK_MOVEMENT_CEILING = int(os.environ.get("OMNIOMS_STOCK_MOVEMENT_CEILING", "100000"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,7 +16,7 @@ from omnioms.catalog.models import ChannelSkuMapping
 from omnioms.channels.models import ChannelAccount
 from omnioms.channels.tests.replay_server import FakeShopify, FakeTaobao, ReplayServer
 from omnioms.inventory.availability import channel_figures, push_due
-from omnioms.inventory.domain import Rule, channel_quantity
+from omnioms.inventory.domain import STOCK_LIMIT, Rule, channel_quantity
 from omnioms.inventory.models import (
     AvailabilityOutbox,
     ChannelAvailability,
@@ -197,3 +197,22 @@ def test_an_account_the_client_cannot_reach_fails_its_rows_with_the_reason() -> 
     rows = list(AvailabilityOutbox.objects.all())
     assert {row.state for row in rows} == {OutboxState.FAILED}
     assert all("base_url" in row.last_error for row in rows)
+
+
+def test_a_channel_selling_from_two_full_locations_is_told_at_most_the_stock_limit(
+    server: ReplayServer,
+) -> None:
+    fake = FakeShopify(server)
+    fake.add_variant("A", 901)
+    east, west = warehouse("east"), warehouse("west")
+    shop = shopify_account(fake, east)
+    rule = ChannelStockRule.objects.create(account=shop)
+    RuleLocation.objects.create(rule=rule, location=east, priority=1)
+    RuleLocation.objects.create(rule=rule, location=west, priority=2)
+    receive("A", east, STOCK_LIMIT)
+    receive("A", west, STOCK_LIMIT)
+
+    assert channel_figures(shop.pk, [sku("A").pk]) == {sku("A").pk: STOCK_LIMIT}
+    assert push_due() == 2
+    assert fake.available("A") == STOCK_LIMIT
+    assert ChannelAvailability.objects.get(account=shop, sku=sku("A")).quantity == STOCK_LIMIT

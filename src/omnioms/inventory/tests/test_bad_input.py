@@ -86,7 +86,13 @@ def test_the_largest_quantity_and_cost_are_received_and_read_back(client: Client
 
     response = api_as(client, Role.MANAGER).post(
         "/inventory/receipts",
-        {"sku": "B", "location": "wh-2", "quantity": 2_147_483_647, "unit_cost": "99999999999999"},
+        {
+            "sku": "B",
+            "location": "wh-2",
+            "quantity": 2_147_483_647,
+            "unit_cost": "99999999999999",
+            "confirm": True,  # far above the movement ceiling: test_ceiling.py
+        },
     )
 
     assert response.status_code == 201, response.content

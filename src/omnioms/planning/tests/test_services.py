@@ -144,8 +144,9 @@ def test_a_requirements_run_is_a_job_with_progress(factory: None) -> None:
 
     job = Job.objects.get(pk=job.pk)
     assert job.progress == 1.0
-    assert job.result["make"] == 1
-    assert PlannedOrder.objects.filter(run_id=job.result["run"]).count() == 2
+    result = job.result or {}
+    assert result["make"] == 1
+    assert PlannedOrder.objects.filter(run_id=result["run"]).count() == 2
 
 
 def test_shipped_and_cancelled_orders_are_not_requirements(factory: None) -> None:
