@@ -12,8 +12,11 @@ days again, so the history follows corrections, refunds and late cancellations e
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,11 +24,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from omnioms.catalog.models import Sku
+from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import bulk_insert, new_rows
 from omnioms.core.choices import OrderStatus
-from omnioms.forecasting.models import DemandDay, DemandDayToRecount
+from omnioms.forecasting.models import DemandDay, DemandDayToRecount, DemandSource
 from omnioms.inventory.selectors import needs_of_orders
 from omnioms.orders.effects import OrderChange
 from omnioms.orders.models import Order
@@ -89,7 +95,7 @@ def recount_day(day: date) -> int:
             key = (sku_id, account_of[order_id])
             units[key] += n
             counted[key] += 1
-    DemandDay.objects.filter(day=day).delete()
+    DemandDay.objects.filter(day=day, source=DemandSource.ORDERS).delete()
     bulk_insert(
         [
             _new_day(day=day, sku_id=sku_id, account_id=account_id, quantity=n, orders=counted[key])
@@ -120,7 +126,69 @@ def daily_demand(
     rows = DemandDay.objects.filter(day__gte=start, day__lte=end)
     if sku_ids is not None:
         rows = rows.filter(sku_id__in=list(sku_ids))
-    totals: dict[tuple[str, date], int] = defaultdict(int)
-    for code, day, quantity in rows.values_list("sku__code", "day", "quantity"):
-        totals[(code, day)] += quantity
+    counted: dict[tuple[str, date], int] = defaultdict(int)
+    imported: dict[tuple[str, date], int] = defaultdict(int)
+    for code, day, quantity, source in rows.values_list("sku__code", "day", "quantity", "source"):
+        (imported if source == DemandSource.IMPORTED else counted)[(code, day)] += quantity
+    totals = {**imported, **counted}  # orders known for a SKU and day win over an import
     return [(code, day, n) for (code, day), n in sorted(totals.items())]
+
+
+@dataclass
+class HistoryReport:
+    written: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def import_demand_history(text: str, *, account: ChannelAccount) -> HistoryReport:
+    """Past sales from CSV ``sku,date,quantity`` (the format of ``omnioms forecast series``),
+    as ``imported`` demand of ``account``: all rows or none, each problem naming its row."""
+    report = HistoryReport()
+    reader = csv.DictReader(io.StringIO(text))
+    if [name.strip() for name in reader.fieldnames or []][:3] != ["sku", "date", "quantity"]:
+        report.problems.append(_("row 1: the header must be sku,date,quantity"))
+        return report
+    wanted: dict[tuple[str, date], int] = defaultdict(int)
+    for number, row in enumerate(reader, start=2):
+        try:
+            day = date.fromisoformat((row["date"] or "").strip())
+            quantity = int((row["quantity"] or "").strip())
+        except ValueError:
+            report.problems.append(
+                _("row %(row)s: date must be YYYY-MM-DD and quantity a whole number")
+                % {"row": number}
+            )
+            continue
+        if not 0 <= quantity <= 2_147_483_647:
+            report.problems.append(_("row %(row)s: quantity out of range") % {"row": number})
+            continue
+        wanted[((row["sku"] or "").strip(), day)] += quantity
+    ids = dict(Sku.objects.filter(code__in={c for c, _d in wanted}).values_list("code", "pk"))
+    for code in sorted({c for c, _d in wanted} - set(ids)):
+        report.problems.append(_("no SKU %(code)r") % {"code": code})
+    if report.problems:
+        return report
+    with transaction.atomic():
+        DemandDay.objects.filter(
+            account=account,
+            source=DemandSource.IMPORTED,
+            day__in={d for _c, d in wanted},
+            sku_id__in=set(ids.values()),
+        ).delete()
+        bulk_insert(
+            [
+                _new_day(
+                    day=day,
+                    sku_id=ids[code],
+                    account_id=account.pk,
+                    quantity=n,
+                    orders=0,
+                    source=DemandSource.IMPORTED,
+                )
+                for (code, day), n in sorted(wanted.items())
+                if n
+            ],
+            returning_ids=False,
+        )
+    report.written = sum(1 for n in wanted.values() if n)
+    return report

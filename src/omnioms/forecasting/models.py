@@ -18,12 +18,18 @@ FIGURE_DIGITS = 18
 FIGURE_PLACES = 3
 
 
+class DemandSource(models.TextChoices):
+    ORDERS = "orders", _("Counted from orders")
+    IMPORTED = "imported", _("Imported history")
+
+
 class DemandDay(models.Model):
     """Units of a SKU ordered on one business day through one channel account.
 
     Counted when ordered, from the unified orders: cancelled orders left out, refunded
     quantities taken off, bundles exploded into their components. Rebuilt for every day an
-    order change touches (``forecasting.history``).
+    order change touches (``forecasting.history``). History from before omnioms (a file of
+    past sales) is ``imported``; it counts only where no order of that SKU and day is known.
     """
 
     sku = models.ForeignKey(Sku, verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="+")
@@ -36,10 +42,15 @@ class DemandDay(models.Model):
     )
     quantity = models.PositiveIntegerField(_("quantity"))
     orders = models.PositiveIntegerField(_("orders"))
+    source = models.CharField(
+        _("source"), max_length=10, choices=DemandSource.choices, default=DemandSource.ORDERS
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["day", "sku", "account"], name="demand_day_once")
+            models.UniqueConstraint(
+                fields=["day", "sku", "account", "source"], name="demand_day_once"
+            )
         ]
         indexes = [models.Index(fields=["sku", "day"], name="demand_sku_day")]
         verbose_name = _("demand of a day")

@@ -7,7 +7,12 @@ from datetime import date
 import pytest
 
 from omnioms.core.worker import run_once
-from omnioms.forecasting.history import daily_demand, rebuild_demand, recount_due
+from omnioms.forecasting.history import (
+    daily_demand,
+    import_demand_history,
+    rebuild_demand,
+    recount_due,
+)
 from omnioms.forecasting.models import DemandDay, DemandDayToRecount
 from omnioms.inventory.tests.factories import account, order_json, sku, submit
 
@@ -106,3 +111,34 @@ def test_the_worker_counts_marked_days_and_a_rebuild_counts_a_whole_range() -> N
     DemandDay.objects.all().delete()
     assert rebuild_demand(date(2026, 2, 27), date(2026, 3, 3)) == 1
     assert DemandDay.objects.get().quantity == 2
+
+
+def test_imported_history_counts_only_where_no_order_of_that_sku_and_day_is_known() -> None:
+    shop = account("tmall")
+    submit(shop, order_json("T-1", [("TEE", 2)]))
+    text = "sku,date,quantity\nTEE,2026-02-28,7\nTEE,2026-03-01,9\nCAP,2026-02-28,1\n"
+
+    report = import_demand_history(text, account=shop)
+
+    assert report.problems == []
+    assert report.written == 3
+    assert demand() == {
+        ("TEE", date(2026, 2, 28)): 7,
+        ("CAP", date(2026, 2, 28)): 1,
+        ("TEE", DAY): 2,  # the order omnioms knows wins over the file's 9
+    }
+    rebuild_demand(date(2026, 2, 28), DAY)  # a recount keeps imported history
+    assert demand()[("TEE", date(2026, 2, 28))] == 7
+
+
+def test_a_bad_history_row_is_named_and_nothing_is_imported() -> None:
+    report = import_demand_history(
+        "sku,date,quantity\nTEE,2026-02-28,7\nTEE,28/02/2026,1\nSOCK,2026-02-28,1\n",
+        account=account("tmall"),
+    )
+
+    assert report.problems == [
+        "row 3: date must be YYYY-MM-DD and quantity a whole number",
+        "no SKU 'SOCK'",
+    ]
+    assert not DemandDay.objects.exists()
