@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import redis
 from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -46,18 +47,11 @@ def _fail(job: JobContext) -> None:
     raise ValueError("the forecast needs at least one SKU")
 
 
-def _queued(
-    capture: Callable[..., Any], kind: str, **params: Any
-) -> Job:  # the commit hands the id to the queue
-    with capture(execute=True):
-        return start_job(kind, actor=PLANNER, **params)
-
-
-def test_a_job_is_queued_and_the_database_worker_runs_it_to_the_end(
-    django_capture_on_commit_callbacks: Callable[..., Any],
-) -> None:
+@pytest.mark.django_db(transaction=True)  # the worker commits and closes its connection
+def test_a_job_is_queued_and_the_database_worker_runs_it_to_the_end() -> None:
     steps_seen.clear()
-    job = _queued(django_capture_on_commit_callbacks, "tests.count", to=3)
+    with transaction.atomic():
+        job = start_job("tests.count", actor=PLANNER, to=3)
     assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED  # nothing ran in the request
 
     call_command("db_worker", batch=True, startup_delay=False, verbosity=0)
