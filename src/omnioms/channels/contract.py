@@ -7,7 +7,7 @@ downstream ever looks at a platform's own field names.
 Rules the validators enforce so that no adapter can get them wrong quietly:
 - amounts are ``Decimal`` (serialised as exact decimal strings), never floats;
 - times are timezone-aware and converted to UTC (an offset of 16 hours or more, or a time
-  whose UTC is before the year 1, is refused);
+  outside 0001-01-02 to 9999-12-30 in UTC, which some zone could not show, is refused);
 - text never holds the NUL character, which PostgreSQL cannot store;
 - ids from channels are strings;
 - nothing is larger than the order tables can hold (amounts up to 99,999,999,999,999,
@@ -31,6 +31,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -75,6 +76,17 @@ Amount = Annotated[
     Decimal,
     BeforeValidator(_exact_decimal),
     PlainSerializer(_decimal_text, return_type=str, when_used="json"),
+    # What a client should send (the OpenAPI schema of POST /orders): a decimal string or a
+    # whole number, never a float, under 10^14.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^-?\d{1,14}(\.\d{1,4})?$", "examples": ["19.90"]},
+                {"type": "integer", "minimum": -int(AMOUNT_MAX), "maximum": int(AMOUNT_MAX)},
+            ]
+        },
+        mode="validation",
+    ),
 ]
 
 

@@ -5,8 +5,9 @@ Both databases must be able to hold it, not just the one a test ran on:
 - text without the NUL character: PostgreSQL's ``text`` and ``varchar`` cannot hold it (SQLite
   can, so a test on SQLite alone never sees the 500);
 - times whose UTC offset PostgreSQL takes (``timestamptz`` refuses ±16:00 and beyond, Python
-  goes up to ±23:59) and whose UTC Python can compute (``0001-01-01T00:00+08:00`` is in the
-  year 0).
+  goes up to ±23:59) and that every time zone can show: ``0001-01-01T00:00+08:00`` is in the
+  year 0 in UTC, and an order placed at ``9999-12-31T23:59Z`` made the order list fail for
+  everyone, since in Beijing it is in the year 10000.
 
 Messages are in English like pydantic's own, which they stand beside in the API's errors and
 in dead letters' reasons.
@@ -22,6 +23,9 @@ from pydantic_core import PydanticCustomError
 NUL = "\x00"
 MAX_UTC_OFFSET = timedelta(hours=16)
 """Exclusive: no time zone is more than 14 hours from UTC, and PostgreSQL stops at 15:59."""
+EARLIEST_TIME = datetime(1, 1, 2)
+LATEST_TIME = datetime(9999, 12, 30, 23, 59, 59, 999999)
+"""The UTC times (a day from either end of what Python holds) that any time zone can show."""
 
 
 def no_nul(value: Any) -> Any:
@@ -41,21 +45,22 @@ def no_nul(value: Any) -> Any:
 
 
 def storable_time(value: datetime) -> datetime:
-    """``value`` unchanged if it has no offset or one that PostgreSQL takes and its UTC is a
-    time Python can compute; else a validation error."""
+    """``value`` unchanged if its offset (if any) is one PostgreSQL takes and it lies between
+    :data:`EARLIEST_TIME` and :data:`LATEST_TIME` in UTC (a naive time: as it is); else a
+    validation error."""
     offset = value.utcoffset()
-    if offset is None:
-        return value
-    if abs(offset) >= MAX_UTC_OFFSET:
+    if offset is not None and abs(offset) >= MAX_UTC_OFFSET:
         raise PydanticCustomError(
             "time_offset_out_of_range", "the UTC offset must be between -15:59 and +15:59"
         )
     try:
-        value.astimezone(UTC)
-    except OverflowError:
+        utc = value if offset is None else value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+08:00
+        utc = None
+    if utc is None or not EARLIEST_TIME <= utc.replace(tzinfo=None) <= LATEST_TIME:
         raise PydanticCustomError(
-            "time_out_of_range", "must be a time between the years 1 and 9999 in UTC"
-        ) from None
+            "time_out_of_range", "must be a time between 0001-01-02 and 9999-12-30 (UTC)"
+        )
     return value
 
 

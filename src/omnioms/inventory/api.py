@@ -50,8 +50,8 @@ class LocationIn(InputSchema):
     code: str = Field(min_length=1, max_length=50, pattern=_CODE)
     name: str = Field(min_length=1, max_length=200)
     kind: LocationKind
-    province: str = ""
-    city: str = ""
+    province: str = Field("", max_length=100)
+    city: str = Field("", max_length=100)
 
 
 class LocationOut(Schema):

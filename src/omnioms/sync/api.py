@@ -108,13 +108,14 @@ def receive(request: HttpRequest, account: Text) -> HttpResponse | Status:
 
 
 class AccountIn(InputSchema):
-    name: str
-    platform: str
-    display_name: str = ""
-    secret: str = ""
-    time_zone: str = "Asia/Shanghai"
-    currency: str = "CNY"
-    location: str | None = None
+    # As long as the columns; the platform and the time zone are checked by create_account (400).
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
+    platform: str = Field(max_length=30)
+    display_name: str = Field("", max_length=200)
+    secret: str = Field("", max_length=500)
+    time_zone: str = Field("Asia/Shanghai", max_length=64)
+    currency: str = Field("CNY", pattern=r"^[A-Za-z]{3}$")
+    location: str | None = Field(None, max_length=50)
 
 
 class AccountOut(Schema):

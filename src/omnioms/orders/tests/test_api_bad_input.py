@@ -79,7 +79,10 @@ def test_an_order_list_time_with_an_offset_of_16_hours_or_more_is_422_naming_the
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("created_at", "0001-01-01T00:00:00+08:00", "must be a time between the years 1 and 9999"),
+        ("created_at", "0001-01-01T00:00:00+08:00", "must be a time between 0001-01-02 and"),
+        # Accepted before, it then made the web order list a 500 for everyone (the year 10000
+        # in Beijing).
+        ("created_at", "9999-12-31T23:59:59Z", "must be a time between 0001-01-02 and"),
         ("paid_at", "2026-03-01T10:00:00+16:00", "the UTC offset must be between -15:59 and"),
         ("updated_at", "2026-03-01T10:00:00-23:59", "the UTC offset must be between -15:59 and"),
     ],

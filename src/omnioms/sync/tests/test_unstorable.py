@@ -88,7 +88,7 @@ def test_text_with_nul_and_times_without_a_utc_are_dead_lettered_naming_the_fiel
     assert reasons() == {
         "N-1": "buyer.name: must not contain the NUL character",
         "N-2": "line 1: title: must not contain the NUL character",
-        "Y-0": "created_at: must be a time between the years 1 and 9999 in UTC",
+        "Y-0": "created_at: must be a time between 0001-01-02 and 9999-12-30 (UTC)",
         "Z-16": "paid_at: the UTC offset must be between -15:59 and +15:59",
     }
 
