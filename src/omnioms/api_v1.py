@@ -6,17 +6,18 @@ live lower, in :mod:`omnioms.api`, so that every app's ``api.py`` can use them.
 
 from __future__ import annotations
 
-from ninja import NinjaAPI, Swagger
+from ninja import Swagger
 
 from omnioms.api.auth import AUTH
 from omnioms.api.errors import install_error_handlers
+from omnioms.api.openapi import DocumentedAPI
 from omnioms.catalog.api import router as catalog_router
 from omnioms.inventory.api import router as inventory_router
 from omnioms.orders.api import router as orders_router
 from omnioms.sync.api import router as channels_router
 from omnioms.sync.api import webhooks
 
-api = NinjaAPI(
+api = DocumentedAPI(
     title="omnioms",
     version="1",
     urls_namespace="api",

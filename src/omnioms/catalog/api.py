@@ -9,7 +9,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 
 from omnioms.api.auth import require_perm
-from omnioms.api.schemas import ErrorOut
+from omnioms.api.schemas import ErrorOut, InputSchema
 from omnioms.catalog.models import Sku
 from omnioms.catalog.services import ComponentSpec, create_product
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
@@ -23,12 +23,12 @@ MAX_QUANTITY = 2_147_483_647
 """A ``PositiveIntegerField`` is a PostgreSQL ``integer``."""
 
 
-class ComponentIn(Schema):
+class ComponentIn(InputSchema):
     sku: str
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
-class ProductIn(Schema):
+class ProductIn(InputSchema):
     sku: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=300)
     unit_cost: Decimal | None = Field(None, ge=0, le=MAX_AMOUNT)
@@ -37,13 +37,18 @@ class ProductIn(Schema):
     components: list[ComponentIn] = []
 
 
+class ComponentOut(Schema):
+    sku: str
+    quantity: int
+
+
 class ProductOut(Schema):
     sku: str = Field(alias="code")
     name: str
     unit_cost: Decimal | None
     price: Decimal | None
     currency: str
-    components: list[ComponentIn]
+    components: list[ComponentOut]
 
     @staticmethod
     def resolve_components(obj: Sku) -> list[dict[str, object]]:

@@ -6,7 +6,9 @@ downstream ever looks at a platform's own field names.
 
 Rules the validators enforce so that no adapter can get them wrong quietly:
 - amounts are ``Decimal`` (serialised as exact decimal strings), never floats;
-- times are timezone-aware and converted to UTC;
+- times are timezone-aware and converted to UTC (an offset of 16 hours or more, or a time
+  outside 0001-01-02 to 9999-12-30 in UTC, which some zone could not show, is refused);
+- text never holds the NUL character, which PostgreSQL cannot store;
 - ids from channels are strings;
 - nothing is larger than the order tables can hold (amounts up to 99,999,999,999,999,
   quantities up to 2,147,483,647, ids and codes within their columns' lengths), so an order
@@ -29,11 +31,13 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
 from omnioms.core.choices import OrderStatus
+from omnioms.core.inputs import no_nul, storable_time
 from omnioms.core.money import AMOUNT_DIGITS, AMOUNT_PLACES
 
 AMOUNT_MAX = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_PLACES) - 1
@@ -72,6 +76,17 @@ Amount = Annotated[
     Decimal,
     BeforeValidator(_exact_decimal),
     PlainSerializer(_decimal_text, return_type=str, when_used="json"),
+    # What a client should send (the OpenAPI schema of POST /orders): a decimal string or a
+    # whole number, never a float, under 10^14.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^-?\d{1,14}(\.\d{1,4})?$", "examples": ["19.90"]},
+                {"type": "integer", "minimum": -int(AMOUNT_MAX), "maximum": int(AMOUNT_MAX)},
+            ]
+        },
+        mode="validation",
+    ),
 ]
 
 
@@ -79,7 +94,7 @@ def _aware_utc(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
             raise ValueError("time must carry a time zone; adapters localise naive platform times")
-        return value.astimezone(UTC)
+        return storable_time(value).astimezone(UTC)
     if isinstance(value, str):
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         return _aware_utc(parsed)
@@ -124,6 +139,13 @@ OptionalId200 = Annotated[str, StringConstraints(max_length=200), BeforeValidato
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL's text cannot hold NUL: refused here, naming the field, rather than failing
+        # the transaction that stores the order (and only on PostgreSQL).
+        return no_nul(value)
 
 
 class Buyer(_Strict):

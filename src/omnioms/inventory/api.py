@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from omnioms.api.auth import require_perm
-from omnioms.api.schemas import ErrorOut
+from omnioms.api.schemas import ErrorOut, InputSchema, Text
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
 from omnioms.core.models import Location, LocationKind
@@ -51,12 +51,12 @@ MAX_AMOUNT = Decimal(10 ** (AMOUNT_DIGITS - AMOUNT_PLACES) - 1)
 would come back as 10^14, which does not fit."""
 
 
-class LocationIn(Schema):
+class LocationIn(InputSchema):
     code: str = Field(min_length=1, max_length=50, pattern=_CODE)
     name: str = Field(min_length=1, max_length=200)
     kind: LocationKind
-    province: str = ""
-    city: str = ""
+    province: str = Field("", max_length=100)
+    city: str = Field("", max_length=100)
 
 
 class LocationOut(Schema):
@@ -100,7 +100,7 @@ class StockOut(Schema):
         return obj.location.code
 
 
-class StockQuery(Schema):
+class StockQuery(InputSchema):
     sku: str | None = None
     location: str | None = None
     below_reorder_point: bool = False
@@ -108,7 +108,7 @@ class StockQuery(Schema):
 
 @router.get(
     "/inventory",
-    response=list[StockOut],
+    response={200: list[StockOut], 400: ErrorOut},
     summary="Stock per SKU and location: on hand, reserved, available",
 )
 def list_stock(request: HttpRequest, q: Query[StockQuery]) -> list[StockBalance]:
@@ -190,7 +190,7 @@ _CONFIRM = Field(
 )
 
 
-class ReceiptIn(Schema):
+class ReceiptIn(InputSchema):
     sku: str = Field(min_length=1)
     location: str = Field(min_length=1)
     quantity: int = Field(gt=0, le=MAX_QUANTITY)
@@ -225,7 +225,7 @@ def post_receipt(request: HttpRequest, data: ReceiptIn) -> Status:
     return Status(201, movement)
 
 
-class AdjustmentIn(Schema):
+class AdjustmentIn(InputSchema):
     sku: str = Field(min_length=1)
     location: str = Field(min_length=1)
     quantity_delta: int = Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY)
@@ -251,7 +251,7 @@ def post_adjustment(request: HttpRequest, data: AdjustmentIn) -> Status:
     return Status(201, movement)
 
 
-class CountIn(Schema):
+class CountIn(InputSchema):
     sku: str = Field(min_length=1)
     location: str = Field(min_length=1)
     counted: int = Field(ge=0, le=MAX_QUANTITY)
@@ -296,7 +296,7 @@ def post_count(request: HttpRequest, data: CountIn) -> Status:
     )
 
 
-class TransferIn(Schema):
+class TransferIn(InputSchema):
     sku: str = Field(min_length=1)
     from_location: str = Field(min_length=1)
     to_location: str = Field(min_length=1)
@@ -385,17 +385,17 @@ class AvailabilityOut(Schema):
     items: list[AvailabilityItemOut]
 
 
-class AvailabilityQuery(Schema):
+class AvailabilityQuery(InputSchema):
     sku: list[str] | None = None
 
 
 @router.get(
     "/channels/{account}/availability",
-    response={200: AvailabilityOut, 404: ErrorOut},
+    response={200: AvailabilityOut, 400: ErrorOut, 404: ErrorOut},
     summary="What a channel account may sell now, per SKU",
 )
 def channel_availability(
-    request: HttpRequest, account: str, q: Query[AvailabilityQuery]
+    request: HttpRequest, account: Text, q: Query[AvailabilityQuery]
 ) -> dict[str, object]:
     """Available at the account's locations under its allocation rule (buffer, share, cap),
     with what the channel was last told and how many changes wait to be pushed."""

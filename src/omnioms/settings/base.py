@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "omnioms.api.middleware.RequestLimitsMiddleware",  # big bodies: 413; NUL in an address: 400
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -233,7 +234,8 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
     )
 }
 
-# Webhook bodies are stored whole; platforms send at most a few MB.
+# Webhook bodies are stored whole; platforms send at most a few MB. A larger body (except the
+# files of a multipart upload) is answered 413 (omnioms.api.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
 # A person's receipt, adjustment, count or transfer moving more units than this is recorded

@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 from pydantic import ConfigDict
 
 from omnioms.api.auth import require_perm
-from omnioms.api.schemas import ErrorOut
+from omnioms.api.schemas import ErrorOut, InputSchema, Text
 from omnioms.channels.adapters import UnknownPlatform
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount, DeadLetter
@@ -68,13 +68,23 @@ def post_order(request: HttpRequest, data: OrderIn) -> Status:
     "/{account}",
     response={200: dict[str, object], 401: ErrorOut, 404: ErrorOut},
     summary="Receive a channel's webhook (signed with the account's secret)",
+    # The body is the platform's own, read raw: any JSON, form or bytes.
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/json": {"schema": {}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
     description=(
         "Verifies the signature over the raw body, stores the delivery durably (deduplicated "
         "on the platform's event id) and answers once it is committed. The intake worker "
         "normalises it into an order moments later; what cannot be read becomes a dead letter."
     ),
 )
-def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
+def receive(request: HttpRequest, account: Text) -> HttpResponse | Status:
     found = webhook_account(account)
     if found is None:
         record_webhook_rejection(account, None, "unknown_account", request.META.get("REMOTE_ADDR"))
@@ -97,14 +107,15 @@ def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
     return Status(200, {"payload": result.payload_id, "outcome": str(result.outcome)})
 
 
-class AccountIn(Schema):
-    name: str
-    platform: str
-    display_name: str = ""
-    secret: str = ""
-    time_zone: str = "Asia/Shanghai"
-    currency: str = "CNY"
-    location: str | None = None
+class AccountIn(InputSchema):
+    # As long as the columns; the platform and the time zone are checked by create_account (400).
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
+    platform: str = Field(max_length=30)
+    display_name: str = Field("", max_length=200)
+    secret: str = Field("", max_length=500)
+    time_zone: str = Field("Asia/Shanghai", max_length=64)
+    currency: str = Field("CNY", pattern=r"^[A-Za-z]{3}$")
+    location: str | None = Field(None, max_length=50)
 
 
 class AccountOut(Schema):
@@ -188,14 +199,18 @@ class DeadLetterPage(Schema):
     count: int
 
 
-class DeadLetterQuery(Schema):
+class DeadLetterQuery(InputSchema):
     state: str = "open"
     account: str | None = None
     offset: int = Field(0, ge=0, le=2_147_483_647)
     limit: int = 50  # clamped to 1..200 below
 
 
-@router.get("/dead-letters", response=DeadLetterPage, summary="Payloads that could not be read")
+@router.get(
+    "/dead-letters",
+    response={200: DeadLetterPage, 400: ErrorOut},
+    summary="Payloads that could not be read",
+)
 def list_dead_letters(request: HttpRequest, q: Query[DeadLetterQuery]) -> dict[str, object]:
     require_perm(request, "channels.view_deadletter")
     letters = DeadLetter.objects.select_related("payload", "account").order_by("-created_at")
@@ -219,7 +234,9 @@ class ReplayOut(Schema):
     reason: str
 
 
-@router.post("/dead-letters/{letter_id}/replay", response=ReplayOut)
+@router.post(
+    "/dead-letters/{letter_id}/replay", response={200: ReplayOut, 404: ErrorOut, 409: ErrorOut}
+)
 def replay(request: HttpRequest, letter_id: int) -> dict[str, object]:
     require_perm(request, "channels.replay_deadletter")
     get_object_or_404(DeadLetter, pk=letter_id)

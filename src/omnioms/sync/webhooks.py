@@ -28,6 +28,7 @@ from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import NormalizationError, WebhookMeta
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutcome, PayloadSource
 from omnioms.core.bulk import bulk_insert
+from omnioms.core.inputs import NUL
 from omnioms.sync.intake import (
     UNSTORABLE,
     atomically,
@@ -201,14 +202,21 @@ DEDUPE_KEY_LENGTH = InboundPayload._meta.get_field("dedupe_key").max_length or 2
 
 
 def dedupe_key(event_id: str | None) -> str | None:
-    """The event id as the unique index holds it: as it is when it fits the column, else its
-    sha256 (a Douyin push of many messages joins all their ids). Cutting it short instead
-    would make two different pushes that share a long prefix look like one."""
+    """The event id as the unique index holds it: as it is when the column can hold it, else
+    its sha256 (a Douyin push of many messages joins all their ids; an id read from a body may
+    hold NUL, which PostgreSQL cannot store). Cutting it short instead would make two
+    different pushes that share a long prefix look like one."""
     if not event_id:
         return None
-    if len(event_id) <= DEDUPE_KEY_LENGTH:
+    if len(event_id) <= DEDUPE_KEY_LENGTH and NUL not in event_id:
         return event_id
     return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
+
+
+def _shown(value: str | None, length: int) -> str:
+    """A delivery's id or topic for the columns that show it: cut to ``length``, NUL made
+    visible (PostgreSQL cannot store it; the body keeps the original)."""
+    return (value or "").replace(NUL, "\ufffd")[:length]
 
 
 def _new_delivery(
@@ -224,9 +232,9 @@ def _new_delivery(
         headers=dict(headers),
         body=body,
         sha256=hashlib.sha256(body).hexdigest(),
-        event_id=(meta.event_id or "")[:200],
-        delivery_id=(meta.delivery_id or "")[:200],
-        topic=(meta.topic or "")[:100],
+        event_id=_shown(meta.event_id, 200),
+        delivery_id=_shown(meta.delivery_id, 200),
+        topic=_shown(meta.topic, 100),
         dedupe_key=dedupe_key(meta.event_id),
         outcome=PayloadOutcome.RECEIVED,
     )

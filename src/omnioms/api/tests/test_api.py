@@ -152,3 +152,26 @@ def test_openapi_schema_is_served(client: Client) -> None:
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/webhooks/{account}" in schema["paths"]
     assert "/api/v1/orders" in schema["paths"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "shop " * 30),
+        ("display_name", "店" * 201),
+        ("secret", "s" * 501),
+        ("time_zone", "Asia/" + "x" * 60),
+        ("currency", "yuan"),
+        ("location", "l" * 51),
+    ],
+)
+def test_account_fields_beyond_their_columns_are_422_naming_the_field(
+    client: Client, field: str, value: str
+) -> None:
+    api = api_as(client, Role.ADMINISTRATOR)
+
+    response = api.post("/accounts", {"name": "shop", "platform": "manual", field: value})
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert not ChannelAccount.objects.exists()

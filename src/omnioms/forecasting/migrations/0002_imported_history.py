@@ -4,25 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0004_production_fields'),
-        ('channels', '0010_location_in_core'),
-        ('forecasting', '0001_initial'),
+        ("catalog", "0004_production_fields"),
+        ("channels", "0010_location_in_core"),
+        ("forecasting", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='demandday',
-            name='demand_day_once',
+            model_name="demandday",
+            name="demand_day_once",
         ),
         migrations.AddField(
-            model_name='demandday',
-            name='source',
-            field=models.CharField(choices=[('orders', 'Counted from orders'), ('imported', 'Imported history')], default='orders', max_length=10, verbose_name='source'),
+            model_name="demandday",
+            name="source",
+            field=models.CharField(
+                choices=[("orders", "Counted from orders"), ("imported", "Imported history")],
+                default="orders",
+                max_length=10,
+                verbose_name="source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='demandday',
-            constraint=models.UniqueConstraint(fields=('day', 'sku', 'account', 'source'), name='demand_day_once'),
+            model_name="demandday",
+            constraint=models.UniqueConstraint(
+                fields=("day", "sku", "account", "source"), name="demand_day_once"
+            ),
         ),
     ]

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from omnioms.catalog.models import Sku
+from omnioms.core.models import Location
 from omnioms.core.roles import Role
 from omnioms.inventory.models import StockBalance, StockMovement
 from omnioms.inventory.tests.factories import receive, sku, store, warehouse
@@ -180,3 +181,24 @@ def test_a_form_number_too_large_is_a_field_error_and_stores_nothing(
     assert message in " ".join(response.context["form"].errors[field])
     assert message in response.content.decode()
     assert (StockMovement.objects.count(), _stock()) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"province": "浙" * 101}, "province"),
+        ({"city": "杭" * 101}, "city"),
+        ({"name": "仓" * 201}, "name"),
+    ],
+)
+def test_location_text_longer_than_its_column_is_422_naming_the_field(
+    client: Client, body: dict[str, Any], field: str
+) -> None:
+    # PostgreSQL refuses a value longer than the column (a 500); SQLite stored it whole.
+    location = {"code": "wh-9", "name": "Warehouse 9", "kind": "warehouse", **body}
+
+    response = api_as(client, Role.ADMINISTRATOR).post("/locations", location)
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+    assert not Location.objects.filter(code="wh-9").exists()

@@ -59,6 +59,48 @@ def test_an_order_list_time_out_of_range_is_422_naming_the_field(
     assert "between 1900-01-01 and 9999-12-30" in response.json()["errors"][0]["message"]
 
 
+@pytest.mark.parametrize("field", ["created_from", "created_to"])
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59"])
+def test_an_order_list_time_with_an_offset_of_16_hours_or_more_is_422_naming_the_field(
+    client: Client, field: str, offset: str
+) -> None:
+    # Python takes offsets up to 23:59; PostgreSQL refuses 16:00 and beyond (a 500 there).
+    response = api_as(client, Role.ORDER_CLERK).get(
+        "/orders", **{field: "2026-03-01T00:00:00" + offset}
+    )
+
+    assert response.status_code == 422
+    assert _fields(response) == [field]
+    assert response.json()["errors"][0]["message"] == (
+        "the UTC offset must be between -15:59 and +15:59"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("created_at", "0001-01-01T00:00:00+08:00", "must be a time between 0001-01-02 and"),
+        # Accepted before, it then made the web order list a 500 for everyone (the year 10000
+        # in Beijing).
+        ("created_at", "9999-12-31T23:59:59Z", "must be a time between 0001-01-02 and"),
+        ("paid_at", "2026-03-01T10:00:00+16:00", "the UTC offset must be between -15:59 and"),
+        ("updated_at", "2026-03-01T10:00:00-23:59", "the UTC offset must be between -15:59 and"),
+    ],
+)
+def test_a_posted_order_time_without_a_utc_is_422_naming_the_field_and_stores_nothing(
+    client: Client, field: str, value: str, message: str
+) -> None:
+    make_account("phone")
+    api = api_as(client, Role.ORDER_CLERK)
+
+    response = api.post("/orders", {**manual_order("T-1", **{field: value}), "account": "phone"})
+
+    assert response.status_code == 422
+    assert _fields(response) == [field]
+    assert response.json()["errors"][0]["message"].startswith(message)
+    assert not Order.objects.exists()
+
+
 def test_the_widest_order_list_range_still_answers(client: Client) -> None:
     response = api_as(client, Role.ORDER_CLERK).get(
         "/orders", created_from="1900-01-01T00:00:00Z", created_to="9999-12-30T23:59:59+08:00"
@@ -98,6 +140,7 @@ def test_a_cursor_in_the_year_1_utc_is_still_a_page(client: Client) -> None:
     ("body", "field"),
     [
         ({"shipped_at": "0001-01-01T00:00:00+08:00"}, "shipped_at"),
+        ({"shipped_at": "2026-03-01T10:00:00+16:00"}, "shipped_at"),
         ({"lines": [{"external_line_id": "1", "quantity": 10**20}]}, "lines.0.quantity"),
     ],
 )

@@ -8,6 +8,7 @@ fails is dead-lettered with the database's error, while everything around it is 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -64,6 +65,57 @@ def test_numbers_and_ids_too_large_for_the_tables_are_dead_lettered_naming_the_f
     assert "line 1: quantity: Input should be less than or equal to 2147483647" in found["Q-1"]
     assert "external_id: String should have at most 100 characters" in found["I" * 101]
     assert "buyer.phone: String should have at most 50 characters" in found["P-1"]
+
+
+def test_text_with_nul_and_times_without_a_utc_are_dead_lettered_naming_the_field() -> None:
+    # PostgreSQL cannot store NUL (SQLite could, so the same order was stored or not depending
+    # on the database); the year 0 and a 16-hour offset have no place in a timestamptz.
+    account = make_account("relay")
+    nul_title = manual_order("N-2")
+    nul_title["lines"][0]["title"] = "T恤\x00"
+    deliver(
+        account,
+        manual_order("N-1", buyer={"name": "王\x00小明"}),
+        nul_title,
+        manual_order("Y-0", created_at="0001-01-01T00:00:00+08:00"),
+        manual_order("Z-16", paid_at="2026-03-01T10:00:00+16:00"),
+        manual_order("OK-1"),
+    )
+
+    assert process_received() == 5
+
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["OK-1"]
+    assert reasons() == {
+        "N-1": "buyer.name: must not contain the NUL character",
+        "N-2": "line 1: title: must not contain the NUL character",
+        "Y-0": "created_at: must be a time between 0001-01-02 and 9999-12-30 (UTC)",
+        "Z-16": "paid_at: the UTC offset must be between -15:59 and +15:59",
+    }
+
+
+def test_a_webhook_whose_event_id_holds_nul_is_accepted_and_still_deduplicates(
+    client: Client,
+) -> None:
+    # Some platforms' event ids are read from the body (Youzan's msg_id), where any text can be.
+    make_account("youzan-shop", platform="youzan", secret="cid:csecret")
+    body = json.dumps({"msg_id": "evt\x001", "type": "trade_TradeCreate", "msg": "{}"}).encode()
+    sign = hashlib.md5(b"cid" + body + b"csecret", usedforsecurity=False).hexdigest()
+
+    def post() -> Any:
+        return client.post(
+            "/api/v1/webhooks/youzan-shop",
+            body,
+            content_type="application/json",
+            headers={"Event-Sign": sign},
+        )
+
+    first, again = post(), post()
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    stored = list(InboundPayload.objects.order_by("pk").values_list("event_id", "dedupe_key"))
+    assert stored[0][0] == "evt\ufffd1"
+    assert str(stored[0][1]).startswith("sha256:")
+    assert stored[1] == ("evt\ufffd1", None)  # the repeat is kept, as a duplicate
 
 
 def refuse(external_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
