@@ -32,7 +32,7 @@ from omnioms.orders.services import add_order_note, ship_order
 from omnioms.sync.services import replay_dead_letter
 from omnioms.web import selectors
 from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm, ShipmentForm
-from omnioms.web.presenters import timeline_entry
+from omnioms.web.presenters import status_story, timeline_entry
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -99,10 +99,12 @@ def _order_detail_page(
 ) -> HttpResponse:
     order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=order_id)
     may_change = request.user.has_perm("orders.change_order")
+    events = selectors.order_events(order)
     context: dict[str, Any] = {
         "order": order,
+        "status": status_story(order, events),
         "lines": selectors.order_lines(order),
-        "timeline": [timeline_entry(event) for event in selectors.order_events(order)],
+        "timeline": [timeline_entry(event) for event in events],
         "payloads": selectors.order_payloads(order),
         "other_orders": selectors.other_orders_of_customer(request.user, order),
         "note_form": note_form or NoteForm(),
