@@ -122,6 +122,8 @@ class Order(models.Model):
         permissions = [
             ("view_all_orders", "Can see orders of every store and channel"),
             ("import_orders", "Can import order files"),
+            # Apart from change_order, which moves an order's status and ships it.
+            ("add_order_note", "Can add a note to an order's timeline"),
         ]
         verbose_name = _("order")
         verbose_name_plural = _("orders")

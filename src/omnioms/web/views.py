@@ -108,7 +108,7 @@ def _order_detail_page(
         "payloads": selectors.order_payloads(order),
         "other_orders": selectors.other_orders_of_customer(request.user, order),
         "note_form": note_form or NoteForm(),
-        "may_add_note": may_change,
+        "may_add_note": request.user.has_perm("orders.add_order_note"),
         "ship_form": ship_form or ShipmentForm(),
         "may_ship": may_change and _may_ship(order),
     }
@@ -124,7 +124,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
-@permission_required("orders.change_order", raise_exception=True)
+@permission_required("orders.add_order_note", raise_exception=True)
 @require_POST
 def order_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     order_id = get_object_or_404(visible_orders(request.user).only("pk"), pk=pk).pk

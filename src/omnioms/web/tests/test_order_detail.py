@@ -286,3 +286,25 @@ def test_an_order_as_the_channel_reported_it_names_no_one_in_the_header(
     page = client.get(reverse("web:order_detail", args=[order.pk])).content.decode()
 
     assert status_line(page) == "Channel last said: WAIT_SELLER_SEND_GOODS (Paid)"
+
+
+@pytest.mark.django_db
+def test_a_customer_service_agent_adds_a_note_but_cannot_ship_the_order(
+    client: Client, order: Order, login_as: LoginAs
+) -> None:
+    login_as(Role.CUSTOMER_SERVICE)
+
+    page = client.get(reverse("web:order_detail", args=[order.pk])).content.decode()
+    noted = client.post(reverse("web:order_add_note", args=[order.pk]), {"text": "Called back"})
+    shipped = client.post(
+        reverse("web:order_ship", args=[order.pk]),
+        {"carrier": "SF Express", "tracking_number": "SF1"},
+    )
+
+    assert reverse("web:order_add_note", args=[order.pk]) in page
+    assert reverse("web:order_ship", args=[order.pk]) not in page
+    assert noted.status_code == 302
+    assert order.events.filter(kind=OrderEventKind.NOTE, data__text="Called back").exists()
+    assert shipped.status_code == 403
+    order.refresh_from_db()
+    assert order.status == "paid"
