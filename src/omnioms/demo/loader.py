@@ -214,8 +214,8 @@ def report(*, note: str = "") -> str:
             lines.append(f"  {username:<12}{role}{where}")
     lines += [
         "",
-        "Web UI: / (orders, dead letters), /inventory/ (stock), /channels/health/   "
-        "Back office: /admin/",
+        "Web UI: / (orders, dead letters), /inventory/ (stock), /channels/health/, "
+        "/settings/ (accounts, users)   Back office: /admin/",
         "API docs: /api/v1/docs   OpenAPI: /api/v1/openapi.json",
         "Dead letters: the Dead letters page, or `omnioms replay --all` to retry them.",
     ]
