@@ -39,12 +39,13 @@ def test_a_failing_push_shows_its_reason_how_many_skus_wait_and_since_when(
     text = page_text(client, "web")
 
     assert (
-        "Pushes to this channel are failing: 2 SKUs wait to be told since "
-        f"{timezone.localtime(since).strftime('%Y-%m-%d %H:%M')}." in text
+        "Pushes to this channel are failing since "
+        f"{timezone.localtime(since).strftime('%Y-%m-%d %H:%M')}; SKUs waiting to be told: 2."
+        in text
     )
     assert "Last error: " in text
     assert "base_url" in text
-    assert "2 changes are no longer retried" in text
+    assert "Changes no longer retried: 2;" in text
 
 
 def test_an_account_not_connected_says_so_and_nothing_is_pushed(client: Client) -> None:
