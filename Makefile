@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# Where `make demo` and `make serve` listen: `make demo PORT=8011` when 8000 is taken.
+PORT   ?= 8000
 export DJANGO_SETTINGS_MODULE ?= omnioms.settings.test
 
 .PHONY: install demo serve test lint typecheck migrations-check test-sqlite test-postgres bench messages clean
@@ -23,10 +25,10 @@ install: $(BIN)/omnioms node_modules/.package-lock.json
 
 ## Set everything up, load the demo company into the embedded SQLite database and serve it.
 demo: install
-	DJANGO_SETTINGS_MODULE=omnioms.settings.base $(BIN)/omnioms demo
+	DJANGO_SETTINGS_MODULE=omnioms.settings.base $(BIN)/omnioms demo --port $(PORT)
 
 serve: install
-	DJANGO_SETTINGS_MODULE=omnioms.settings.base $(BIN)/omnioms serve
+	DJANGO_SETTINGS_MODULE=omnioms.settings.base $(BIN)/omnioms serve --port $(PORT)
 
 ## Set everything up and run every gate: lint, types, migrations, tests on SQLite and PostgreSQL.
 test: install lint typecheck migrations-check test-sqlite test-postgres

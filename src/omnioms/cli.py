@@ -7,8 +7,10 @@ Every command uses ``DATABASE_URL`` when set, else the embedded SQLite database 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,6 +50,53 @@ def _total_size(names: Sequence[str]) -> int:
 def _fail(message: str) -> int:
     print(f"omnioms: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT
+
+
+def bind_error(host: str, port: int) -> str | None:
+    """Why the server could not listen on ``host:port`` (``"in use"`` for a busy port), or
+    None when it can: tried the way gunicorn binds (``SO_REUSEADDR``, so a port left in
+    TIME_WAIT counts as free)."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        return f"cannot listen on {host!r} ({exc})"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return PORT_IN_USE
+            return f"cannot listen on {host}:{port} ({exc.strerror})"
+    return None
+
+
+PORT_IN_USE = "in use"
+
+
+def port_problem(command: str, host: str, port: int) -> str:
+    """One line saying why ``omnioms serve`` or ``demo`` cannot listen on ``host:port``, or "".
+
+    Checked before Django is set up or the demo loaded, so that a busy port is said plainly
+    instead of by gunicorn's retries and tracebacks after a minute of loading. For a busy
+    port it names one that is free now, as ``make`` and as ``omnioms`` take it.
+    """
+    error = bind_error(host, port)
+    if error is None:
+        return ""
+    if error != PORT_IN_USE:
+        return error
+    free = next(
+        (p for p in range(port + 1, min(port + 100, 65536)) if not bind_error(host, p)), None
+    )
+    if free is None:
+        return f"port {port} is in use on {host}; choose another with --port"
+    return (
+        f"port {port} is in use on {host}; run make {command} PORT={free} "
+        f"(or omnioms {command} --port {free})"
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -298,6 +347,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(report)
     if args.no_serve:
         return 0
+    if problem := port_problem(args.command, args.host, args.port):  # taken while loading
+        return _fail(problem)
     print(
         f"\nomnioms demo: open http://{args.host}:{args.port}/ and log in as one of the users "
         "above."
@@ -405,6 +456,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Before Django, the migrations and the demo's minute of loading.
+    serving = args.command in ("serve", "demo") and not getattr(args, "no_serve", False)
+    if serving and (problem := port_problem(args.command, args.host, args.port)):
+        return _fail(problem)
     if args.command == "import" and _total_size(args.files) >= HELPERS_FROM_BYTES:
         from omnioms.channels.normalizing import start_helpers
 

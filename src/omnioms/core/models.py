@@ -47,6 +47,10 @@ class StaffProfile(models.Model):
     )
 
     class Meta:
+        # Not auth.change_user: in the admin that would let a manager make anyone a superuser.
+        permissions = [
+            ("manage_staff", "Can create staff users, deactivate them and reset their passwords")
+        ]
         verbose_name = _("staff profile")
         verbose_name_plural = _("staff profiles")
 

@@ -35,6 +35,8 @@ ROLE_LABELS = {
 }
 
 _SEE_ORDERS = ["orders.view_order", "orders.view_all_orders", "customers.view_customer"]
+# A note on an order's timeline; moving its status or shipping it is orders.change_order.
+_NOTE = "orders.add_order_note"
 _SEE_CATALOG = ["catalog.view_product", "catalog.view_sku", "core.view_location"]
 _SEE_STOCK = [
     "inventory.view_stockbalance",
@@ -84,13 +86,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_PLAN_SUPPLY,
         *_MANAGE_STOCK,
         "orders.change_order",
+        _NOTE,
         "orders.add_order",
         "orders.import_orders",
         "channels.view_channelaccount",
+        "channels.add_channelaccount",
+        "channels.change_channelaccount",
         "channels.view_deadletter",
         "channels.replay_deadletter",
         "channels.view_channel_health",
         "channels.configure_column_mapping",
+        "core.manage_staff",
         "customers.change_customer",
         "catalog.add_product",
         "catalog.change_product",
@@ -103,6 +109,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_SEE_STOCK,
         "orders.add_order",
         "orders.change_order",
+        _NOTE,
         "orders.import_orders",
         "channels.view_deadletter",
         "channels.replay_deadletter",
@@ -113,13 +120,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_order",
         "orders.add_order",
         "orders.change_order",
+        _NOTE,
         "customers.view_customer",
         *_SEE_CATALOG,
         *_STORE_STOCK,
     ],
-    Role.CUSTOMER_SERVICE: [*_SEE_ORDERS, *_SEE_STOCK, "customers.change_customer"],
+    Role.CUSTOMER_SERVICE: [*_SEE_ORDERS, *_SEE_STOCK, _NOTE, "customers.change_customer"],
     Role.PLANNER: [*_SEE_ORDERS, *_SEE_CATALOG, *_SEE_STOCK, *_PLAN_SUPPLY],
-    Role.SUPERVISOR: [*_SEE_ORDERS, *_SEE_CATALOG, *_SEE_STOCK, "channels.view_channel_health"],
+    Role.SUPERVISOR: [
+        *_SEE_ORDERS,
+        *_SEE_CATALOG,
+        *_SEE_STOCK,
+        _NOTE,
+        "channels.view_channel_health",
+    ],
 }
 
 

@@ -93,17 +93,17 @@ IMPORTED_BY = {"pos-shanghai": "store_sh", "pos-hangzhou": "store_hz"}
 """Each store's clerk imports the store's daily export."""
 
 
-def load_demo(*, seed: int = 7, days: int = 182) -> str:
+def load_demo(*, seed: int = 7, days: int = 182, now: datetime | None = None) -> str:
     """Create the demo company and feed it ``days`` of orders; return what was created.
 
     Idempotent: when the demo's locations exist, nothing is loaded again and the report
-    describes what is there. The history ends now, so two loads on different days differ;
-    the same ``seed`` on the same day gives the same orders.
+    describes what is there. The history ends ``now`` (default: now), so two loads on
+    different days differ; the same ``seed`` on the same day gives the same orders.
     """
     if Location.objects.filter(code__in=[loc.code for loc in LOCATIONS]).exists():
         return report(note="The demo company was already loaded; nothing was added.")
     started = time.perf_counter()
-    now = timezone.now().replace(second=0, microsecond=0)
+    now = (now or timezone.now()).replace(second=0, microsecond=0)
     _create_company()
     # Stock before the history: the last days' orders reserve and take it like real ones.
     stock = seed_demo_stock(now=now, seed=seed)
@@ -214,8 +214,8 @@ def report(*, note: str = "") -> str:
             lines.append(f"  {username:<12}{role}{where}")
     lines += [
         "",
-        "Web UI: / (orders, dead letters), /inventory/ (stock), /channels/health/   "
-        "Back office: /admin/",
+        "Web UI: / (orders, dead letters), /inventory/ (stock), /channels/health/, "
+        "/settings/ (accounts, users)   Back office: /admin/",
         "API docs: /api/v1/docs   OpenAPI: /api/v1/openapi.json",
         "Dead letters: the Dead letters page, or `omnioms replay --all` to retry them.",
     ]

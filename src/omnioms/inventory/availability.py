@@ -13,14 +13,16 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from omnioms.catalog.models import BundleComponent, ChannelSkuMapping, Sku
+from omnioms.channels.clients.registry import is_connected
 from omnioms.core.bulk import new_rows
 from omnioms.inventory.domain import Pair, bundle_available, channel_quantity
 from omnioms.inventory.models import (
@@ -178,6 +180,12 @@ def push_due(*, limit: int = 500) -> int:
 def _push_account(account: Any, rows: dict[int, list[int]]) -> None:
     from omnioms.channels.clients import AvailabilityItem, ClientError, get_client
 
+    everything = [pk for pks in rows.values() for pk in pks]
+    if not is_connected(account.platform, account.api_credentials):
+        # Queued before its credentials were cleared: there is nobody to tell. Connecting it
+        # again queues every figure (queue_account_availability).
+        AvailabilityOutbox.objects.filter(pk__in=everything).delete()
+        return
     figures = channel_figures(account.pk, rows)
     codes = dict(Sku.objects.filter(pk__in=list(rows)).values_list("pk", "code"))
     external: dict[int, list[str]] = defaultdict(list)
@@ -193,7 +201,6 @@ def _push_account(account: Any, rows: dict[int, list[int]]) -> None:
             for name in external.get(sku) or [codes.get(sku, "")]
         ]
 
-    everything = [pk for pks in rows.values() for pk in pks]
     try:
         client = get_client(account)
     except ClientError as exc:  # no API for the platform, or its credentials are missing
@@ -258,6 +265,67 @@ def _failed(ids: list[int], error: str, *, retryable: bool) -> None:
                 claimed_until=None,
                 last_error=error[:2000],
             )
+
+
+@dataclass(frozen=True)
+class PushProblem:
+    """An account whose availability pushes fail: what the health and availability pages say."""
+
+    skus_waiting: int
+    """SKUs whose latest figure the channel has not been told."""
+    since: datetime
+    """When the oldest change that failed to be pushed was made."""
+    last_error: str
+    """The platform's (or the client's) reason, from the latest failed attempt."""
+    given_up: int
+    """Rows no longer retried (refused, or out of attempts): a person must act."""
+
+
+def push_problems(account_ids: Iterable[int] | None = None) -> dict[int, PushProblem]:
+    """Per account with failed pushes not yet answered by a later push: two queries.
+
+    Reads only rows not yet pushed (pending, sending, failed), which the push step keeps few.
+    """
+    waiting = AvailabilityOutbox.objects.exclude(state=OutboxState.DONE)
+    if account_ids is not None:
+        waiting = waiting.filter(account_id__in=list(account_ids))
+    failed = ~Q(last_error="")
+    counts = {
+        row["account_id"]: row
+        for row in waiting.values("account_id")
+        .annotate(
+            skus=Count("sku_id", distinct=True),
+            failing=Count("pk", filter=failed),
+            since=Min("changed_at", filter=failed),
+            given_up=Count("pk", filter=Q(state=OutboxState.FAILED)),
+        )
+        .order_by()
+        if row["failing"]
+    }
+    if not counts:
+        return {}
+    from omnioms.channels.models import ChannelAccount
+
+    latest = (
+        AvailabilityOutbox.objects.exclude(state=OutboxState.DONE)
+        .filter(failed, account_id=OuterRef("pk"))
+        .order_by("-next_attempt_at", "-pk")
+        .values("last_error")[:1]
+    )
+    errors = dict(
+        ChannelAccount.objects.filter(pk__in=list(counts))
+        .annotate(error=Subquery(latest))
+        .values_list("pk", "error")
+    )
+    return {
+        account_id: PushProblem(
+            skus_waiting=row["skus"],
+            since=row["since"],
+            last_error=errors.get(account_id) or "",
+            given_up=row["given_up"],
+        )
+        for account_id, row in counts.items()
+    }
 
 
 def purge_pushed() -> int:

@@ -13,6 +13,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from omnioms.channels.clients.registry import is_connected
 from omnioms.core.models import Location, LocationKind
 from omnioms.inventory.domain import NO_PUSH_PLATFORMS, Rule
 from omnioms.inventory.models import ChannelStockRule, RuleLocation
@@ -78,17 +79,26 @@ def _read() -> RoutingConfig:
         allowed[rule_id].append(location_id)
     rules: dict[int, Rule] = {}
     sellers: dict[int, list[int]] = defaultdict(list)
-    for account_id, platform, location_id, active in ChannelAccount.objects.values_list(
-        "pk", "platform", "location_id", "is_active"
+    for (
+        account_id,
+        platform,
+        location_id,
+        active,
+        credentials,
+    ) in ChannelAccount.objects.values_list(
+        "pk", "platform", "location_id", "is_active", "api_credentials"
     ):
         own = (location_id,) if location_id else warehouses
+        # Nothing is queued for an account that is not connected to its platform's API: its
+        # figures are shown but there is nobody to tell (registry.is_connected).
+        connected = is_connected(platform, credentials)
         store = location_id if platform == "pos_csv" and kinds.get(location_id) == "store" else None
         stored_rule = stored.get(account_id)
         if stored_rule is None:
             rule = Rule(
                 account_id=account_id,
                 locations=own,
-                push_enabled=platform not in NO_PUSH_PLATFORMS,
+                push_enabled=connected and platform not in NO_PUSH_PLATFORMS,
                 store_location=store,
             )
         else:
@@ -101,7 +111,9 @@ def _read() -> RoutingConfig:
                 buffer=stored_rule.buffer,
                 share_percent=stored_rule.share_percent,
                 cap=stored_rule.cap,
-                push_enabled=stored_rule.push_enabled and platform not in NO_PUSH_PLATFORMS,
+                push_enabled=(
+                    connected and stored_rule.push_enabled and platform not in NO_PUSH_PLATFORMS
+                ),
                 tracks_from=stored_rule.tracks_from,
                 store_location=store,
             )

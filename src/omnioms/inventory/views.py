@@ -20,10 +20,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from omnioms.channels.clients.registry import has_client, is_connected
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
 from omnioms.core.models import Location
 from omnioms.inventory import selectors
+from omnioms.inventory.availability import push_problems
 from omnioms.inventory.forms import AdjustmentForm, ReceiptForm, StockFilterForm, TransferForm
 from omnioms.inventory.models import IncomingStock, PlannedOutput, SupplyStatus
 from omnioms.inventory.rules import routing_config
@@ -118,6 +120,9 @@ def availability(request: HttpRequest) -> HttpResponse:
     context = {
         "accounts": accounts,
         "chosen": chosen,
+        "connected": chosen is not None and is_connected(chosen.platform, chosen.api_credentials),
+        "has_api": chosen is not None and has_client(chosen.platform),
+        "push_problem": push_problems([chosen.pk]).get(chosen.pk) if chosen else None,
         "rule": rule,
         "rule_locations": Location.objects.filter(pk__in=rule.locations) if rule else [],
         "figures": selectors.channel_availability(chosen.pk) if chosen else [],

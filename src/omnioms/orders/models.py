@@ -32,6 +32,16 @@ class Order(models.Model):
     external_id = models.CharField(_("external id"), max_length=100)
     status = models.CharField(_("status"), max_length=30, choices=OrderStatus.choices)
     raw_status = models.CharField(_("channel status"), max_length=100, blank=True)
+    channel_status = models.CharField(
+        _("status the channel reported"),
+        max_length=30,
+        choices=OrderStatus.choices,
+        blank=True,
+        help_text=_(
+            "The unified status of the channel's last version; differs from the status when "
+            "someone in omnioms moved the order on since."
+        ),
+    )
     currency = models.CharField(_("currency"), max_length=3)
     placed_at = models.DateTimeField(_("placed at"))
     """The channel's order time; the time omnioms received it when the channel sends none."""
@@ -112,6 +122,8 @@ class Order(models.Model):
         permissions = [
             ("view_all_orders", "Can see orders of every store and channel"),
             ("import_orders", "Can import order files"),
+            # Apart from change_order, which moves an order's status and ships it.
+            ("add_order_note", "Can add a note to an order's timeline"),
         ]
         verbose_name = _("order")
         verbose_name_plural = _("orders")

@@ -254,9 +254,11 @@ def _write_fields(
     now: datetime,
     received: datetime | None,
 ) -> None:
-    """Copy everything but the status, which only :func:`_set_status` changes."""
+    """Copy everything but the status, which only :func:`_set_status` changes; what the channel
+    reported is kept apart as ``channel_status``."""
     order.external_id = normalized.external_id
     order.raw_status = normalized.raw_status or ""
+    order.channel_status = normalized.status
     order.currency = normalized.currency
     order.placed_at = normalized.created_at or order.placed_at or now
     order.paid_at = normalized.paid_at
@@ -285,6 +287,7 @@ _UPDATED_FIELDS = [
     "external_id",
     "status",
     "raw_status",
+    "channel_status",
     "currency",
     "placed_at",
     "paid_at",

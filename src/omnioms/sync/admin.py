@@ -1,18 +1,17 @@
 """Back office for channel accounts and the durable intake.
 
-Secrets are write-only here: the form never renders them, an empty submission keeps the
-stored value, and a user who may only view an account sees whether each secret is set, never
-its value. Payloads and dead letters are the record of what channels sent, so the admin only
-reads them; a dead letter changes only through a replay.
+Secrets are write-only here (``account_forms.ChannelAccountForm``): the form never renders
+them, an empty submission keeps the stored value, and a user who may only view an account
+sees whether each secret is set, never its value. Payloads and dead letters are the record
+of what channels sent, so the admin only reads them; a dead letter changes only through a
+replay.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten
 from django.db.models import QuerySet
@@ -33,6 +32,7 @@ from omnioms.channels.models import (
     SyncState,
 )
 from omnioms.core.actor import Actor
+from omnioms.sync.account_forms import ChannelAccountForm
 from omnioms.sync.services import replay_dead_letter
 
 BODY_DISPLAY_LIMIT = 200_000
@@ -43,190 +43,7 @@ REPLAY_PROBLEMS_SHOWN = 10
 
 
 # ----------------------------------------------------------------------------------------------
-# Accounts
-
-
-class SecretField(forms.CharField):
-    """A write-only secret: never rendered, and left blank to keep the stored one."""
-
-    widget = forms.PasswordInput(render_value=False)
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("strip", True)
-        kwargs.setdefault("max_length", 500)
-        super().__init__(**kwargs)
-
-
-class SecretTextarea(forms.Textarea):
-    """A textarea that never renders its value, not even the one just posted."""
-
-    def format_value(self, value: Any) -> str | None:
-        return None
-
-
-class ChannelAccountForm(forms.ModelForm):
-    webhook_secret = SecretField(
-        label=_("Webhook secret"),
-        help_text=_("Leave empty to keep the stored secret."),
-    )
-    previous_webhook_secret = SecretField(
-        label=_("Previous webhook secret"),
-        help_text=_(
-            "Still accepted while the platform rotates its secret. "
-            "Leave empty to keep the stored one."
-        ),
-    )
-    keep_replaced_secret = forms.BooleanField(
-        label=_("Keep the replaced secret as the previous one"),
-        required=False,
-        help_text=_("When you enter a new webhook secret, the old one stays valid for now."),
-    )
-    clear_previous_webhook_secret = forms.BooleanField(
-        label=_("Clear the previous webhook secret"),
-        required=False,
-        help_text=_("Once the platform signs with the new secret only."),
-    )
-    api_credentials = forms.CharField(
-        label=_("API credentials"),
-        required=False,
-        strip=True,
-        widget=SecretTextarea(attrs={"rows": 4, "cols": 60, "autocomplete": "off"}),
-        help_text=_(
-            'A JSON object with the keys the platform\'s client reads, such as {"base_url": '
-            '"https://shop.example", "token": "…"} (each client module lists them). Never shown; '
-            "leave empty to keep the stored credentials. An account with credentials is polled."
-        ),
-    )
-    clear_api_credentials = forms.BooleanField(
-        label=_("Clear the API credentials"),
-        required=False,
-        help_text=_("Stops polling the platform and sending shipments to it."),
-    )
-
-    class Meta:
-        model = ChannelAccount
-        fields = [
-            "name",
-            "display_name",
-            "platform",
-            "location",
-            "time_zone",
-            "default_currency",
-            "webhook_secret",
-            "previous_webhook_secret",
-            "api_credentials",
-            "is_active",
-        ]
-
-    SECRETS = ("webhook_secret", "previous_webhook_secret", "api_credentials")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name in self.SECRETS:
-            # The stored secret must not reach the page, nor count as a change when left blank.
-            self.initial.pop(name, None)
-        self._stored = {name: getattr(self.instance, name) for name in self.SECRETS}
-
-    def clean_time_zone(self) -> str:
-        value: str = self.cleaned_data["time_zone"]
-        try:
-            ZoneInfo(value)
-        except (KeyError, ValueError):
-            raise forms.ValidationError(
-                _("%(zone)s is not an IANA time zone such as Asia/Shanghai."),
-                code="time_zone",
-                params={"zone": value},
-            ) from None
-        return value
-
-    def clean_default_currency(self) -> str:
-        value: str = self.cleaned_data["default_currency"].strip().upper()
-        if len(value) != 3 or not value.isalpha():
-            raise forms.ValidationError(
-                _("Enter a three-letter ISO 4217 code such as CNY."), code="currency"
-            )
-        return value
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        new_secret = data.get("webhook_secret") or ""
-        new_previous = data.get("previous_webhook_secret") or ""
-        if data.get("clear_previous_webhook_secret") and new_previous:
-            self.add_error(
-                "clear_previous_webhook_secret",
-                _("Either enter a previous secret or clear it, not both."),
-            )
-        if data.get("keep_replaced_secret") and new_previous:
-            self.add_error(
-                "keep_replaced_secret",
-                _("Either enter a previous secret or keep the replaced one, not both."),
-            )
-        stored_secret = self._stored["webhook_secret"]
-        previous = new_previous or self._stored["previous_webhook_secret"]
-        if data.get("clear_previous_webhook_secret"):
-            previous = ""
-        replacing = stored_secret and new_secret and new_secret != stored_secret
-        if replacing and data.get("keep_replaced_secret"):
-            previous = stored_secret
-        data["webhook_secret"] = new_secret or stored_secret
-        data["previous_webhook_secret"] = previous
-        data["api_credentials"] = self._api_credentials(data)
-        return data
-
-    def _api_credentials(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The credentials to store: the entered JSON object, checked by building the
-        platform's client from it (no request is made); else the stored ones, or none."""
-        stored: dict[str, Any] = self._stored["api_credentials"] or {}
-        text = data.get("api_credentials") or ""
-        if data.get("clear_api_credentials"):
-            if text:
-                self.add_error(
-                    "clear_api_credentials",
-                    _("Either enter API credentials or clear them, not both."),
-                )
-            return {}
-        if not text:
-            return stored
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            self.add_error(
-                "api_credentials",
-                _("Not valid JSON: %(problem)s.") % {"problem": exc},
-            )
-            return stored
-        if not isinstance(value, dict) or not value:
-            self.add_error(
-                "api_credentials",
-                _('Enter a JSON object of keys and values, such as {"token": "…"}.'),
-            )
-            return stored
-        problem = _client_problem(data, value)
-        if problem:
-            self.add_error(
-                "api_credentials",
-                _("These credentials cannot be used: %(problem)s") % {"problem": problem},
-            )
-        return value
-
-
-def _client_problem(data: dict[str, Any], credentials: dict[str, Any]) -> str:
-    """What the platform's client says about the credentials when it is built from them."""
-    from omnioms.channels.clients import ClientError
-    from omnioms.channels.clients.registry import client_for
-
-    trial = ChannelAccount(
-        name=data.get("name") or "new",
-        platform=data.get("platform") or "",
-        time_zone=data.get("time_zone") or "Asia/Shanghai",
-        api_credentials=credentials,
-    )
-    try:
-        client_for(trial).close()
-    except ClientError as exc:
-        return str(exc)
-    return ""
+# Accounts (the form is shared with the product's account settings)
 
 
 class SyncStateInline(admin.StackedInline):
@@ -261,6 +78,7 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "display_name"]
     readonly_fields = [
         "api_credentials_state",
+        "health_settings",
         "created_at",
         "webhook_secret_set",
         "previous_webhook_secret_set",
@@ -294,6 +112,16 @@ class ChannelAccountAdmin(admin.ModelAdmin):
                     "clear_api_credentials",
                 ],
                 "description": _("Secrets are never shown. Enter a value only to replace one."),
+            },
+        ),
+        (
+            _("Channel health"),
+            {
+                "fields": list(ChannelAccountForm.HEALTH_FIELDS),
+                "description": _(
+                    "What the channel health page judges the account by. Empty: its usual gap "
+                    "between orders, and a store's default opening hours."
+                ),
             },
         ),
     ]
@@ -331,11 +159,15 @@ class ChannelAccountAdmin(admin.ModelAdmin):
                         if "description" in options
                         else {}
                     ),
-                    "fields": [
-                        self.SECRET_STATES.get(field, field)
-                        for field in flatten(options["fields"])
-                        if field not in self.SECRET_INPUTS_ONLY
-                    ],
+                    "fields": list(
+                        dict.fromkeys(
+                            self.SECRET_STATES.get(field, field)
+                            if field not in ChannelAccountForm.HEALTH_FIELDS
+                            else "health_settings"
+                            for field in flatten(options["fields"])
+                            if field not in self.SECRET_INPUTS_ONLY
+                        )
+                    ),
                 },
             )
             for name, options in fieldsets
@@ -363,6 +195,11 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("API credentials"))
     def api_credentials_state(self, obj: ChannelAccount) -> str:
         return gettext("set") if obj.api_credentials else gettext("not set")
+
+    @admin.display(description=_("channel health"))
+    def health_settings(self, obj: ChannelAccount) -> str:
+        health = obj.options.get("health") if isinstance(obj.options, dict) else None
+        return json.dumps(health or {}, ensure_ascii=False)
 
 
 # ----------------------------------------------------------------------------------------------

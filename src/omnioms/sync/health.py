@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
@@ -29,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from omnioms.channels.clients.registry import has_client, is_connected
 from omnioms.channels.models import (
     ChannelAccount,
     DeadLetter,
@@ -37,7 +39,10 @@ from omnioms.channels.models import (
     WebhookRejection,
     WebhookRejectionReason,
 )
+from omnioms.core.models import LocationKind
+from omnioms.inventory.availability import PushProblem, push_problems
 from omnioms.orders.models import Order
+from omnioms.sync.opening_hours import OpeningHours, hours_for
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +59,8 @@ SILENCE_FLOOR = timedelta(hours=6)
 POLL_OVERDUE_FLOOR = timedelta(minutes=30)
 SILENCE_OPTION = "silence_after_hours"
 """``ChannelAccount.options["health"][SILENCE_OPTION]``: a fixed threshold for one account."""
+FILE_PLATFORMS = frozenset({"pos_csv", "csv"})
+"""Orders arrive as a file of the day's sales, after closing: up to an opening day late."""
 
 
 class AlertKind:
@@ -65,6 +72,7 @@ class AlertKind:
     RECONCILE_FAILING = "reconcile_failing"
     DRIFT = "drift"
     SETTING = "setting"
+    PUSH_FAILING = "push_failing"
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,16 @@ class AccountHealth:
     sync: SyncFacts | None = None
     """None when the account is not polled (no ``SyncState``: POS files, manual entry, or
     polling not set up for it)."""
+    has_api: bool = False
+    """The platform has an API omnioms can call."""
+    connected: bool = False
+    """omnioms talks to the platform for this account (an API and the account's credentials);
+    an account with an API but no credentials is "not connected": nothing is sent or polled."""
+    push_problem: PushProblem | None = None
+    """Availability pushes that failed and wait (``inventory.availability.push_problems``)."""
+    opening_hours: OpeningHours | None = None
+    """When it is open; None: always. Silence is counted in opening time only."""
+    open_now: bool | None = None
     silence_threshold: timedelta | None = None
     silent_for: timedelta | None = None
     alerts: list[Alert] = field(default_factory=list)
@@ -193,27 +211,62 @@ def fixed_silence_hours(options: Mapping[str, Any]) -> Decimal | None:
     return hours
 
 
-def assess(item: AccountHealth, now: datetime, *, window: timedelta = VOLUME_WINDOW) -> None:
-    """Fill in ``silence_threshold``, ``silent_for`` and ``alerts`` from the measured facts."""
-    alerts: list[Alert] = []
+def _account_zone(account: ChannelAccount) -> ZoneInfo:
     try:
-        fixed = fixed_silence_hours(item.account.options)
+        return ZoneInfo(account.time_zone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _at_store(account: ChannelAccount) -> bool:
+    location = account.location  # loaded with the account (channel_health)
+    return location is not None and location.kind == LocationKind.STORE
+
+
+def assess(item: AccountHealth, now: datetime, *, window: timedelta = VOLUME_WINDOW) -> None:
+    """Fill in ``silence_threshold``, ``silent_for`` and ``alerts`` from the measured facts.
+
+    A store's silence, and its usual gap between orders, count only its opening hours; an
+    account fed by daily files gets one opening day more, for the file of the day.
+    """
+    alerts: list[Alert] = []
+    account = item.account
+    try:
+        fixed = fixed_silence_hours(account.options)
     except ValueError as exc:
         alerts.append(Alert(AlertKind.SETTING, str(exc)))
         fixed = None
-    item.silence_threshold = silence_threshold(item.recent_orders, window=window, fixed_hours=fixed)
+    at_store = _at_store(account)
+    try:
+        hours = hours_for(account.options, at_store=at_store)
+    except ValueError as exc:
+        alerts.append(Alert(AlertKind.SETTING, str(exc)))
+        hours = hours_for({}, at_store=at_store)
+    zone = _account_zone(account)
+    item.opening_hours = hours
+    item.open_now = hours.is_open(now, zone) if hours else None
+    span = hours.open_time(now - window, now, zone) if hours else window
+    item.silence_threshold = silence_threshold(item.recent_orders, window=span, fixed_hours=fixed)
+    if item.silence_threshold is not None and fixed is None and account.platform in FILE_PLATFORMS:
+        item.silence_threshold += hours.day_length() if hours else timedelta(days=1)
     if item.last_order_at is not None:
-        item.silent_for = max(now - item.last_order_at, timedelta(0))
-    threshold = item.silence_threshold or window
-    if item.account.is_active and item.silent_for is not None and item.silent_for > threshold:
+        elapsed = max(now - item.last_order_at, timedelta(0))
+        item.silent_for = hours.open_time(item.last_order_at, now, zone) if hours else elapsed
+    threshold = item.silence_threshold or span
+    if account.is_active and item.silent_for is not None and item.silent_for > threshold:
+        values = {"silent": duration_text(item.silent_for), "threshold": duration_text(threshold)}
         alerts.append(
             Alert(
                 AlertKind.SILENT,
-                _("Silent: no order for %(silent)s (expected one within %(threshold)s).")
-                % {
-                    "silent": duration_text(item.silent_for),
-                    "threshold": duration_text(threshold),
-                },
+                (
+                    _(
+                        "Silent: no order for %(silent)s of opening hours (expected one within"
+                        " %(threshold)s)."
+                    )
+                    if hours
+                    else _("Silent: no order for %(silent)s (expected one within %(threshold)s).")
+                )
+                % values,
             )
         )
     if item.rejected:
@@ -243,8 +296,28 @@ def assess(item: AccountHealth, now: datetime, *, window: timedelta = VOLUME_WIN
             )
         )
     sync = item.sync
-    if sync is not None and sync.pull_enabled and item.account.is_active:
+    # An account not connected is not polled (any more): its old poll state says nothing.
+    if sync is not None and sync.pull_enabled and account.is_active and item.connected:
         alerts.extend(_poll_alerts(sync, now))
+    push = item.push_problem
+    if push is not None and account.is_active and item.connected:
+        alerts.append(
+            Alert(
+                AlertKind.PUSH_FAILING,
+                ngettext(
+                    "What the channel may sell is not getting through: %(count)d SKU waits"
+                    " since %(since)s. Last error: %(error)s",
+                    "What the channel may sell is not getting through: %(count)d SKUs wait"
+                    " since %(since)s. Last error: %(error)s",
+                    push.skus_waiting,
+                )
+                % {
+                    "count": push.skus_waiting,
+                    "since": timezone.localtime(push.since).strftime("%Y-%m-%d %H:%M"),
+                    "error": push.last_error,
+                },
+            )
+        )
     if item.drift and sync is not None:
         alerts.append(
             Alert(
@@ -315,12 +388,16 @@ def channel_health(*, now: datetime | None = None) -> HealthReport:
     window_start = now - VOLUME_WINDOW
 
     newest_order = Order.objects.filter(account=OuterRef("pk")).order_by("-placed_at", "-id")
+    oldest_order = Order.objects.filter(account=OuterRef("pk")).order_by("placed_at", "id")
     newest_payload = InboundPayload.objects.filter(account=OuterRef("pk")).order_by("-received_at")
     accounts = list(
-        ChannelAccount.objects.annotate(
+        ChannelAccount.objects.select_related("location")
+        .annotate(
             newest_order_id=Subquery(newest_order.values("pk")[:1]),
+            first_order_at=Subquery(oldest_order.values("placed_at")[:1]),
             last_received_at=Subquery(newest_payload.values("received_at")[:1]),
-        ).order_by("-is_active", "name")
+        )
+        .order_by("-is_active", "name")
     )
     newest = {
         row["pk"]: row
@@ -358,6 +435,7 @@ def channel_health(*, now: datetime | None = None) -> HealthReport:
             entry["bad"] += row["count"]
         entry["last"] = max(filter(None, (entry["last"], row["last"])))
     syncs, polling = _sync_facts()
+    pushes = push_problems()
 
     items = []
     for account in accounts:
@@ -378,6 +456,9 @@ def channel_health(*, now: datetime | None = None) -> HealthReport:
             open_dead_letters=letter.get("count", 0),
             oldest_dead_letter_at=letter.get("oldest"),
             sync=syncs.get(account.pk),
+            has_api=has_client(account.platform),
+            connected=is_connected(account.platform, account.api_credentials),
+            push_problem=pushes.get(account.pk),
         )
         assess(item, now, window=_volume_window(account, now))
         items.append(item)
@@ -399,8 +480,13 @@ def _lag(order: Mapping[str, Any], now: datetime) -> timedelta:
 
 def _volume_window(account: ChannelAccount, now: datetime) -> timedelta:
     """The span the account's recent orders are spread over: a new account's few days, not
-    :data:`VOLUME_WINDOW`, else its usual gap would look weeks long (at least a day)."""
-    return max(min(VOLUME_WINDOW, now - account.created_at), MIN_VOLUME_WINDOW)
+    :data:`VOLUME_WINDOW`, else its usual gap would look weeks long (at least a day). An
+    account created after its first order (its history imported, as the demo's are) is as old
+    as that order: counted from its creation, months of orders would seem to have come in a
+    day, and a day's quiet would look like an outage."""
+    first_order_at = getattr(account, "first_order_at", None)
+    since = min(filter(None, (account.created_at, first_order_at)))
+    return max(min(VOLUME_WINDOW, now - since), MIN_VOLUME_WINDOW)
 
 
 def _sync_facts() -> tuple[dict[int, SyncFacts], bool]:

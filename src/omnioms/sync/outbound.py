@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnioms.channels.clients import ClientError, NotSupported, Shipment, get_client
-from omnioms.channels.clients.registry import has_client
+from omnioms.channels.clients.registry import is_connected
 from omnioms.channels.models import CommandKind, CommandState, OutboundCommand
 from omnioms.core.actor import Actor
 from omnioms.orders.effects import OrderChange
@@ -50,7 +50,7 @@ def queue_shipments(changes: Sequence[OrderChange], actor: Actor) -> None:
         if change.shipment is None or change.from_channel:
             continue
         account = change.order.account
-        if not (has_client(account.platform) and account.api_credentials):
+        if not is_connected(account.platform, account.api_credentials):
             continue
         command = OutboundCommand.objects.create(
             account=account,

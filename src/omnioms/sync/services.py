@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import Adapter, NormalizationError, Record, split_records
+from omnioms.channels.clients.registry import is_connected
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import (
     ChannelAccount,
@@ -27,6 +29,7 @@ from omnioms.channels.models import (
 from omnioms.channels.normalizing import Normalized, account_context, normalized_batches, with_label
 from omnioms.core.actor import Actor
 from omnioms.core.models import Location
+from omnioms.inventory.availability import queue_account_availability
 from omnioms.orders.services import Incoming, upsert_orders
 from omnioms.sync.intake import (
     UNSTORABLE,
@@ -54,8 +57,14 @@ def create_account(
     time_zone: str = "Asia/Shanghai",
     currency: str = "CNY",
     location_code: str | None = None,
+    api_credentials: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> ChannelAccount:
-    """A channel account; raises ``ValueError`` naming the first bad field."""
+    """A channel account; raises ``ValueError`` naming the first bad field.
+
+    An account created with API credentials is connected at once: every figure it may sell
+    is queued for its platform when the transaction commits.
+    """
     get_adapter(platform)  # raises UnknownPlatform with the list of known codes
     try:
         ZoneInfo(time_zone)
@@ -74,6 +83,8 @@ def create_account(
         time_zone=time_zone,
         default_currency=currency.upper(),
         location=location,
+        api_credentials=api_credentials or {},
+        options=options or {},
     )
     try:
         account.full_clean()
@@ -81,6 +92,8 @@ def create_account(
         field, messages = next(iter(exc.message_dict.items()))
         raise ValueError(f"{field}: {' '.join(messages)}") from None
     account.save()
+    if is_connected(account.platform, account.api_credentials):
+        transaction.on_commit(lambda: queue_account_availability(account.pk))
     return account
 
 

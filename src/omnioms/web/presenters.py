@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.core.choices import OrderStatus
-from omnioms.orders.models import OrderEvent, OrderEventKind
+from omnioms.orders.models import Order, OrderEvent, OrderEventKind
 
 _FIELD_LABELS = {
     "status": _("status"),
@@ -92,6 +92,41 @@ def value_text(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "✓" if value else "✗"
     return str(value)
+
+
+@dataclass
+class StatusStory:
+    """An order's status told in two parts: what omnioms holds (and who set it, when a person
+    or a job moved it on since the channel's last report) and what the channel last said."""
+
+    status: str
+    """The unified status omnioms holds, as a label."""
+    set_by: str = ""
+    set_at: datetime | None = None
+    """Who moved the order to ``status`` in omnioms, and when; empty when the channel did."""
+    channel_status: str = ""
+    """The unified status of the channel's last report, as a label; empty when unknown."""
+    raw_status: str = ""
+    """The channel's own word for it (``待发货``)."""
+    differs: bool = False
+
+
+def status_story(order: Order, events: list[OrderEvent]) -> StatusStory:
+    """The order page's header line. ``events`` are the order's, oldest first."""
+    story = StatusStory(
+        status=status_label(order.status),
+        channel_status=status_label(order.channel_status) if order.channel_status else "",
+        raw_status=order.raw_status,
+        differs=bool(order.channel_status) and order.channel_status != order.status,
+    )
+    if not story.differs:
+        return story
+    for event in reversed(events):
+        data = event.data if isinstance(event.data, dict) else {}
+        if event.kind == OrderEventKind.STATUS_CHANGED and data.get("to") == order.status:
+            story.set_by, story.set_at = event.actor_label, event.at
+            break
+    return story
 
 
 @dataclass(frozen=True)

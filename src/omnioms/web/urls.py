@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from omnioms.web import views
+from omnioms.web import settings_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -21,4 +21,28 @@ urlpatterns = [
     path("orders/<int:pk>/shipments/", views.order_ship, name="order_ship"),
     path("dead-letters/", views.dead_letter_list, name="dead_letter_list"),
     path("dead-letters/<int:pk>/replay/", views.dead_letter_replay, name="dead_letter_replay"),
+    # Settings a manager owns (settings_views.py).
+    path("settings/", settings_views.settings_home, name="settings"),
+    path("settings/accounts/", settings_views.account_list, name="settings_accounts"),
+    path("settings/accounts/new/", settings_views.account_create, name="settings_account_new"),
+    path(
+        "settings/accounts/<slug:name>/edit/", settings_views.account_edit, name="settings_account"
+    ),
+    path(
+        "settings/accounts/<slug:name>/stock-rule/",
+        settings_views.stock_rule_edit,
+        name="settings_stock_rule",
+    ),
+    path("settings/users/", settings_views.user_list, name="settings_users"),
+    path("settings/users/new/", settings_views.user_create, name="settings_user_new"),
+    path(
+        "settings/users/<int:pk>/active/",
+        settings_views.user_set_active,
+        name="settings_user_active",
+    ),
+    path(
+        "settings/users/<int:pk>/password/",
+        settings_views.user_password,
+        name="settings_user_password",
+    ),
 ]

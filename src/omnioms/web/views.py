@@ -32,7 +32,7 @@ from omnioms.orders.services import add_order_note, ship_order
 from omnioms.sync.services import replay_dead_letter
 from omnioms.web import selectors
 from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm, ShipmentForm
-from omnioms.web.presenters import timeline_entry
+from omnioms.web.presenters import status_story, timeline_entry
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -99,14 +99,16 @@ def _order_detail_page(
 ) -> HttpResponse:
     order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=order_id)
     may_change = request.user.has_perm("orders.change_order")
+    events = selectors.order_events(order)
     context: dict[str, Any] = {
         "order": order,
+        "status": status_story(order, events),
         "lines": selectors.order_lines(order),
-        "timeline": [timeline_entry(event) for event in selectors.order_events(order)],
+        "timeline": [timeline_entry(event) for event in events],
         "payloads": selectors.order_payloads(order),
         "other_orders": selectors.other_orders_of_customer(request.user, order),
         "note_form": note_form or NoteForm(),
-        "may_add_note": may_change,
+        "may_add_note": request.user.has_perm("orders.add_order_note"),
         "ship_form": ship_form or ShipmentForm(),
         "may_ship": may_change and _may_ship(order),
     }
@@ -122,7 +124,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
-@permission_required("orders.change_order", raise_exception=True)
+@permission_required("orders.add_order_note", raise_exception=True)
 @require_POST
 def order_add_note(request: HttpRequest, pk: int) -> HttpResponse:
     order_id = get_object_or_404(visible_orders(request.user).only("pk"), pk=pk).pk

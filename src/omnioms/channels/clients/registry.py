@@ -6,9 +6,9 @@ entry, spreadsheets) raise :class:`~omnioms.channels.clients.NotSupported`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from omnioms.channels.clients import NotSupported, PlatformClient
 
@@ -53,6 +53,13 @@ def client_for(account: ChannelAccount) -> PlatformClient:
 def has_client(platform: str) -> bool:
     """Whether omnioms can call this platform's API (pull, reconcile, ship, push stock)."""
     return platform in _MODULES
+
+
+def is_connected(platform: str, api_credentials: Mapping[str, Any] | None) -> bool:
+    """Whether omnioms talks to an account's platform: the platform has an API client and the
+    account has credentials for it. An account that is not connected is never polled, told of
+    shipments or sent what it may sell; its pages say "not connected" instead of warning."""
+    return platform in _MODULES and bool(api_credentials)
 
 
 def client_platforms() -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from omnioms.catalog.models import Sku
 from omnioms.catalog.services import ComponentSpec, create_product
+from omnioms.channels.clients.registry import has_client
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
@@ -58,11 +59,25 @@ def receive(item: Sku | str, location: Location, quantity: int) -> None:
     )
 
 
+UNREACHABLE_API = {"base_url": "http://127.0.0.1:9", "token": "tests"}
+"""Credentials of a platform API nobody answers: the account is connected, so its figures are
+queued, and a test that pushes gives it a fake platform's credentials instead."""
+
+
 def account(
-    name: str = "", *, platform: str = "manual", location: Location | None = None
+    name: str = "",
+    *,
+    platform: str = "manual",
+    location: Location | None = None,
+    connected: bool = True,
 ) -> ChannelAccount:
+    """An account; one of a platform with an API is connected to it unless ``connected`` is
+    false (no credentials: nothing is queued or pushed for it)."""
     return ChannelAccount.objects.create(
-        name=name or f"acct-{next(_numbers)}", platform=platform, location=location
+        name=name or f"acct-{next(_numbers)}",
+        platform=platform,
+        location=location,
+        api_credentials=dict(UNREACHABLE_API) if connected and has_client(platform) else {},
     )
 
 

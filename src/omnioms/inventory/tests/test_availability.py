@@ -15,7 +15,7 @@ from django.utils import timezone
 from omnioms.catalog.models import ChannelSkuMapping
 from omnioms.channels.models import ChannelAccount
 from omnioms.channels.tests.replay_server import FakeShopify, FakeTaobao, ReplayServer
-from omnioms.inventory.availability import channel_figures, push_due
+from omnioms.inventory.availability import channel_figures, push_due, push_problems
 from omnioms.inventory.domain import STOCK_LIMIT, Rule, channel_quantity
 from omnioms.inventory.models import (
     AvailabilityOutbox,
@@ -186,9 +186,11 @@ def test_a_sku_the_platform_refuses_fails_with_the_reason_and_the_others_are_pus
     assert push_due() == 0
 
 
-def test_an_account_the_client_cannot_reach_fails_its_rows_with_the_reason() -> None:
+def test_credentials_the_client_cannot_use_fail_the_rows_with_the_reason() -> None:
     wh = warehouse()
-    account(platform="shopify", location=wh)  # no api_credentials yet
+    shop = account(platform="shopify", location=wh)
+    shop.api_credentials = {"token": "t"}  # no base_url
+    shop.save()
     receive("A", wh, 3)
     receive("B", wh, 3)
 
@@ -197,6 +199,36 @@ def test_an_account_the_client_cannot_reach_fails_its_rows_with_the_reason() -> 
     rows = list(AvailabilityOutbox.objects.all())
     assert {row.state for row in rows} == {OutboxState.FAILED}
     assert all("base_url" in row.last_error for row in rows)
+    problem = push_problems()[shop.pk]
+    assert (problem.skus_waiting, problem.given_up) == (2, 2)
+    assert "base_url" in problem.last_error
+    assert problem.since == min(row.changed_at for row in rows)
+
+
+def test_an_account_not_connected_to_its_platform_is_sent_nothing() -> None:
+    wh = warehouse()
+    shop = account(platform="shopify", location=wh, connected=False)
+
+    receive("A", wh, 3)
+
+    assert not AvailabilityOutbox.objects.exists()
+    assert push_due() == 0
+    assert push_problems() == {}
+    assert channel_figures(shop.pk, [sku("A").pk]) == {sku("A").pk: 3}
+
+
+def test_rows_queued_before_the_credentials_were_cleared_are_dropped_unsent() -> None:
+    wh = warehouse()
+    shop = account(platform="shopify", location=wh)
+    receive("A", wh, 3)
+    shop.api_credentials = {}
+    shop.save()
+
+    assert push_due() == 1
+
+    assert not AvailabilityOutbox.objects.exists()
+    assert not ChannelAvailability.objects.exists()
+    assert push_problems() == {}
 
 
 def test_a_channel_selling_from_two_full_locations_is_told_at_most_the_stock_limit(

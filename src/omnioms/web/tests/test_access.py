@@ -158,11 +158,11 @@ def test_a_customer_service_agent_may_not_see_dead_letters(
 
 
 @pytest.mark.django_db
-def test_a_customer_service_agent_may_read_an_order_but_not_add_a_note(
+def test_a_planner_may_read_an_order_but_not_add_a_note(
     client: Client, shop: Shop, login_as: LoginAs
 ) -> None:
     order = submit(shop.north_pos, order_data("N-1"))
-    login_as(Role.CUSTOMER_SERVICE)
+    login_as(Role.PLANNER)
 
     detail = client.get(reverse("web:order_detail", args=[order.pk]))
     note = client.post(reverse("web:order_add_note", args=[order.pk]), {"text": "hello"})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
 
 from omnioms.catalog.models import ChannelSkuMapping, Product, Sku
 from omnioms.channels.models import PayloadOutcome
@@ -247,3 +251,60 @@ def test_a_store_clerk_adds_a_note_to_their_stores_order(
 @pytest.mark.django_db
 def test_an_unknown_order_is_not_found(client: Client, shop: Shop, order_clerk: object) -> None:
     assert client.get(reverse("web:order_detail", args=[999])).status_code == 404
+
+
+def status_line(page: str) -> str:
+    found = re.search(r'<p class="status-story" id="status-story">(.*?)</p>', page, re.S)
+    assert found is not None
+    return " ".join(strip_tags(found.group(1)).split())
+
+
+@pytest.mark.django_db
+def test_after_a_clerk_ships_the_header_tells_what_omnioms_did_apart_from_the_channel(
+    client: Client, order: Order, order_clerk: User
+) -> None:
+    client.post(
+        reverse("web:order_ship", args=[order.pk]),
+        {"carrier": "SF Express", "tracking_number": "SF1"},
+    )
+    shipped = order.events.get(kind=OrderEventKind.STATUS_CHANGED)
+    at = timezone.localtime(shipped.at).strftime("%Y-%m-%d %H:%M")
+
+    page = client.get(reverse("web:order_detail", args=[order.pk])).content.decode()
+
+    assert status_line(page) == (
+        f"Shipped — by {order_clerk.username}, {at} "
+        "Channel last said: WAIT_SELLER_SEND_GOODS (Paid)"
+    )
+    assert "Shipped (WAIT_SELLER_SEND_GOODS)" not in strip_tags(page)
+
+
+@pytest.mark.django_db
+def test_an_order_as_the_channel_reported_it_names_no_one_in_the_header(
+    client: Client, order: Order, order_clerk: object
+) -> None:
+    page = client.get(reverse("web:order_detail", args=[order.pk])).content.decode()
+
+    assert status_line(page) == "Channel last said: WAIT_SELLER_SEND_GOODS (Paid)"
+
+
+@pytest.mark.django_db
+def test_a_customer_service_agent_adds_a_note_but_cannot_ship_the_order(
+    client: Client, order: Order, login_as: LoginAs
+) -> None:
+    login_as(Role.CUSTOMER_SERVICE)
+
+    page = client.get(reverse("web:order_detail", args=[order.pk])).content.decode()
+    noted = client.post(reverse("web:order_add_note", args=[order.pk]), {"text": "Called back"})
+    shipped = client.post(
+        reverse("web:order_ship", args=[order.pk]),
+        {"carrier": "SF Express", "tracking_number": "SF1"},
+    )
+
+    assert reverse("web:order_add_note", args=[order.pk]) in page
+    assert reverse("web:order_ship", args=[order.pk]) not in page
+    assert noted.status_code == 302
+    assert order.events.filter(kind=OrderEventKind.NOTE, data__text="Called back").exists()
+    assert shipped.status_code == 403
+    order.refresh_from_db()
+    assert order.status == "paid"

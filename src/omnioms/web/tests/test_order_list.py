@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import strip_tags
 
+from omnioms.core.actor import Actor
+from omnioms.orders.services import change_order_status
 from omnioms.web.tests.conftest import Shop
 from omnioms.web.tests.factories import import_orders, order_data, submit
 
@@ -270,3 +273,22 @@ def test_htmx_and_the_stylesheet_are_served_without_debug(
     assert htmx.status_code == 200
     assert b"htmx" in b"".join(htmx.streaming_content)  # type: ignore[attr-defined]
     assert css.status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_order_moved_on_in_omnioms_shows_what_its_channel_last_said(
+    client: Client, shop: Shop, order_clerk: object
+) -> None:
+    moved = submit(shop.north_pos, order_data("N-1", status="paid"))
+    submit(shop.north_pos, order_data("N-2", status="paid"))
+    change_order_status(moved.pk, "refunded", actor=Actor.system("tests"))
+
+    page = client.get(reverse("web:order_list")).content.decode()
+
+    rows = {
+        external_id: " ".join(strip_tags(row).split())
+        for row in page.split("<tr>")[2:]
+        if (external_id := "N-1" if ">N-1<" in row else "N-2" if ">N-2<" in row else "")
+    }
+    assert "Refunded channel: Paid" in rows["N-1"]
+    assert "channel:" not in rows["N-2"]
