@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from omnioms.kpi import cli as kpi_cli
+from omnioms.production import cli as production_cli
 
 EXIT_BAD_INPUT = 2
 EXIT_RECORDS_FAILED = 1
@@ -440,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--days", type=int, default=182, help="days of order history")
     demo.add_argument("--no-serve", action="store_true", help="load the data and exit")
+
+    production_cli.add_commands(sub)
 
     p = sub.add_parser("worker", help="process received webhooks (serve starts one itself)")
     p.set_defaults(func=cmd_worker)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("inventory/", include("omnioms.inventory.urls")),
+    path("production/", include("omnioms.production.urls")),
     path("channels/", include("omnioms.sync.urls")),
     path("", include("omnioms.web.urls")),
 ]

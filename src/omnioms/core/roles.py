@@ -66,6 +66,49 @@ _MANAGE_STOCK = [
     "inventory.delete_rulelocation",
     "inventory.view_availabilityoutbox",
 ]
+_SEE_PRODUCTION = [
+    "production.view_supplier",
+    "production.view_supplyterm",
+    "production.view_calendar",
+    "production.view_shift",
+    "production.view_shiftbreak",
+    "production.view_calendarday",
+    "production.view_workcenter",
+    "production.view_setuptime",
+    "production.view_bom",
+    "production.view_bomline",
+    "production.view_routing",
+    "production.view_routingoperation",
+]
+# Planners and managers keep the production master data. No delete: lines and rows are replaced
+# with their version or calendar, and versions are archived rather than deleted.
+_KEEP_PRODUCTION = [
+    *_SEE_PRODUCTION,
+    "production.add_supplier",
+    "production.change_supplier",
+    "production.add_supplyterm",
+    "production.change_supplyterm",
+    "production.add_calendar",
+    "production.change_calendar",
+    "production.add_shift",
+    "production.change_shift",
+    "production.add_shiftbreak",
+    "production.change_shiftbreak",
+    "production.add_calendarday",
+    "production.change_calendarday",
+    "production.add_workcenter",
+    "production.change_workcenter",
+    "production.add_setuptime",
+    "production.change_setuptime",
+    "production.add_bom",
+    "production.change_bom",
+    "production.add_bomline",
+    "production.change_bomline",
+    "production.add_routing",
+    "production.change_routing",
+    "production.add_routingoperation",
+    "production.change_routingoperation",
+]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -102,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.change_product",
         "catalog.add_sku",
         "catalog.change_sku",
+        *_KEEP_PRODUCTION,
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,
@@ -126,12 +170,21 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_STORE_STOCK,
     ],
     Role.CUSTOMER_SERVICE: [*_SEE_ORDERS, *_SEE_STOCK, _NOTE, "customers.change_customer"],
-    Role.PLANNER: [*_SEE_ORDERS, *_SEE_CATALOG, *_SEE_STOCK, *_PLAN_SUPPLY],
+    # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.
+    Role.PLANNER: [
+        *_SEE_ORDERS,
+        *_SEE_CATALOG,
+        *_SEE_STOCK,
+        *_PLAN_SUPPLY,
+        *_KEEP_PRODUCTION,
+        "catalog.change_sku",
+    ],
     Role.SUPERVISOR: [
         *_SEE_ORDERS,
         *_SEE_CATALOG,
         *_SEE_STOCK,
         _NOTE,
+        *_SEE_PRODUCTION,
         "channels.view_channel_health",
     ],
 }

@@ -380,7 +380,8 @@ def export_master_data(*, chinese: bool = False) -> bytes:
 # What is in effect
 
 
-def _in_effect(on: date) -> Q:
+def in_effect(on: date) -> Q:
+    """Active versions (BOMs, routings) whose dates cover ``on``."""
     return (
         Q(status=VersionStatus.ACTIVE)
         & Q(effective_from__lte=on)
@@ -392,7 +393,7 @@ def _stored_boms(on: date) -> dict[str, list[BomItem]]:
     """The BOM in effect on ``on`` of every made SKU (the latest version when several are)."""
     boms: dict[str, list[BomItem]] = {}
     chosen: dict[str, int] = {}
-    for bom in Bom.objects.filter(_in_effect(on)).select_related("sku").order_by("-version"):
+    for bom in Bom.objects.filter(in_effect(on)).select_related("sku").order_by("-version"):
         chosen.setdefault(bom.sku.code, bom.pk)
     lines = BomLine.objects.filter(bom_id__in=chosen.values()).select_related(
         "bom__sku", "component"
@@ -407,7 +408,7 @@ def _stored_boms(on: date) -> dict[str, list[BomItem]]:
 def routing_in_effect(sku: Sku, on: date) -> Routing | None:
     """The routing version of ``sku`` in effect on ``on`` (the latest when several are)."""
     return (
-        Routing.objects.filter(_in_effect(on), sku=sku)
+        Routing.objects.filter(in_effect(on), sku=sku)
         .prefetch_related("operations__alternatives", "operations__work_center")
         .order_by("-version")
         .first()
@@ -418,7 +419,7 @@ def routings_in_effect(on: date) -> dict[int, Routing]:
     """The routing in effect on ``on`` of every made SKU, by SKU id, operations prefetched."""
     chosen: dict[int, Routing] = {}
     for routing in (
-        Routing.objects.filter(_in_effect(on))
+        Routing.objects.filter(in_effect(on))
         .prefetch_related("operations__alternatives", "operations__work_center")
         .order_by("-version")
     ):
@@ -448,16 +449,21 @@ def calendar_spec(calendar: Calendar) -> CalendarSpec:
     )
 
 
-def roll_up_standard_costs(on: date | None = None, *, lot_size: Decimal = Decimal(100)) -> int:
-    """Set ``Sku.standard_cost`` of every made SKU from its BOM and routing in effect; returns
-    how many were set (a SKU with an unpriced material keeps no standard cost)."""
-    on = on or timezone.localdate()
+@dataclass
+class CostInputs:
+    """What a standard cost is made of on one day: the BOMs and routings in effect and the
+    prices of what is bought (preferred supplier first, else the SKU's unit cost)."""
+
+    boms: dict[str, list[BomItem]]
+    routings: dict[str, list[OperationCost]]
+    prices: dict[str, Decimal]
+
+
+def cost_inputs(on: date) -> CostInputs:
     boms = _stored_boms(on)
     routings: dict[str, list[OperationCost]] = {}
     chosen: dict[str, int] = {}
-    for routing in (
-        Routing.objects.filter(_in_effect(on)).select_related("sku").order_by("-version")
-    ):
+    for routing in Routing.objects.filter(in_effect(on)).select_related("sku").order_by("-version"):
         chosen.setdefault(routing.sku.code, routing.pk)
     for op in RoutingOperation.objects.filter(routing_id__in=chosen.values()).select_related(
         "routing__sku", "work_center"
@@ -472,10 +478,21 @@ def roll_up_standard_costs(on: date | None = None, *, lot_size: Decimal = Decima
     for code, cost in Sku.objects.exclude(unit_cost=None).values_list("code", "unit_cost"):
         if cost is not None:
             prices.setdefault(code, cost)
-    made = set(boms) | set(routings)
+    return CostInputs(boms, routings, prices)
+
+
+def roll_up_standard_costs(on: date | None = None, *, lot_size: Decimal = Decimal(100)) -> int:
+    """Set ``Sku.standard_cost`` of every made SKU from its BOM and routing in effect; returns
+    how many were set (a SKU with an unpriced material keeps no standard cost)."""
+    inputs = cost_inputs(on or timezone.localdate())
+    made = set(inputs.boms) | set(inputs.routings)
     costs = {
         code: standard_cost(
-            code, boms=boms, routings=routings, bought_prices=prices, lot_size=lot_size
+            code,
+            boms=inputs.boms,
+            routings=inputs.routings,
+            bought_prices=inputs.prices,
+            lot_size=lot_size,
         )
         for code in made
     }

@@ -9,6 +9,7 @@ its sheet, row and column; the service writes nothing unless there is no problem
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -436,6 +437,88 @@ def _calendar_day(r: _Row, found: ReadResult) -> dict[str, Any] | None:
         "row": r.number,
     }
     return out if r.ok else None
+
+
+def slashed_day(value: Any) -> date:
+    """A date as Excel writes it into a CSV file in China (2027/2/11), or ISO."""
+    parts = str(value).strip().replace("/", "-").split("-")
+    if len(parts) == 3 and all(part.isdigit() for part in parts):
+        try:
+            return date(int(parts[0]), int(parts[1]), int(parts[2]))
+        except ValueError:
+            pass
+    raise ValueError(_("%(value)r is not a date (YYYY-MM-DD)") % {"value": value})
+
+
+def _day_of_file(r: _Row, found: ReadResult) -> dict[str, Any] | None:
+    out = {
+        "date": r.get("date", slashed_day),
+        "kind": r.get("kind", day_kind),
+        "works_like": r.get("works_like", weekday, required=False),
+        "note": r.get("note", text(200), required=False) or "",
+        "row": r.number,
+    }
+    if r.ok and out["kind"] == "holiday" and out["works_like"] is not None:
+        r.problem("works_like", _("only a make-up working day works like a weekday"))
+    return out if r.ok else None
+
+
+CSV_DAY_COLUMNS = [c for c in SHEETS["calendar_days"][1] if c.key != "calendar"]
+MAX_CSV_BYTES = 1_000_000
+
+
+class _CsvSheet:
+    def __init__(self, rows: list[list[str]]) -> None:
+        self.rows = rows
+
+    def iter_rows(self, values_only: bool = True) -> Iterator[tuple[Any, ...]]:
+        return (tuple(row) for row in self.rows)
+
+
+def read_calendar_days_csv(data: bytes) -> ReadResult:
+    """A calendar's exceptional days from a CSV file: a header row ``date,kind,works_like,
+    note`` (or the workbook's English or Chinese column names), then one day per row. UTF-8
+    (with or without the BOM Excel writes) or GB18030, as Chinese Excel saves CSV. Pure."""
+    found = ReadResult()
+    if len(data) > MAX_CSV_BYTES:
+        found.problems.append(Problem("csv", 0, "", _("the file is too large")))
+        return found
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            content = data.decode("gb18030")
+        except UnicodeDecodeError:
+            found.problems.append(
+                Problem("csv", 0, "", _("the file is not text in UTF-8 or GB18030"))
+            )
+            return found
+    if "\x00" in content:
+        found.problems.append(Problem("csv", 0, "", _("the file is not a CSV file")))
+        return found
+    # The header row decides the separator: Excel writes ";" or tabs in some locales.
+    first = content.split("\n", 1)[0]
+    delimiter = next((d for d in (",", "\t", ";") if d in first), ",")
+    try:
+        rows = list(csv.reader(io.StringIO(content), delimiter=delimiter))
+    except csv.Error as exc:
+        found.problems.append(Problem("csv", 0, "", str(exc)))
+        return found
+    sheet = _CsvSheet(rows)
+    days = _sheet_rows(sheet, "csv", CSV_DAY_COLUMNS, found)
+    found.rows["calendar_days"] = [row for row in (_day_of_file(r, found) for r in days) if row]
+    seen: dict[date, int] = {}
+    for row in found.rows["calendar_days"]:
+        if row["date"] in seen:
+            found.problems.append(
+                Problem(
+                    "csv", row["row"], "date", _("repeats row %(row)s") % {"row": seen[row["date"]]}
+                )
+            )
+        seen.setdefault(row["date"], row["row"])
+    if not rows:
+        found.problems.append(Problem("csv", 0, "", _("the file is empty")))
+    return found
 
 
 _READERS: dict[str, Callable[[_Row, ReadResult], dict[str, Any] | None]] = {
