@@ -24,13 +24,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.channels.adapters import UnknownPlatform
-from omnioms.channels.bodies import body_text
+from omnioms.channels.bodies import head_of, with_body_head
 from omnioms.channels.models import (
     ChannelAccount,
     DeadLetter,
     InboundPayload,
     OutboundCommand,
     SyncState,
+    bounded_reason,
 )
 from omnioms.core.actor import Actor
 from omnioms.sync.services import replay_dead_letter
@@ -369,19 +370,26 @@ class ChannelAccountAdmin(admin.ModelAdmin):
 # Payloads and dead letters
 
 
-def body_html(body: bytes | memoryview) -> SafeString:
-    """A raw body for reading in a change page: JSON indented, cut at ``BODY_DISPLAY_LIMIT``."""
-    shown = body_text(body, limit=BODY_DISPLAY_LIMIT)
+def body_html(payload_id: int, download: str = "") -> SafeString:
+    """A stored body for reading in a change page: JSON indented, cut at
+    ``BODY_DISPLAY_LIMIT``; only that much of it is read from the database."""
+    payload = with_body_head(
+        InboundPayload.objects.filter(pk=payload_id), limit=BODY_DISPLAY_LIMIT
+    ).get()
+    shown = head_of(payload, BODY_DISPLAY_LIMIT)
     note = ""
     if shown.truncated:
-        note = gettext("Cut off after %(limit)s characters; the body has %(size)s bytes.") % {
-            "limit": BODY_DISPLAY_LIMIT,
+        note = gettext("Showing the first %(shown)s of %(size)s bytes.") % {
+            "shown": shown.shown,
             "size": shown.size,
         }
     return format_html(
-        '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">{}</pre>{}',
+        '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">{}</pre>{}{}',
         shown.text,
         format_html("<p>{}</p>", note) if note else "",
+        format_html('<p><a href="{}" download>{}</a></p>', download, gettext("Download"))
+        if download
+        else "",
     )
 
 
@@ -456,7 +464,7 @@ class InboundPayloadAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("body"))
     def body_text(self, obj: InboundPayload) -> SafeString:
-        return body_html(obj.body)
+        return body_html(obj.pk)
 
 
 class DeadLetterStateFilter(admin.SimpleListFilter):
@@ -492,13 +500,18 @@ class DeadLetterAdmin(ReadOnlyAdmin):
         "payload_body",
     )
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DeadLetter]:
+        # The payload link needs the payload's row, never its body (which body_html reads).
+        return super().get_queryset(request).select_related("payload").defer("payload__body")
+
     @admin.display(description=_("reason"))
     def short_reason(self, obj: DeadLetter) -> str:
         return obj.reason if len(obj.reason) <= 120 else obj.reason[:119] + "…"
 
     @admin.display(description=_("reason"))
     def reason_text(self, obj: DeadLetter) -> SafeString:
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.reason)
+        reason = bounded_reason(obj.reason)  # letters stored before reasons were bounded
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', reason)
 
     @admin.display(description=_("resolved"), boolean=True, ordering="resolved_at")
     def resolved(self, obj: DeadLetter) -> bool:
@@ -510,7 +523,7 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("body"))
     def payload_body(self, obj: DeadLetter) -> SafeString:
-        return body_html(obj.payload.body)
+        return body_html(obj.payload_id, reverse("web:dead_letter_body", args=[obj.pk]))
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("channels.replay_deadletter")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict
@@ -13,8 +16,9 @@ from pydantic import ConfigDict
 from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
 from omnioms.channels.adapters import UnknownPlatform
+from omnioms.channels.bodies import Body, attachment, head_of, with_body_head
 from omnioms.channels.contract import NormalizedOrder
-from omnioms.channels.models import ChannelAccount, DeadLetter
+from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, bounded_reason
 from omnioms.core.actor import Actor
 from omnioms.orders.api import OrderDetailOut
 from omnioms.orders.api import router as orders_router
@@ -146,6 +150,16 @@ def add_account(request: HttpRequest, data: AccountIn) -> Status:
     return Status(201, account)
 
 
+API_BODY_LIMIT = 64_000
+"""Bytes of a body in a dead letter of the API; the whole body is at ``body_url``."""
+
+
+def _dead_letters() -> QuerySet[DeadLetter]:
+    return with_body_head(
+        DeadLetter.objects.select_related("payload", "account"), "payload__body", API_BODY_LIMIT
+    )
+
+
 class DeadLetterOut(Schema):
     id: int
     account: str
@@ -156,7 +170,14 @@ class DeadLetterOut(Schema):
     resolved_at: datetime | None
     filename: str
     record: str
-    body: str
+    content_type: str
+    body: str = Field(
+        description=f"The body as text, cut after {API_BODY_LIMIT} bytes: see body_truncated."
+    )
+    body_size: int = Field(description="Bytes of the whole stored body.")
+    body_shown: int = Field(description="Bytes of the body that `body` holds.")
+    body_truncated: bool
+    body_url: str = Field(description="The whole body, byte for byte, as it was received.")
 
     @staticmethod
     def resolve_account(obj: DeadLetter) -> str:
@@ -171,6 +192,10 @@ class DeadLetterOut(Schema):
         return obj.created_at
 
     @staticmethod
+    def resolve_reason(obj: DeadLetter) -> str:
+        return bounded_reason(obj.reason)  # letters stored before reasons were bounded
+
+    @staticmethod
     def resolve_filename(obj: DeadLetter) -> str:
         return obj.payload.filename
 
@@ -179,8 +204,35 @@ class DeadLetterOut(Schema):
         return obj.payload.record_label
 
     @staticmethod
+    def resolve_content_type(obj: DeadLetter) -> str:
+        return obj.payload.content_type
+
+    @staticmethod
     def resolve_body(obj: DeadLetter) -> str:
-        return bytes(obj.payload.body).decode("utf-8", errors="replace")
+        return _body(obj).text
+
+    @staticmethod
+    def resolve_body_size(obj: DeadLetter) -> int:
+        return _body(obj).size
+
+    @staticmethod
+    def resolve_body_shown(obj: DeadLetter) -> int:
+        return _body(obj).shown
+
+    @staticmethod
+    def resolve_body_truncated(obj: DeadLetter) -> bool:
+        return _body(obj).truncated
+
+    @staticmethod
+    def resolve_body_url(obj: DeadLetter, context: dict[str, Any]) -> str:
+        path = reverse("api:dead_letter_body", kwargs={"letter_id": obj.pk})
+        request = context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+def _body(letter: DeadLetter) -> Body:
+    """The letter's body as sent (decoded, not indented); a cheap decode of its head."""
+    return head_of(letter, API_BODY_LIMIT, indent=False)
 
 
 class DeadLetterPage(Schema):
@@ -198,7 +250,7 @@ class DeadLetterQuery(Schema):
 @router.get("/dead-letters", response=DeadLetterPage, summary="Payloads that could not be read")
 def list_dead_letters(request: HttpRequest, q: Query[DeadLetterQuery]) -> dict[str, object]:
     require_perm(request, "channels.view_deadletter")
-    letters = DeadLetter.objects.select_related("payload", "account").order_by("-created_at")
+    letters = _dead_letters().order_by("-created_at")
     if q.state == "open":
         letters = letters.filter(resolved_at__isnull=True)
     elif q.state == "resolved":
@@ -210,6 +262,37 @@ def list_dead_letters(request: HttpRequest, q: Query[DeadLetterQuery]) -> dict[s
     limit = max(1, min(q.limit, 200))
     # Dead letters stay few (they are worked off), so a count and offset paging are cheap here.
     return {"items": list(letters[q.offset : q.offset + limit]), "count": letters.count()}
+
+
+@router.get(
+    "/dead-letters/{letter_id}",
+    response={200: DeadLetterOut, 404: ErrorOut},
+    summary="One dead letter",
+)
+def get_dead_letter(request: HttpRequest, letter_id: int) -> DeadLetter:
+    require_perm(request, "channels.view_deadletter")
+    return get_object_or_404(_dead_letters(), pk=letter_id)
+
+
+@router.get(
+    "/dead-letters/{letter_id}/body",
+    response={404: ErrorOut},
+    url_name="dead_letter_body",
+    summary="A dead letter's whole body, as it was received",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The raw bytes, as an attachment, with the content type the "
+                "sender gave (application/octet-stream when it was not a plain type).",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def dead_letter_body(request: HttpRequest, letter_id: int) -> HttpResponse:
+    require_perm(request, "channels.view_deadletter")
+    payload = get_object_or_404(InboundPayload, dead_letter__pk=letter_id)
+    return attachment(bytes(payload.body), payload.content_type, f"dead-letter-{letter_id}")
 
 
 class ReplayOut(Schema):

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from omnioms.channels.adapters import UnknownPlatform
-from omnioms.channels.models import DeadLetter, PayloadOutcome
+from omnioms.channels.bodies import attachment
+from omnioms.channels.models import DeadLetter, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
 from omnioms.orders.domain import ShipmentError, make_shipment
@@ -203,9 +204,42 @@ def dead_letter_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "state": state,
             "page": page,
+            "preview_limit": selectors.DEAD_LETTER_PREVIEW,
             "may_replay": request.user.has_perm("channels.replay_deadletter"),
         },
     )
+
+
+@login_required
+@permission_required("channels.view_deadletter", raise_exception=True)
+@require_GET
+def dead_letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        letter = selectors.dead_letter(pk)
+    except DeadLetter.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "web/dead_letter_detail.html",
+        {
+            "letter": letter,
+            "payload": letter.payload,
+            "may_replay": request.user.has_perm("channels.replay_deadletter"),
+        },
+    )
+
+
+@login_required
+@permission_required("channels.view_deadletter", raise_exception=True)
+@require_GET
+def dead_letter_body(request: HttpRequest, pk: int) -> HttpResponse:
+    """The raw body, byte for byte, as a download: never rendered by the browser, whatever
+    content type the sender claimed (``attachment``, ``nosniff``)."""
+    try:
+        payload, raw = selectors.dead_letter_raw_body(pk)
+    except InboundPayload.DoesNotExist:
+        raise Http404 from None
+    return attachment(raw, payload.content_type, f"dead-letter-{pk}")
 
 
 @login_required

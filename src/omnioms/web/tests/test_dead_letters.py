@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from omnioms.channels.models import DeadLetter, PayloadOutcome
 from omnioms.core.roles import Role
@@ -45,8 +49,6 @@ def test_the_list_shows_open_dead_letters_newest_first_with_reason_and_raw_body(
 def test_the_state_filter_separates_open_and_resolved_and_all_lists_open_first(
     client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
 ) -> None:
-    from django.utils import timezone
-
     resolved, still_open = letters
     DeadLetter.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now())
 
@@ -134,3 +136,87 @@ def test_a_manager_may_replay_but_a_planner_may_not_see_dead_letters(
     login_as(Role.PLANNER)
     assert client.get(reverse("web:dead_letter_list")).status_code == 403
     assert client.post(reverse("web:dead_letter_replay", args=[letters[0].pk])).status_code == 403
+
+
+# ----------------------------------------------------------------------------------------------
+# Any stored body renders: deep, large, not JSON
+
+
+DEEP = b"[" * 5000 + b"]" * 5000
+
+
+@pytest.mark.django_db
+def test_a_dead_letter_nested_thousands_of_levels_deep_shows_on_every_page(
+    client: Client, shop: Shop, order_clerk: object
+) -> None:
+    post_webhook(shop.north_pos, DEEP)
+    letter = DeadLetter.objects.get()
+
+    listing = client.get(reverse("web:dead_letter_list"))
+    detail = client.get(reverse("web:dead_letter_detail", args=[letter.pk]))
+    DeadLetter.objects.filter(pk=letter.pk).update(resolved_at=timezone.now())
+    resolved = client.get(reverse("web:dead_letter_list"), {"state": "all"})
+
+    for response in (listing, detail, resolved):
+        assert response.status_code == 200
+        assert "[\n  [\n    [" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_large_dead_letter_is_shown_cut_with_its_size_and_a_download_of_the_whole(
+    client: Client, shop: Shop, order_clerk: object
+) -> None:
+    raw = json.dumps({"lines": [{"sku": f"SKU-{n}"} for n in range(150_000)]}).encode()
+    assert len(raw) > 3_000_000
+    post_webhook(shop.north_pos, raw)
+    letter = DeadLetter.objects.get()
+
+    listing = client.get(reverse("web:dead_letter_list")).content.decode()
+    detail = client.get(reverse("web:dead_letter_detail", args=[letter.pk])).content.decode()
+    download = client.get(reverse("web:dead_letter_body", args=[letter.pk]))
+
+    assert len(listing) < 60_000
+    assert len(detail) < 300_000
+    assert re.search(r"Showing the first 1\.\d\xa0KB of 3\.2\xa0MB\.", listing)
+    assert re.search(r"Showing the first \d\d\.\d\xa0KB of 3\.2\xa0MB\.", detail)
+    assert "&quot;sku&quot;: &quot;SKU-0&quot;" in detail
+    assert download.status_code == 200
+    assert download.content == raw
+    assert download["Content-Type"] == "application/json"
+    assert download["Content-Disposition"] == f'attachment; filename="dead-letter-{letter.pk}.json"'
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_a_download_never_takes_the_content_type_a_sender_made_up(
+    client: Client, shop: Shop, order_clerk: object
+) -> None:
+    post_webhook(shop.north_pos, b"<script>alert(1)</script>", **{"Content-Type": "text/html"})
+    post_webhook(shop.south_pos, b"not json", **{"Content-Type": "x\ty"})
+    html, odd = DeadLetter.objects.order_by("pk")
+
+    as_html = client.get(reverse("web:dead_letter_body", args=[html.pk]))
+    as_odd = client.get(reverse("web:dead_letter_body", args=[odd.pk]))
+
+    assert as_html["Content-Type"] == "text/html"
+    assert as_html["Content-Disposition"].startswith("attachment;")
+    assert as_odd["Content-Type"] == "application/octet-stream"
+    assert as_odd["Content-Disposition"] == f'attachment; filename="dead-letter-{odd.pk}.bin"'
+
+
+@pytest.mark.django_db
+def test_only_those_who_see_dead_letters_open_or_download_one(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], login_as: LoginAs
+) -> None:
+    pk = letters[0].pk
+    pages = [
+        reverse("web:dead_letter_detail", args=[pk]),
+        reverse("web:dead_letter_body", args=[pk]),
+    ]
+
+    assert [client.get(page).status_code for page in pages] == [302, 302]  # to the login page
+    login_as(Role.PLANNER)
+    assert [client.get(page).status_code for page in pages] == [403, 403]
+    login_as(Role.MANAGER)
+    assert [client.get(page).status_code for page in pages] == [200, 200]
+    assert client.get(reverse("web:dead_letter_body", args=[10**9])).status_code == 404
