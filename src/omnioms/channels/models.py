@@ -161,8 +161,22 @@ def bounded_reason(reason: str, limit: int = REASON_LIMIT) -> str:
     return f"{reason[:keep]}… ({len(reason) - keep} more characters)"
 
 
+DISMISSAL_REASON_LIMIT = 2_000
+
+
+class DeadLetterState(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
 class DeadLetter(models.Model):
-    """A payload that could not become an order, with the reason, until it is replayed."""
+    """A payload that could not become an order, with the reason, until it is replayed.
+
+    It is open until a replay turns it into orders (resolved) or a person dismisses it with a
+    reason; both set ``resolved_at``, so every "open" query is ``resolved_at IS NULL``. A
+    dismissed letter can still be replayed: the replay takes the dismissal back.
+    """
 
     payload = models.OneToOneField(
         InboundPayload,
@@ -181,17 +195,29 @@ class DeadLetter(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=1)
     last_attempt_at = models.DateTimeField(_("last attempt"))
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True)
+    dismissed_by = models.CharField(_("dismissed by"), max_length=200, blank=True)
+    dismissal_reason = models.TextField(_("why it was dismissed"), blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["resolved_at", "-created_at"], name="deadletter_open"),
         ]
-        permissions = [("replay_deadletter", "Can replay dead-lettered payloads")]
+        permissions = [
+            ("replay_deadletter", "Can replay dead-lettered payloads"),
+            ("dismiss_deadletter", "Can dismiss dead letters"),
+        ]
         verbose_name = _("dead letter")
         verbose_name_plural = _("dead letters")
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.reason[:60]}"
+
+    @property
+    def state(self) -> DeadLetterState:
+        if self.dismissed_at is not None:
+            return DeadLetterState.DISMISSED
+        return DeadLetterState.OPEN if self.resolved_at is None else DeadLetterState.RESOLVED
 
 
 class WebhookRejectionReason(models.TextChoices):

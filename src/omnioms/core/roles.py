@@ -89,6 +89,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.view_channelaccount",
         "channels.view_deadletter",
         "channels.replay_deadletter",
+        "channels.dismiss_deadletter",
         "channels.view_channel_health",
         "channels.configure_column_mapping",
         "customers.change_customer",
@@ -106,6 +107,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.import_orders",
         "channels.view_deadletter",
         "channels.replay_deadletter",
+        "channels.dismiss_deadletter",
         "channels.view_channel_health",
     ],
     # No view_all_orders: a store clerk sees only the orders of the store on their profile.

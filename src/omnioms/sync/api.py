@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from pydantic import ConfigDict
 
 from omnioms.api.auth import require_perm
@@ -18,14 +18,27 @@ from omnioms.api.schemas import ErrorOut
 from omnioms.channels.adapters import UnknownPlatform
 from omnioms.channels.bodies import Body, attachment, head_of, with_body_head
 from omnioms.channels.contract import NormalizedOrder
-from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, bounded_reason
+from omnioms.channels.models import (
+    DISMISSAL_REASON_LIMIT,
+    ChannelAccount,
+    DeadLetter,
+    DeadLetterState,
+    InboundPayload,
+    bounded_reason,
+)
 from omnioms.core.actor import Actor
 from omnioms.orders.api import OrderDetailOut
 from omnioms.orders.api import router as orders_router
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import user_store_id
 from omnioms.sync.health import record_webhook_rejection
-from omnioms.sync.services import create_account, replay_dead_letter, submit_order
+from omnioms.sync.services import (
+    DeadLetterClosed,
+    create_account,
+    dismiss_dead_letter,
+    replay_dead_letter,
+    submit_order,
+)
 from omnioms.sync.webhooks import InvalidSignature, accept_webhook, webhook_account
 
 webhooks = Router(tags=["webhooks"], auth=None)
@@ -167,7 +180,11 @@ class DeadLetterOut(Schema):
     dead_lettered_at: datetime
     reason: str
     attempts: int
-    resolved_at: datetime | None
+    state: str = Field(description="open, resolved (a replay made it orders) or dismissed.")
+    resolved_at: datetime | None = Field(description="When it was resolved or dismissed.")
+    dismissed_at: datetime | None
+    dismissed_by: str
+    dismissal_reason: str
     filename: str
     record: str
     content_type: str
@@ -182,6 +199,10 @@ class DeadLetterOut(Schema):
     @staticmethod
     def resolve_account(obj: DeadLetter) -> str:
         return obj.account.name
+
+    @staticmethod
+    def resolve_state(obj: DeadLetter) -> str:
+        return str(obj.state)
 
     @staticmethod
     def resolve_received_at(obj: DeadLetter) -> datetime:
@@ -251,12 +272,14 @@ class DeadLetterQuery(Schema):
 def list_dead_letters(request: HttpRequest, q: Query[DeadLetterQuery]) -> dict[str, object]:
     require_perm(request, "channels.view_deadletter")
     letters = _dead_letters().order_by("-created_at")
-    if q.state == "open":
+    if q.state == DeadLetterState.OPEN:
         letters = letters.filter(resolved_at__isnull=True)
-    elif q.state == "resolved":
-        letters = letters.filter(resolved_at__isnull=False)
+    elif q.state == DeadLetterState.RESOLVED:
+        letters = letters.filter(resolved_at__isnull=False, dismissed_at__isnull=True)
+    elif q.state == DeadLetterState.DISMISSED:
+        letters = letters.filter(dismissed_at__isnull=False)
     elif q.state != "all":
-        raise HttpError(400, "state must be one of open, resolved, all")
+        raise HttpError(400, "state must be one of open, resolved, dismissed, all")
     if q.account:
         letters = letters.filter(account__name=q.account)
     limit = max(1, min(q.limit, 200))
@@ -293,6 +316,38 @@ def dead_letter_body(request: HttpRequest, letter_id: int) -> HttpResponse:
     require_perm(request, "channels.view_deadletter")
     payload = get_object_or_404(InboundPayload, dead_letter__pk=letter_id)
     return attachment(bytes(payload.body), payload.content_type, f"dead-letter-{letter_id}")
+
+
+class DismissIn(Schema):
+    reason: str = Field(
+        min_length=1,
+        max_length=DISMISSAL_REASON_LIMIT,
+        description="Why the letter is closed without a replay; recorded with who and when.",
+    )
+
+
+@router.post(
+    "/dead-letters/{letter_id}/dismiss",
+    response={200: DeadLetterOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Close an open dead letter without replaying it, saying why",
+    description=(
+        "The letter leaves the open list and is shown as dismissed with the reason, who and "
+        "when. It can still be replayed: a replay takes the dismissal back. 409 when the letter "
+        "is not open (resolved, or dismissed already)."
+    ),
+)
+def dismiss(request: HttpRequest, letter_id: int, data: DismissIn) -> DeadLetter:
+    require_perm(request, "channels.dismiss_deadletter")
+    get_object_or_404(DeadLetter, pk=letter_id)
+    try:
+        dismiss_dead_letter(letter_id, reason=data.reason, actor=Actor.for_user(request.user))
+    except ValueError as exc:  # a reason of white space only
+        raise ValidationError(
+            [{"loc": ["body", "data", "reason"], "msg": str(exc).removeprefix("reason: ")}]
+        ) from exc
+    except DeadLetterClosed as exc:
+        raise HttpError(409, f"dead letter {letter_id} is {exc.state}, not open") from exc
+    return _dead_letters().get(pk=letter_id)
 
 
 class ReplayOut(Schema):

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -20,9 +22,10 @@ from django.utils.translation import gettext_lazy as _
 
 from omnioms.channels.adapters import UnknownPlatform
 from omnioms.channels.bodies import head_of, with_body_head
-from omnioms.channels.models import DeadLetter, InboundPayload, bounded_reason
+from omnioms.channels.models import DeadLetter, DeadLetterState, InboundPayload, bounded_reason
 from omnioms.core.actor import Actor
-from omnioms.sync.services import replay_dead_letter
+from omnioms.sync.forms import DismissForm
+from omnioms.sync.services import DeadLetterClosed, dismiss_dead_letter, replay_dead_letter
 
 BODY_DISPLAY_LIMIT = 200_000
 """Characters of a raw body shown on a change page; the rest is cut with a note."""
@@ -133,30 +136,36 @@ class DeadLetterStateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("open", _("Open")), ("resolved", _("Resolved"))]
+        return list(DeadLetterState.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "open":
+        if self.value() == DeadLetterState.OPEN:
             return queryset.filter(resolved_at__isnull=True)
-        if self.value() == "resolved":
-            return queryset.filter(resolved_at__isnull=False)
+        if self.value() == DeadLetterState.RESOLVED:
+            return queryset.filter(resolved_at__isnull=False, dismissed_at__isnull=True)
+        if self.value() == DeadLetterState.DISMISSED:
+            return queryset.filter(dismissed_at__isnull=False)
         return queryset
 
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "account", "created_at", "short_reason", "attempts", "resolved"]
+    list_display = ["pk", "account", "created_at", "short_reason", "attempts", "state_label"]
     list_filter = [DeadLetterStateFilter, "account"]
     list_select_related = ["account"]
     ordering = ["-created_at", "-pk"]
-    actions = ["replay_selected"]
+    actions = ["replay_selected", "dismiss_selected"]
     fields = readonly_fields = (
         "account",
         "payload_link",
         "created_at",
         "attempts",
         "last_attempt_at",
+        "state_label",
         "resolved_at",
+        "dismissed_at",
+        "dismissed_by",
+        "dismissal_reason",
         "reason_text",
         "payload_body",
     )
@@ -174,9 +183,9 @@ class DeadLetterAdmin(ReadOnlyAdmin):
         reason = bounded_reason(obj.reason)  # letters stored before reasons were bounded
         return format_html('<pre style="white-space: pre-wrap">{}</pre>', reason)
 
-    @admin.display(description=_("resolved"), boolean=True, ordering="resolved_at")
-    def resolved(self, obj: DeadLetter) -> bool:
-        return obj.resolved_at is not None
+    @admin.display(description=_("state"), ordering="resolved_at")
+    def state_label(self, obj: DeadLetter) -> str:
+        return str(obj.state.label)
 
     @admin.display(description=_("inbound payload"))
     def payload_link(self, obj: DeadLetter) -> SafeString | str:
@@ -196,7 +205,7 @@ class DeadLetterAdmin(ReadOnlyAdmin):
         problems: list[str] = []
         for letter_id in queryset.order_by("pk").values_list("pk", flat=True):
             letter = DeadLetter.objects.get(pk=letter_id)
-            if letter.resolved_at is not None:
+            if letter.state == DeadLetterState.RESOLVED:  # a dismissed one is taken back
                 already += 1
                 continue
             try:
@@ -250,3 +259,58 @@ class DeadLetterAdmin(ReadOnlyAdmin):
             )
         for problem in problems[:REPLAY_PROBLEMS_SHOWN]:
             self.message_user(request, problem, messages.WARNING)
+
+    def has_dismiss_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("channels.dismiss_deadletter")
+
+    @admin.action(description=_("Dismiss selected dead letters…"), permissions=["dismiss"])
+    def dismiss_selected(
+        self, request: HttpRequest, queryset: QuerySet[DeadLetter]
+    ) -> TemplateResponse | None:
+        """Ask why (one reason for all of them), then dismiss the open ones."""
+        form = DismissForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/channels/deadletter/dismiss_selected.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Dismiss dead letters"),
+                    "opts": self.model._meta,
+                    "letters": queryset.order_by("pk"),
+                    "form": form,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        actor = Actor.for_user(request.user)
+        dismissed = skipped = 0
+        for letter_id in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                dismiss_dead_letter(letter_id, reason=form.cleaned_data["reason"], actor=actor)
+            except DeadLetterClosed:
+                skipped += 1
+            else:
+                dismissed += 1
+        if dismissed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d dead letter dismissed.",
+                    "%(count)d dead letters dismissed.",
+                    dismissed,
+                )
+                % {"count": dismissed},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d dead letter was not open and was skipped.",
+                    "%(count)d dead letters were not open and were skipped.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.INFO,
+            )
+        return None

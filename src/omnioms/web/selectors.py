@@ -89,12 +89,13 @@ def role_labels(user: WebUser) -> list[str]:
 class DeadLetterState(TextChoices):
     OPEN = "open", _("Open")
     RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
     ALL = "all", _("All")
 
 
 def dead_letters(state: DeadLetterState) -> QuerySet[DeadLetter]:
-    """Dead letters to show: open ones first (newest first), then the most recently resolved;
-    each with the first :data:`DEAD_LETTER_PREVIEW` bytes of its body."""
+    """Dead letters to show: open ones first (newest first), then the most recently resolved
+    or dismissed; each with the first :data:`DEAD_LETTER_PREVIEW` bytes of its body."""
     letters = with_body_head(
         DeadLetter.objects.select_related("account", "payload"),
         "payload__body",
@@ -103,7 +104,9 @@ def dead_letters(state: DeadLetterState) -> QuerySet[DeadLetter]:
     if state == DeadLetterState.OPEN:
         letters = letters.filter(resolved_at__isnull=True)
     elif state == DeadLetterState.RESOLVED:
-        letters = letters.filter(resolved_at__isnull=False)
+        letters = letters.filter(resolved_at__isnull=False, dismissed_at__isnull=True)
+    elif state == DeadLetterState.DISMISSED:
+        letters = letters.filter(dismissed_at__isnull=False)
     return letters.order_by(F("resolved_at").desc(nulls_first=True), "-created_at", "-pk")
 
 

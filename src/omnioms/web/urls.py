@@ -23,4 +23,5 @@ urlpatterns = [
     path("dead-letters/<int:pk>/", views.dead_letter_detail, name="dead_letter_detail"),
     path("dead-letters/<int:pk>/body/", views.dead_letter_body, name="dead_letter_body"),
     path("dead-letters/<int:pk>/replay/", views.dead_letter_replay, name="dead_letter_replay"),
+    path("dead-letters/<int:pk>/dismiss/", views.dead_letter_dismiss, name="dead_letter_dismiss"),
 ]

@@ -30,7 +30,8 @@ from omnioms.orders.flows import TransitionNotAllowed, allowed_targets
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import BadCursor, Page, visible_orders
 from omnioms.orders.services import add_order_note, ship_order
-from omnioms.sync.services import replay_dead_letter
+from omnioms.sync.forms import DismissForm
+from omnioms.sync.services import DeadLetterClosed, dismiss_dead_letter, replay_dead_letter
 from omnioms.web import selectors
 from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm, ShipmentForm
 from omnioms.web.presenters import timeline_entry
@@ -206,14 +207,14 @@ def dead_letter_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "preview_limit": selectors.DEAD_LETTER_PREVIEW,
             "may_replay": request.user.has_perm("channels.replay_deadletter"),
+            "may_dismiss": request.user.has_perm("channels.dismiss_deadletter"),
         },
     )
 
 
-@login_required
-@permission_required("channels.view_deadletter", raise_exception=True)
-@require_GET
-def dead_letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _dead_letter_page(
+    request: HttpRequest, pk: int, *, dismiss_form: DismissForm | None = None, status: int = 200
+) -> HttpResponse:
     try:
         letter = selectors.dead_letter(pk)
     except DeadLetter.DoesNotExist:
@@ -225,8 +226,44 @@ def dead_letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "letter": letter,
             "payload": letter.payload,
             "may_replay": request.user.has_perm("channels.replay_deadletter"),
+            "may_dismiss": request.user.has_perm("channels.dismiss_deadletter"),
+            "dismiss_form": dismiss_form or DismissForm(),
         },
+        status=status,
     )
+
+
+@login_required
+@permission_required("channels.view_deadletter", raise_exception=True)
+@require_GET
+def dead_letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _dead_letter_page(request, pk)
+
+
+@login_required
+@permission_required("channels.view_deadletter", raise_exception=True)
+@permission_required("channels.dismiss_deadletter", raise_exception=True)
+@require_POST
+def dead_letter_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close an open dead letter without replaying it; the reason is required."""
+    form = DismissForm(request.POST)
+    if not form.is_valid():
+        return _dead_letter_page(request, pk, dismiss_form=form, status=400)
+    try:
+        dismiss_dead_letter(
+            pk, reason=form.cleaned_data["reason"], actor=Actor.for_user(request.user)
+        )
+    except DeadLetter.DoesNotExist:
+        raise Http404 from None
+    except DeadLetterClosed as exc:
+        messages.error(
+            request,
+            _("Dead letter %(id)s is %(state)s already; nothing was changed.")
+            % {"id": pk, "state": exc.state.label},
+        )
+        return redirect("web:dead_letter_detail", pk=pk)
+    messages.success(request, _("Dead letter %(id)s dismissed.") % {"id": pk})
+    return redirect(_next_page(request))
 
 
 @login_required
@@ -270,9 +307,14 @@ def dead_letter_replay(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Dead letter %(id)s replayed: %(outcome)s.")
                 % {"id": letter.pk, "outcome": label},
             )
+    return redirect(_next_page(request))
+
+
+def _next_page(request: HttpRequest) -> str:
+    """The form's ``next`` address on this site, else the dead-letter list."""
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = reverse("web:dead_letter_list")
-    return redirect(target)
+    return target

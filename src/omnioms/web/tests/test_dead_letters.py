@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -220,3 +221,99 @@ def test_only_those_who_see_dead_letters_open_or_download_one(
     login_as(Role.MANAGER)
     assert [client.get(page).status_code for page in pages] == [200, 200]
     assert client.get(reverse("web:dead_letter_body", args=[10**9])).status_code == 404
+
+
+# ----------------------------------------------------------------------------------------------
+# Dismissing
+
+
+@pytest.mark.django_db
+def test_an_order_clerk_dismisses_a_dead_letter_saying_why(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: User
+) -> None:
+    letter, other = letters
+    page = client.get(reverse("web:dead_letter_detail", args=[letter.pk])).content.decode()
+    assert reverse("web:dead_letter_dismiss", args=[letter.pk]) in page
+
+    response = client.post(
+        reverse("web:dead_letter_dismiss", args=[letter.pk]), {"reason": "A test order"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:dead_letter_list")
+    listing = client.get(response["Location"])
+    assert f"Dead letter {letter.pk} dismissed." in listing.content.decode()
+    assert [shown.pk for shown in listing.context["page"]] == [other.pk]
+    dismissed = client.get(reverse("web:dead_letter_list"), {"state": "dismissed"})
+    assert [shown.pk for shown in dismissed.context["page"]] == [letter.pk]
+    assert "A test order" in dismissed.content.decode()
+    detail = client.get(reverse("web:dead_letter_detail", args=[letter.pk])).content.decode()
+    assert "Why it was dismissed:</strong> A test order" in detail
+    assert reverse("web:dead_letter_dismiss", args=[letter.pk]) not in detail
+    letter.refresh_from_db()
+    assert letter.dismissed_by == order_clerk.username
+
+
+@pytest.mark.django_db
+def test_a_dismissal_without_a_reason_is_refused_on_the_page(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
+) -> None:
+    response = client.post(
+        reverse("web:dead_letter_dismiss", args=[letters[0].pk]), {"reason": "  "}
+    )
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    letters[0].refresh_from_db()
+    assert letters[0].state == "open"
+
+
+@pytest.mark.django_db
+def test_a_letter_that_is_not_open_is_not_dismissed(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
+) -> None:
+    DeadLetter.objects.filter(pk=letters[0].pk).update(resolved_at=timezone.now())
+
+    response = client.post(
+        reverse("web:dead_letter_dismiss", args=[letters[0].pk]), {"reason": "x"}, follow=True
+    )
+
+    assert f"Dead letter {letters[0].pk} is Resolved already; nothing was changed." in (
+        response.content.decode()
+    )
+    letters[0].refresh_from_db()
+    assert letters[0].dismissal_reason == ""
+    missing = client.post(reverse("web:dead_letter_dismiss", args=[10**9]), {"reason": "x"})
+    assert missing.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_roles_that_replay_may_dismiss_and_no_others(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], login_as: LoginAs
+) -> None:
+    dismiss = reverse("web:dead_letter_dismiss", args=[letters[0].pk])
+
+    login_as(Role.SUPERVISOR)
+    assert client.post(dismiss, {"reason": "x"}).status_code == 403
+    login_as(Role.CUSTOMER_SERVICE)
+    assert client.post(dismiss, {"reason": "x"}).status_code == 403
+    login_as(Role.MANAGER)
+    assert client.post(dismiss, {"reason": "x"}).status_code == 302
+    letters[0].refresh_from_db()
+    assert letters[0].state == "dismissed"
+
+
+@pytest.mark.django_db
+def test_dismissing_checks_the_csrf_token(
+    shop: Shop, letters: tuple[DeadLetter, DeadLetter], login_as: LoginAs
+) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(login_as(Role.ORDER_CLERK))
+
+    response = strict.post(
+        reverse("web:dead_letter_dismiss", args=[letters[0].pk]), {"reason": "x"}
+    )
+
+    assert response.status_code == 403
+    letters[0].refresh_from_db()
+    assert letters[0].state == "open"
