@@ -140,6 +140,9 @@ LOGOUT_REDIRECT_URL = "web:login"
 # Webhook bodies are stored whole; platforms send at most a few MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
+# Refused webhooks are counted per hour for the channel health page; older hours are purged.
+OMNIOMS_WEBHOOK_REJECTION_DAYS = int(os.environ.get("OMNIOMS_WEBHOOK_REJECTION_DAYS", "14"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

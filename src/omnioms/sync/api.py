@@ -31,7 +31,7 @@ from omnioms.orders.api import OrderDetailOut
 from omnioms.orders.api import router as orders_router
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import user_store_id
-from omnioms.sync.health import record_webhook_rejection
+from omnioms.sync.rejections import record_webhook_rejection
 from omnioms.sync.services import (
     DeadLetterClosed,
     create_account,
@@ -94,7 +94,7 @@ def post_order(request: HttpRequest, data: OrderIn) -> Status:
 def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
     found = webhook_account(account)
     if found is None:
-        record_webhook_rejection(account, None, "unknown_account", request.META.get("REMOTE_ADDR"))
+        record_webhook_rejection(account, "unknown_account", request.META.get("REMOTE_ADDR"))
         return Status(404, {"detail": f"no active channel account named {account!r}", "errors": []})
     try:
         result = accept_webhook(
@@ -104,7 +104,7 @@ def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
             url=request.build_absolute_uri(),
         )
     except InvalidSignature as exc:
-        record_webhook_rejection(account, found, "bad_signature", request.META.get("REMOTE_ADDR"))
+        record_webhook_rejection(account, "bad_signature", request.META.get("REMOTE_ADDR"))
         return Status(
             401, {"detail": str(exc), "errors": [{"field": "signature", "message": str(exc)}]}
         )
