@@ -16,6 +16,7 @@ from pydantic import ConfigDict
 from omnioms.api.auth import require_perm
 from omnioms.api.schemas import ErrorOut
 from omnioms.channels.adapters import UnknownPlatform
+from omnioms.channels.adapters.base import hmac_sha256_base64
 from omnioms.channels.bodies import Body, attachment, head_of, with_body_head
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import (
@@ -81,21 +82,32 @@ def post_order(request: HttpRequest, data: OrderIn) -> Status:
 # Webhooks
 
 
+REFUSED = "signature: does not match the secret of an active channel account of this name"
+"""The one answer to a refused webhook, whether the account exists or not (see receive)."""
+
+
 @webhooks.post(
     "/{account}",
-    response={200: dict[str, object], 401: ErrorOut, 404: ErrorOut},
+    response={200: dict[str, object], 401: ErrorOut},
     summary="Receive a channel's webhook (signed with the account's secret)",
     description=(
         "Verifies the signature over the raw body, stores the delivery durably (deduplicated "
         "on the platform's event id) and answers once it is committed. The intake worker "
-        "normalises it into an order moments later; what cannot be read becomes a dead letter."
+        "normalises it into an order moments later; what cannot be read becomes a dead letter. "
+        "A bad signature and an account name that is unknown or inactive get the same 401, so "
+        "that account names cannot be probed."
     ),
 )
 def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
+    # An unknown name and a bad signature are answered alike (status, body, headers), else
+    # anyone could list the shop's account names by trying them; the rejection records tell
+    # them apart for the health page.
     found = webhook_account(account)
     if found is None:
+        # About the work of checking a signature, so that the time of the answer tells little.
+        hmac_sha256_base64("", request.body)
         record_webhook_rejection(account, "unknown_account", request.META.get("REMOTE_ADDR"))
-        return Status(404, {"detail": f"no active channel account named {account!r}", "errors": []})
+        return _refused()
     try:
         result = accept_webhook(
             found,
@@ -103,15 +115,17 @@ def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
             headers=dict(request.headers),
             url=request.build_absolute_uri(),
         )
-    except InvalidSignature as exc:
+    except InvalidSignature:
         record_webhook_rejection(account, "bad_signature", request.META.get("REMOTE_ADDR"))
-        return Status(
-            401, {"detail": str(exc), "errors": [{"field": "signature", "message": str(exc)}]}
-        )
+        return _refused()
     if result.response is not None:
         # Some platforms expect an exact body back (Douyin: {"code":0,"msg":"success"}).
         return HttpResponse(result.response, content_type="application/json")
     return Status(200, {"payload": result.payload_id, "outcome": str(result.outcome)})
+
+
+def _refused() -> Status:
+    return Status(401, {"detail": REFUSED, "errors": [{"field": "signature", "message": REFUSED}]})
 
 
 class AccountIn(Schema):

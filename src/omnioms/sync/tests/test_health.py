@@ -319,7 +319,7 @@ def test_a_webhook_with_a_bad_signature_is_refused_and_recorded_without_its_body
 def test_a_webhook_to_an_unknown_account_is_refused_and_recorded(client: Client) -> None:
     response = client.post("/api/v1/webhooks/" + "x" * 150, b"{}", content_type="application/json")
 
-    assert response.status_code == 404
+    assert response.status_code == 401
     counted = WebhookRejectionCount.objects.get()
     assert counted.account_name == "x" * 100
     assert counted.reason == WebhookRejectionReason.UNKNOWN_ACCOUNT
