@@ -57,6 +57,8 @@ class WebhookResult:
 
 
 ACCOUNT_CACHE_SECONDS = 2.0
+ACCOUNT_CACHE_SIZE = 1_000
+"""Names remembered at most: misses are remembered too, and anyone can send random names."""
 _accounts: dict[str, tuple[float, ChannelAccount | None]] = {}
 
 
@@ -72,6 +74,11 @@ def webhook_account(name: str) -> ChannelAccount | None:
     if cached is not None and cached[0] > now:
         return cached[1]
     account = ChannelAccount.objects.filter(name=name, is_active=True).order_by().first()
+    if len(_accounts) >= ACCOUNT_CACHE_SIZE:
+        for stale in [key for key, (until, _) in _accounts.items() if until <= now]:
+            del _accounts[stale]
+        if len(_accounts) >= ACCOUNT_CACHE_SIZE:
+            _accounts.clear()
     _accounts[name] = (now + ACCOUNT_CACHE_SECONDS, account)
     return account
 

@@ -176,3 +176,15 @@ def test_the_migration_turns_rows_into_hourly_counts_and_examples() -> None:
     assert len(converted) == 2 + UNKNOWN_NAMES_PER_HOUR + 1
     examples = WebhookRejectionExample.objects.filter(account_name="webshop").order_by("-at")
     assert [e.remote_addr for e in examples] == ["10.0.1.1", *[f"10.0.0.{n}" for n in (6, 5, 4, 3)]]
+
+
+@pytest.mark.django_db
+def test_random_account_names_do_not_grow_the_webhook_account_cache_without_end() -> None:
+    from omnioms.sync import webhooks
+
+    shop = make_account("webshop")
+    for n in range(webhooks.ACCOUNT_CACHE_SIZE * 3):
+        assert webhooks.webhook_account(f"guess-{n}") is None
+
+    assert len(webhooks._accounts) <= webhooks.ACCOUNT_CACHE_SIZE
+    assert webhooks.webhook_account("webshop") == shop
