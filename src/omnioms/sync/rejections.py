@@ -73,7 +73,7 @@ def record_webhook_rejection(
     """
     now = now or timezone.now()
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    name = account_name[:100]
+    name = account_name.replace("\x00", "\N{REPLACEMENT CHARACTER}")[:100]  # PostgreSQL text
     try:
         address: str | None = str(ipaddress.ip_address((remote_addr or "").strip()))
     except ValueError:

@@ -188,3 +188,14 @@ def test_random_account_names_do_not_grow_the_webhook_account_cache_without_end(
 
     assert len(webhooks._accounts) <= webhooks.ACCOUNT_CACHE_SIZE
     assert webhooks.webhook_account("webshop") == shop
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["a%00b", "%E4%B8%AD", "a.b", "x" * 101])
+def test_a_name_no_account_can_have_is_refused_like_any_unknown_one(
+    client: Client, name: str
+) -> None:
+    response = client.post(f"/api/v1/webhooks/{name}", b"{}", content_type="application/json")
+
+    assert response.status_code == 401
+    assert WebhookRejectionCount.objects.get().reason == UNKNOWN
