@@ -86,7 +86,8 @@ def indent_json(text: str, step: int = 2) -> str:
 
     Text that is not JSON comes back unchanged.
     """
-    rendered = _render_json(text, len(text) * (step + 2) + 1024, complete=True, step=step)
+    most = len(text) * (step * INDENT_DEPTH_LIMIT + 4) + 16  # the most a token can become
+    rendered = _render_json(text, most, complete=True, step=step)
     return text if rendered is None else rendered[0]
 
 
