@@ -177,6 +177,11 @@ def test_nul_in_a_text_input_is_422_naming_the_field(
     else:
         response = caller.post(url.removeprefix("/api/v1"), body)
 
+    if (route, field) == ("/api/v1/webhooks/{account}", "account"):
+        # No account has such a name: answered as every unknown name and bad signature are
+        # (401), so that account names cannot be probed, and nothing is queried.
+        assert response.status_code == 401, response.content
+        return
     assert response.status_code == 422, response.content
     messages = {error["field"]: error["message"] for error in response.json()["errors"]}
     assert field in messages, messages

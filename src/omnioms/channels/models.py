@@ -148,8 +148,35 @@ class InboundPayload(models.Model):
         return f"{self.account_id}:{self.pk} {self.outcome}"
 
 
+REASON_LIMIT = 10_000
+"""Characters of a dead letter's reason kept: every problem of a payload of 150,000 bad lines
+made a reason of 17 MB, which every page and API answer listing it then carried."""
+
+
+def bounded_reason(reason: str, limit: int = REASON_LIMIT) -> str:
+    """``reason`` cut to at most ``limit`` characters, saying how many were left out."""
+    if len(reason) <= limit:
+        return reason
+    keep = limit - 40
+    return f"{reason[:keep]}… ({len(reason) - keep} more characters)"
+
+
+DISMISSAL_REASON_LIMIT = 2_000
+
+
+class DeadLetterState(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
 class DeadLetter(models.Model):
-    """A payload that could not become an order, with the reason, until it is replayed."""
+    """A payload that could not become an order, with the reason, until it is replayed.
+
+    It is open until a replay turns it into orders (resolved) or a person dismisses it with a
+    reason; both set ``resolved_at``, so every "open" query is ``resolved_at IS NULL``. A
+    dismissed letter can still be replayed: the replay takes the dismissal back.
+    """
 
     payload = models.OneToOneField(
         InboundPayload,
@@ -168,17 +195,29 @@ class DeadLetter(models.Model):
     attempts = models.PositiveIntegerField(_("attempts"), default=1)
     last_attempt_at = models.DateTimeField(_("last attempt"))
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    dismissed_at = models.DateTimeField(_("dismissed at"), null=True, blank=True)
+    dismissed_by = models.CharField(_("dismissed by"), max_length=200, blank=True)
+    dismissal_reason = models.TextField(_("why it was dismissed"), blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["resolved_at", "-created_at"], name="deadletter_open"),
         ]
-        permissions = [("replay_deadletter", "Can replay dead-lettered payloads")]
+        permissions = [
+            ("replay_deadletter", "Can replay dead-lettered payloads"),
+            ("dismiss_deadletter", "Can dismiss dead letters"),
+        ]
         verbose_name = _("dead letter")
         verbose_name_plural = _("dead letters")
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.reason[:60]}"
+
+    @property
+    def state(self) -> DeadLetterState:
+        if self.dismissed_at is not None:
+            return DeadLetterState.DISMISSED
+        return DeadLetterState.OPEN if self.resolved_at is None else DeadLetterState.RESOLVED
 
 
 class WebhookRejectionReason(models.TextChoices):
@@ -186,32 +225,62 @@ class WebhookRejectionReason(models.TextChoices):
     UNKNOWN_ACCOUNT = "unknown_account", _("Unknown or inactive account")
 
 
-class WebhookRejection(models.Model):
-    """A webhook delivery refused before anything was stored (answered 401 or 404).
+OTHER_ACCOUNT_NAMES = "*"
+"""``account_name`` of the refusals to unknown names beyond the few counted one by one in an
+hour (no account can be named ``*``): random names must not each get a row."""
 
-    Only who, when and why: never the body or headers, which may be forged or hostile. The
-    channel health page counts these per account.
+
+class WebhookRejectionCount(models.Model):
+    """How many webhook deliveries were refused, per account name, reason and hour.
+
+    One row per hour however many deliveries (an upsert adds one), so that a flood of
+    unauthenticated requests writes a bounded number of rows; rows older than
+    ``OMNIOMS_WEBHOOK_REJECTION_DAYS`` are purged by a worker step. Never the body or headers,
+    which may be forged or hostile. The channel health page sums these per account.
     """
 
-    account = models.ForeignKey(
-        ChannelAccount,
-        verbose_name=_("channel account"),
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="webhook_rejections",
-    )
     account_name = models.CharField(
         _("account name"), max_length=100, help_text=_("The account the request's URL named.")
     )
-    at = models.DateTimeField(_("rejected at"))
     reason = models.CharField(_("reason"), max_length=30, choices=WebhookRejectionReason.choices)
+    hour = models.DateTimeField(_("hour"), help_text=_("The hour (UTC) the refusals fell in."))
+    count = models.PositiveBigIntegerField(_("refused"), default=0)
+    last_at = models.DateTimeField(_("last refused at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_name", "reason", "hour"], name="webhook_rejection_hour"
+            )
+        ]
+        indexes = [models.Index(fields=["hour"], name="webhook_rejection_by_hour")]
+        verbose_name = _("refused webhooks in an hour")
+        verbose_name_plural = _("refused webhooks per hour")
+
+    def __str__(self) -> str:
+        return f"{self.account_name} {self.reason} {self.hour:%Y-%m-%d %H}h: {self.count}"
+
+
+class WebhookRejectionExample(models.Model):
+    """One of the last few refused deliveries per account name and reason: when and from where.
+
+    A ring of ``slot`` 0 to 4, overwritten in turn, so it never grows.
+    """
+
+    account_name = models.CharField(_("account name"), max_length=100)
+    reason = models.CharField(_("reason"), max_length=30, choices=WebhookRejectionReason.choices)
+    slot = models.PositiveSmallIntegerField(_("slot"))
+    at = models.DateTimeField(_("rejected at"))
     remote_addr = models.GenericIPAddressField(_("remote address"), null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account", "-at"], name="webhook_rejection_recent")]
-        verbose_name = _("webhook rejection")
-        verbose_name_plural = _("webhook rejections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_name", "reason", "slot"], name="webhook_rejection_example"
+            )
+        ]
+        verbose_name = _("refused webhook")
+        verbose_name_plural = _("refused webhooks")
 
     def __str__(self) -> str:
         return f"{self.account_name} {self.reason} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -137,6 +137,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.change_channelaccount",
         "channels.view_deadletter",
         "channels.replay_deadletter",
+        "channels.dismiss_deadletter",
         "channels.view_channel_health",
         "channels.configure_column_mapping",
         "core.manage_staff",
@@ -157,6 +158,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.import_orders",
         "channels.view_deadletter",
         "channels.replay_deadletter",
+        "channels.dismiss_deadletter",
         "channels.view_channel_health",
     ],
     # No view_all_orders: a store clerk sees only the orders of the store on their profile.

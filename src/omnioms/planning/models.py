@@ -262,3 +262,107 @@ class ProductionOperation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.production_order_id}/{self.sequence} {self.name}"
+
+
+class PlanStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    PUBLISHED = "published", _("Published")
+    SUPERSEDED = "superseded", _("Superseded")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class Plan(models.Model):
+    """A version of the schedule: when and on which machine each open operation runs.
+
+    Proposed by a planning run (a job), published by a planner; the one published plan is what
+    the shop floor, promise dates and the daily close read. A what-if plan (a rush order's)
+    names the plan it was made from and is never published unless its request is accepted.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.PROPOSED
+    )
+    based_on = models.ForeignKey(
+        "self",
+        verbose_name=_("based on"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    horizon_start = models.DateTimeField(_("from"))
+    horizon_end = models.DateTimeField(_("until"))
+    solver_status = models.CharField(_("solver status"), max_length=20, blank=True)
+    objective = models.JSONField(_("objective"), default=dict, blank=True)
+    """Weighted tardiness, flow time, the lower bound, the bottlenecks and how it was made."""
+    job = models.ForeignKey(
+        "core.Job", verbose_name=_("job"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="published"),
+                name="one_published_plan",
+            )
+        ]
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+
+    def __str__(self) -> str:
+        return f"{_('Plan')} v{self.version}"
+
+
+class PlannedOperation(models.Model):
+    """One operation of a production order placed in a plan: machine, start and end (UTC)."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="operations"
+    )
+    operation = models.ForeignKey(
+        ProductionOperation,
+        verbose_name=_("operation"),
+        on_delete=models.CASCADE,
+        related_name="planned",
+    )
+    work_center = models.ForeignKey(
+        "production.WorkCenter",
+        verbose_name=_("work centre"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    machine = models.PositiveIntegerField(_("machine"), default=0)
+    """Which of the work centre's identical machines, from 0."""
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    setup_minutes = models.PositiveIntegerField(_("setup (minutes)"), default=0)
+    fixed = models.BooleanField(
+        _("fixed"), default=False, help_text=_("Started or firmed: kept in place by re-planning.")
+    )
+
+    class Meta:
+        ordering = ["plan", "work_center", "machine", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "operation"], name="planned_operation_once"),
+            models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="planned_op_span"),
+        ]
+        indexes = [models.Index(fields=["plan", "start"], name="planned_op_start")]
+        verbose_name = _("planned operation")
+        verbose_name_plural = _("planned operations")
+
+    def __str__(self) -> str:
+        where = f"{self.work_center_id}/{self.machine}"
+        return f"{self.operation_id} on {where} {self.start:%Y-%m-%d %H:%M}"

@@ -241,6 +241,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 # A person's receipt, adjustment, count or transfer moving more units than this is recorded
 # only once they confirm the figure (inventory/limits.py); 0 turns the check off.
 OMNIOMS_STOCK_MOVEMENT_CEILING = int(os.environ.get("OMNIOMS_STOCK_MOVEMENT_CEILING", "100000"))
+# Refused webhooks are counted per hour for the channel health page; older hours are purged.
+OMNIOMS_WEBHOOK_REJECTION_DAYS = int(os.environ.get("OMNIOMS_WEBHOOK_REJECTION_DAYS", "14"))
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,10 @@
-"""Back office for channel accounts and the durable intake.
+"""Back office for channel accounts, polling and outbound commands; payloads and dead letters
+are in :mod:`omnioms.sync.intake_admin`.
 
 Secrets are write-only here (``account_forms.ChannelAccountForm``): the form never renders
 them, an empty submission keeps the stored value, and a user who may only view an account
-sees whether each secret is set, never its value. Payloads and dead letters are the record
-of what channels sent, so the admin only reads them; a dead letter changes only through a
-replay.
+sees whether each secret is set, never its value. Payloads and dead letters are in
+``intake_admin.py``.
 """
 
 from __future__ import annotations
@@ -16,31 +16,17 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from omnioms.channels.adapters import UnknownPlatform
-from omnioms.channels.bodies import body_text
 from omnioms.channels.models import (
     ChannelAccount,
-    DeadLetter,
-    InboundPayload,
     OutboundCommand,
     SyncState,
 )
-from omnioms.core.actor import Actor
 from omnioms.sync.account_forms import ChannelAccountForm
-from omnioms.sync.services import replay_dead_letter
-
-BODY_DISPLAY_LIMIT = 200_000
-"""Characters of a raw body shown on a change page; the rest is cut with a note."""
-
-REPLAY_PROBLEMS_SHOWN = 10
-"""Reasons listed one by one after a replay; more would bury the summary."""
-
+from omnioms.sync.intake_admin import ReadOnlyAdmin, admin_link
 
 # ----------------------------------------------------------------------------------------------
 # Accounts (the form is shared with the product's account settings)
@@ -200,219 +186,6 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     def health_settings(self, obj: ChannelAccount) -> str:
         health = obj.options.get("health") if isinstance(obj.options, dict) else None
         return json.dumps(health or {}, ensure_ascii=False)
-
-
-# ----------------------------------------------------------------------------------------------
-# Payloads and dead letters
-
-
-def body_html(body: bytes | memoryview) -> SafeString:
-    """A raw body for reading in a change page: JSON indented, cut at ``BODY_DISPLAY_LIMIT``."""
-    shown = body_text(body, limit=BODY_DISPLAY_LIMIT)
-    note = ""
-    if shown.truncated:
-        note = gettext("Cut off after %(limit)s characters; the body has %(size)s bytes.") % {
-            "limit": BODY_DISPLAY_LIMIT,
-            "size": shown.size,
-        }
-    return format_html(
-        '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">{}</pre>{}',
-        shown.text,
-        format_html("<p>{}</p>", note) if note else "",
-    )
-
-
-def admin_link(obj: Any) -> SafeString | str:
-    if obj is None:
-        return "-"
-    meta = obj._meta
-    url = reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, obj)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable, never added, changed or deleted through the admin."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(InboundPayload)
-class InboundPayloadAdmin(ReadOnlyAdmin):
-    list_display = [
-        "pk",
-        "account",
-        "source",
-        "received_at",
-        "topic",
-        "outcome",
-        "event_id",
-        "order_link",
-    ]
-    list_filter = ["account", "source", "outcome"]
-    list_select_related = ["account", "order"]
-    date_hierarchy = "received_at"
-    ordering = ["-pk"]
-    show_full_result_count = False  # one row per delivery: millions of them
-    fields = readonly_fields = (
-        "account",
-        "source",
-        "received_at",
-        "outcome",
-        "order_link",
-        "dead_letter_link",
-        "topic",
-        "event_id",
-        "delivery_id",
-        "dedupe_key",
-        "filename",
-        "record_label",
-        "content_type",
-        "sha256",
-        "headers",
-        "body_text",
-    )
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[InboundPayload]:
-        # Bodies run to megabytes: the list needs none, the change page loads its one.
-        return super().get_queryset(request).defer("body", "headers")
-
-    @admin.display(description=_("order"))
-    def order_link(self, obj: InboundPayload) -> SafeString | str:
-        return admin_link(obj.order)
-
-    @admin.display(description=_("dead letter"))
-    def dead_letter_link(self, obj: InboundPayload) -> SafeString | str:
-        return admin_link(DeadLetter.objects.filter(payload=obj).first())
-
-    @admin.display(description=_("body"))
-    def body_text(self, obj: InboundPayload) -> SafeString:
-        return body_html(obj.body)
-
-
-class DeadLetterStateFilter(admin.SimpleListFilter):
-    title = _("state")
-    parameter_name = "state"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("open", _("Open")), ("resolved", _("Resolved"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "open":
-            return queryset.filter(resolved_at__isnull=True)
-        if self.value() == "resolved":
-            return queryset.filter(resolved_at__isnull=False)
-        return queryset
-
-
-@admin.register(DeadLetter)
-class DeadLetterAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "account", "created_at", "short_reason", "attempts", "resolved"]
-    list_filter = [DeadLetterStateFilter, "account"]
-    list_select_related = ["account"]
-    ordering = ["-created_at", "-pk"]
-    actions = ["replay_selected"]
-    fields = readonly_fields = (
-        "account",
-        "payload_link",
-        "created_at",
-        "attempts",
-        "last_attempt_at",
-        "resolved_at",
-        "reason_text",
-        "payload_body",
-    )
-
-    @admin.display(description=_("reason"))
-    def short_reason(self, obj: DeadLetter) -> str:
-        return obj.reason if len(obj.reason) <= 120 else obj.reason[:119] + "…"
-
-    @admin.display(description=_("reason"))
-    def reason_text(self, obj: DeadLetter) -> SafeString:
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', obj.reason)
-
-    @admin.display(description=_("resolved"), boolean=True, ordering="resolved_at")
-    def resolved(self, obj: DeadLetter) -> bool:
-        return obj.resolved_at is not None
-
-    @admin.display(description=_("inbound payload"))
-    def payload_link(self, obj: DeadLetter) -> SafeString | str:
-        return admin_link(obj.payload)
-
-    @admin.display(description=_("body"))
-    def payload_body(self, obj: DeadLetter) -> SafeString:
-        return body_html(obj.payload.body)
-
-    def has_replay_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("channels.replay_deadletter")
-
-    @admin.action(description=_("Replay selected dead letters"), permissions=["replay"])
-    def replay_selected(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
-        actor = Actor.for_user(request.user)
-        resolved = already = 0
-        problems: list[str] = []
-        for letter_id in queryset.order_by("pk").values_list("pk", flat=True):
-            letter = DeadLetter.objects.get(pk=letter_id)
-            if letter.resolved_at is not None:
-                already += 1
-                continue
-            try:
-                replay_dead_letter(letter_id, actor=actor)
-            except UnknownPlatform as exc:
-                problems.append(
-                    gettext("Dead letter %(id)s cannot be replayed: %(reason)s")
-                    % {"id": letter_id, "reason": exc}
-                )
-                continue
-            letter.refresh_from_db()
-            if letter.resolved_at is None:
-                problems.append(
-                    gettext("Dead letter %(id)s still fails: %(reason)s")
-                    % {"id": letter_id, "reason": letter.reason}
-                )
-            else:
-                resolved += 1
-        if resolved:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d dead letter replayed and resolved.",
-                    "%(count)d dead letters replayed and resolved.",
-                    resolved,
-                )
-                % {"count": resolved},
-                messages.SUCCESS,
-            )
-        if already:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d dead letter was already resolved and was skipped.",
-                    "%(count)d dead letters were already resolved and were skipped.",
-                    already,
-                )
-                % {"count": already},
-                messages.INFO,
-            )
-        if problems:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d dead letter still fails.",
-                    "%(count)d dead letters still fail.",
-                    len(problems),
-                )
-                % {"count": len(problems)},
-                messages.WARNING,
-            )
-        for problem in problems[:REPLAY_PROBLEMS_SHOWN]:
-            self.message_user(request, problem, messages.WARNING)
 
 
 # ----------------------------------------------------------------------------------------------

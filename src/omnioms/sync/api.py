@@ -3,25 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from pydantic import ConfigDict
 
 from omnioms.api.auth import require_perm
-from omnioms.api.schemas import ErrorOut, InputSchema, Text
+from omnioms.api.schemas import ErrorOut, InputSchema
 from omnioms.channels.adapters import UnknownPlatform
+from omnioms.channels.adapters.base import hmac_sha256_base64
+from omnioms.channels.bodies import Body, attachment, head_of, with_body_head
 from omnioms.channels.contract import NormalizedOrder
-from omnioms.channels.models import ChannelAccount, DeadLetter
+from omnioms.channels.models import (
+    DISMISSAL_REASON_LIMIT,
+    ChannelAccount,
+    DeadLetter,
+    DeadLetterState,
+    InboundPayload,
+    bounded_reason,
+)
 from omnioms.core.actor import Actor
 from omnioms.orders.api import OrderDetailOut
 from omnioms.orders.api import router as orders_router
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import user_store_id
-from omnioms.sync.health import record_webhook_rejection
-from omnioms.sync.services import create_account, replay_dead_letter, submit_order
+from omnioms.sync.rejections import record_webhook_rejection
+from omnioms.sync.services import (
+    DeadLetterClosed,
+    create_account,
+    dismiss_dead_letter,
+    replay_dead_letter,
+    submit_order,
+)
 from omnioms.sync.webhooks import InvalidSignature, accept_webhook, webhook_account
 
 webhooks = Router(tags=["webhooks"], auth=None)
@@ -64,9 +82,13 @@ def post_order(request: HttpRequest, data: OrderIn) -> Status:
 # Webhooks
 
 
+REFUSED = "signature: does not match the secret of an active channel account of this name"
+"""The one answer to a refused webhook, whether the account exists or not (see receive)."""
+
+
 @webhooks.post(
     "/{account}",
-    response={200: dict[str, object], 401: ErrorOut, 404: ErrorOut},
+    response={200: dict[str, object], 401: ErrorOut},
     summary="Receive a channel's webhook (signed with the account's secret)",
     # The body is the platform's own, read raw: any JSON, form or bytes.
     openapi_extra={
@@ -81,14 +103,21 @@ def post_order(request: HttpRequest, data: OrderIn) -> Status:
     description=(
         "Verifies the signature over the raw body, stores the delivery durably (deduplicated "
         "on the platform's event id) and answers once it is committed. The intake worker "
-        "normalises it into an order moments later; what cannot be read becomes a dead letter."
+        "normalises it into an order moments later; what cannot be read becomes a dead letter. "
+        "A bad signature and an account name that is unknown or inactive get the same 401, so "
+        "that account names cannot be probed."
     ),
 )
-def receive(request: HttpRequest, account: Text) -> HttpResponse | Status:
+def receive(request: HttpRequest, account: str) -> HttpResponse | Status:
+    # An unknown name and a bad signature are answered alike (status, body, headers), else
+    # anyone could list the shop's account names by trying them; the rejection records tell
+    # them apart for the health page.
     found = webhook_account(account)
     if found is None:
-        record_webhook_rejection(account, None, "unknown_account", request.META.get("REMOTE_ADDR"))
-        return Status(404, {"detail": f"no active channel account named {account!r}", "errors": []})
+        # About the work of checking a signature, so that the time of the answer tells little.
+        hmac_sha256_base64("", request.body)
+        record_webhook_rejection(account, "unknown_account", request.META.get("REMOTE_ADDR"))
+        return _refused()
     try:
         result = accept_webhook(
             found,
@@ -96,15 +125,17 @@ def receive(request: HttpRequest, account: Text) -> HttpResponse | Status:
             headers=dict(request.headers),
             url=request.build_absolute_uri(),
         )
-    except InvalidSignature as exc:
-        record_webhook_rejection(account, found, "bad_signature", request.META.get("REMOTE_ADDR"))
-        return Status(
-            401, {"detail": str(exc), "errors": [{"field": "signature", "message": str(exc)}]}
-        )
+    except InvalidSignature:
+        record_webhook_rejection(account, "bad_signature", request.META.get("REMOTE_ADDR"))
+        return _refused()
     if result.response is not None:
         # Some platforms expect an exact body back (Douyin: {"code":0,"msg":"success"}).
         return HttpResponse(result.response, content_type="application/json")
     return Status(200, {"payload": result.payload_id, "outcome": str(result.outcome)})
+
+
+def _refused() -> Status:
+    return Status(401, {"detail": REFUSED, "errors": [{"field": "signature", "message": REFUSED}]})
 
 
 class AccountIn(InputSchema):
@@ -157,6 +188,16 @@ def add_account(request: HttpRequest, data: AccountIn) -> Status:
     return Status(201, account)
 
 
+API_BODY_LIMIT = 64_000
+"""Bytes of a body in a dead letter of the API; the whole body is at ``body_url``."""
+
+
+def _dead_letters() -> QuerySet[DeadLetter]:
+    return with_body_head(
+        DeadLetter.objects.select_related("payload", "account"), "payload__body", API_BODY_LIMIT
+    )
+
+
 class DeadLetterOut(Schema):
     id: int
     account: str
@@ -164,14 +205,29 @@ class DeadLetterOut(Schema):
     dead_lettered_at: datetime
     reason: str
     attempts: int
-    resolved_at: datetime | None
+    state: str = Field(description="open, resolved (a replay made it orders) or dismissed.")
+    resolved_at: datetime | None = Field(description="When it was resolved or dismissed.")
+    dismissed_at: datetime | None
+    dismissed_by: str
+    dismissal_reason: str
     filename: str
     record: str
-    body: str
+    content_type: str
+    body: str = Field(
+        description=f"The body as text, cut after {API_BODY_LIMIT} bytes: see body_truncated."
+    )
+    body_size: int = Field(description="Bytes of the whole stored body.")
+    body_shown: int = Field(description="Bytes of the body that `body` holds.")
+    body_truncated: bool
+    body_url: str = Field(description="The whole body, byte for byte, as it was received.")
 
     @staticmethod
     def resolve_account(obj: DeadLetter) -> str:
         return obj.account.name
+
+    @staticmethod
+    def resolve_state(obj: DeadLetter) -> str:
+        return str(obj.state)
 
     @staticmethod
     def resolve_received_at(obj: DeadLetter) -> datetime:
@@ -182,6 +238,10 @@ class DeadLetterOut(Schema):
         return obj.created_at
 
     @staticmethod
+    def resolve_reason(obj: DeadLetter) -> str:
+        return bounded_reason(obj.reason)  # letters stored before reasons were bounded
+
+    @staticmethod
     def resolve_filename(obj: DeadLetter) -> str:
         return obj.payload.filename
 
@@ -190,8 +250,35 @@ class DeadLetterOut(Schema):
         return obj.payload.record_label
 
     @staticmethod
+    def resolve_content_type(obj: DeadLetter) -> str:
+        return obj.payload.content_type
+
+    @staticmethod
     def resolve_body(obj: DeadLetter) -> str:
-        return bytes(obj.payload.body).decode("utf-8", errors="replace")
+        return _body(obj).text
+
+    @staticmethod
+    def resolve_body_size(obj: DeadLetter) -> int:
+        return _body(obj).size
+
+    @staticmethod
+    def resolve_body_shown(obj: DeadLetter) -> int:
+        return _body(obj).shown
+
+    @staticmethod
+    def resolve_body_truncated(obj: DeadLetter) -> bool:
+        return _body(obj).truncated
+
+    @staticmethod
+    def resolve_body_url(obj: DeadLetter, context: dict[str, Any]) -> str:
+        path = reverse("api:dead_letter_body", kwargs={"letter_id": obj.pk})
+        request = context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+def _body(letter: DeadLetter) -> Body:
+    """The letter's body as sent (decoded, not indented); a cheap decode of its head."""
+    return head_of(letter, API_BODY_LIMIT, indent=False)
 
 
 class DeadLetterPage(Schema):
@@ -213,18 +300,83 @@ class DeadLetterQuery(InputSchema):
 )
 def list_dead_letters(request: HttpRequest, q: Query[DeadLetterQuery]) -> dict[str, object]:
     require_perm(request, "channels.view_deadletter")
-    letters = DeadLetter.objects.select_related("payload", "account").order_by("-created_at")
-    if q.state == "open":
+    letters = _dead_letters().order_by("-created_at")
+    if q.state == DeadLetterState.OPEN:
         letters = letters.filter(resolved_at__isnull=True)
-    elif q.state == "resolved":
-        letters = letters.filter(resolved_at__isnull=False)
+    elif q.state == DeadLetterState.RESOLVED:
+        letters = letters.filter(resolved_at__isnull=False, dismissed_at__isnull=True)
+    elif q.state == DeadLetterState.DISMISSED:
+        letters = letters.filter(dismissed_at__isnull=False)
     elif q.state != "all":
-        raise HttpError(400, "state must be one of open, resolved, all")
+        raise HttpError(400, "state must be one of open, resolved, dismissed, all")
     if q.account:
         letters = letters.filter(account__name=q.account)
     limit = max(1, min(q.limit, 200))
     # Dead letters stay few (they are worked off), so a count and offset paging are cheap here.
     return {"items": list(letters[q.offset : q.offset + limit]), "count": letters.count()}
+
+
+@router.get(
+    "/dead-letters/{letter_id}",
+    response={200: DeadLetterOut, 404: ErrorOut},
+    summary="One dead letter",
+)
+def get_dead_letter(request: HttpRequest, letter_id: int) -> DeadLetter:
+    require_perm(request, "channels.view_deadletter")
+    return get_object_or_404(_dead_letters(), pk=letter_id)
+
+
+@router.get(
+    "/dead-letters/{letter_id}/body",
+    response={404: ErrorOut},
+    url_name="dead_letter_body",
+    summary="A dead letter's whole body, as it was received",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The raw bytes, as an attachment, with the content type the "
+                "sender gave (application/octet-stream when it was not a plain type).",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def dead_letter_body(request: HttpRequest, letter_id: int) -> HttpResponse:
+    require_perm(request, "channels.view_deadletter")
+    payload = get_object_or_404(InboundPayload, dead_letter__pk=letter_id)
+    return attachment(bytes(payload.body), payload.content_type, f"dead-letter-{letter_id}")
+
+
+class DismissIn(InputSchema):
+    reason: str = Field(
+        min_length=1,
+        max_length=DISMISSAL_REASON_LIMIT,
+        description="Why the letter is closed without a replay; recorded with who and when.",
+    )
+
+
+@router.post(
+    "/dead-letters/{letter_id}/dismiss",
+    response={200: DeadLetterOut, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    summary="Close an open dead letter without replaying it, saying why",
+    description=(
+        "The letter leaves the open list and is shown as dismissed with the reason, who and "
+        "when. It can still be replayed: a replay takes the dismissal back. 409 when the letter "
+        "is not open (resolved, or dismissed already)."
+    ),
+)
+def dismiss(request: HttpRequest, letter_id: int, data: DismissIn) -> DeadLetter:
+    require_perm(request, "channels.dismiss_deadletter")
+    get_object_or_404(DeadLetter, pk=letter_id)
+    try:
+        dismiss_dead_letter(letter_id, reason=data.reason, actor=Actor.for_user(request.user))
+    except ValueError as exc:  # a reason of white space only
+        raise ValidationError(
+            [{"loc": ["body", "data", "reason"], "msg": str(exc).removeprefix("reason: ")}]
+        ) from exc
+    except DeadLetterClosed as exc:
+        raise HttpError(409, f"dead letter {letter_id} is {exc.state}, not open") from exc
+    return _dead_letters().get(pk=letter_id)
 
 
 class ReplayOut(Schema):

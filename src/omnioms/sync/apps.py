@@ -33,6 +33,11 @@ class SyncConfig(AppConfig):
         register_step("channels.reconcile", reconcile_due, every=30)
         register_step("channels.outbound", send_due, every=1)
 
+        # Refused webhooks are counted per hour; old hours go (OMNIOMS_WEBHOOK_REJECTION_DAYS).
+        from omnioms.sync.rejections import purge_old_rejections
+
+        register_step("channels.purge_rejections", purge_old_rejections, every=3600)
+
         # This process sees a changed secret at once; other processes within a few seconds.
         for signal in (post_save, post_delete):
             signal.connect(

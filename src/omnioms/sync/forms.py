@@ -1,4 +1,5 @@
-"""Forms of the channel pages: a sample upload, the column mapping, a file to import."""
+"""Forms of the channel pages: a sample upload, the column mapping, a file to import; and
+the reason a dead letter is dismissed (web page and admin action)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from omnioms.channels.adapters.csv_mapped import (
 )
 from omnioms.channels.adapters.csv_sample import Sample, read_sample
 from omnioms.channels.adapters.pos_csv import _zone as zone_of
+from omnioms.channels.models import DISMISSAL_REASON_LIMIT
 from omnioms.core.choices import OrderStatus
 
 SAMPLE_MAX_BYTES = 10 * 1024 * 1024
@@ -329,3 +331,18 @@ class ColumnMappingForm(forms.Form):
         if len(parts) == 1 and parts[0] in self.fields:
             return parts[0]
         return None
+
+
+class DismissForm(forms.Form):
+    """Why a dead letter is closed without a replay (``services.dismiss_dead_letter``)."""
+
+    reason = forms.CharField(
+        label=_("Why dismiss it?"),
+        max_length=DISMISSAL_REASON_LIMIT,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Recorded with your name, for whoever looks later, e.g. a test order, or sent again "
+            "by the platform under a new event."
+        ),
+    )

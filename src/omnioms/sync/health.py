@@ -4,19 +4,14 @@ The selector :func:`channel_health` answers for all accounts at once in a fixed 
 queries (one per measure, never one per account): correlated ``LIMIT 1`` subqueries on the
 ``(account, -placed_at)`` and ``(account, -received_at)`` indexes for the newest order and
 delivery, one grouped count over the last :data:`VOLUME_WINDOW` of orders (a range scan of the
-``-placed_at`` index), one grouped count each of open dead letters and of rejected webhooks.
+``-placed_at`` index), one grouped count of open dead letters, and the hourly counts and last
+examples of refused webhooks (:mod:`omnioms.sync.rejections`, which also records them).
 
 What is judged from those numbers (:func:`silence_threshold`, :func:`assess`) is pure.
-
-:func:`record_webhook_rejection` is the one writer here: the webhook view calls it for a
-delivery it refuses (unknown account, bad signature), so that the health page can show that a
-platform is knocking with the wrong secret. It stores no body and no headers.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,33 +19,30 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import DatabaseError, transaction
-from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from omnioms.channels.clients.registry import has_client, is_connected
 from omnioms.channels.models import (
+    OTHER_ACCOUNT_NAMES,
     ChannelAccount,
     DeadLetter,
     InboundPayload,
     SyncState,
-    WebhookRejection,
-    WebhookRejectionReason,
 )
 from omnioms.core.models import LocationKind
 from omnioms.inventory.availability import PushProblem, push_problems
 from omnioms.orders.models import Order
 from omnioms.sync.opening_hours import OpeningHours, hours_for
-
-logger = logging.getLogger(__name__)
+from omnioms.sync.rejections import Refused, RejectionExample, refused_since
 
 VOLUME_WINDOW = timedelta(days=28)
 """Recent volume, from which an account's usual gap between orders is estimated."""
 MIN_VOLUME_WINDOW = timedelta(days=1)
 REJECTION_WINDOW = timedelta(hours=24)
-"""Rejected webhooks are counted over this window."""
+"""Rejected webhooks are counted over this window (from the start of its first hour)."""
 SILENCE_FACTOR = 5
 """Silent after this many usual gaps without an order: for orders arriving at random at the
 recent rate, five gaps pass without one less than 1% of the time (e^-5)."""
@@ -116,6 +108,8 @@ class AccountHealth:
     """Webhook deliveries refused within :data:`REJECTION_WINDOW`."""
     bad_signatures: int = 0
     last_rejected_at: datetime | None = None
+    rejection_examples: list[RejectionExample] = field(default_factory=list)
+    """The last few refused deliveries: when, from where, why."""
     open_dead_letters: int = 0
     oldest_dead_letter_at: datetime | None = None
     sync: SyncFacts | None = None
@@ -157,7 +151,13 @@ class UnknownAccountRejections:
 
     name: str
     count: int
-    last_at: datetime
+    last_at: datetime | None
+    examples: list[RejectionExample] = field(default_factory=list)
+
+    @property
+    def is_other_names(self) -> bool:
+        """Names beyond the few an hour counted one by one, counted together."""
+        return self.name == OTHER_ACCOUNT_NAMES
 
 
 @dataclass(frozen=True)
@@ -422,18 +422,7 @@ def channel_health(*, now: datetime | None = None) -> HealthReport:
         .annotate(count=Count("pk"), oldest=Min("created_at"))
         .order_by()
     }
-    rejections: dict[str, dict[str, Any]] = {}
-    for row in (
-        WebhookRejection.objects.filter(at__gte=now - REJECTION_WINDOW)
-        .values("account_name", "reason")
-        .annotate(count=Count("pk"), last=Max("at"))
-        .order_by()
-    ):
-        entry = rejections.setdefault(row["account_name"], {"count": 0, "bad": 0, "last": None})
-        entry["count"] += row["count"]
-        if row["reason"] == WebhookRejectionReason.BAD_SIGNATURE:
-            entry["bad"] += row["count"]
-        entry["last"] = max(filter(None, (entry["last"], row["last"])))
+    rejections = refused_since(now - REJECTION_WINDOW)
     syncs, polling = _sync_facts()
     pushes = push_problems()
 
@@ -442,7 +431,7 @@ def channel_health(*, now: datetime | None = None) -> HealthReport:
         order = newest.get(account.newest_order_id)
         counts = volume.get(account.pk, {})
         letter = letters.get(account.pk, {})
-        refused = rejections.pop(account.name, {})
+        refused = rejections.pop(account.name, None) or Refused()
         item = AccountHealth(
             account=account,
             last_order_at=order["placed_at"] if order else None,
@@ -450,9 +439,10 @@ def channel_health(*, now: datetime | None = None) -> HealthReport:
             lag=_lag(order, now) if order else None,
             orders_today=counts.get("today", 0),
             recent_orders=counts.get("recent", 0),
-            rejected=refused.get("count", 0),
-            bad_signatures=refused.get("bad", 0),
-            last_rejected_at=refused.get("last"),
+            rejected=refused.count,
+            bad_signatures=refused.bad_signatures,
+            last_rejected_at=refused.last_at,
+            rejection_examples=refused.examples,
             open_dead_letters=letter.get("count", 0),
             oldest_dead_letter_at=letter.get("oldest"),
             sync=syncs.get(account.pk),
@@ -464,10 +454,13 @@ def channel_health(*, now: datetime | None = None) -> HealthReport:
         items.append(item)
     unknown = sorted(
         (
-            UnknownAccountRejections(name=name, count=entry["count"], last_at=entry["last"])
+            UnknownAccountRejections(
+                name=name, count=entry.count, last_at=entry.last_at, examples=entry.examples
+            )
             for name, entry in rejections.items()
+            if entry.count
         ),
-        key=lambda entry: (-entry.count, entry.name),
+        key=lambda entry: (entry.is_other_names, -entry.count, entry.name),
     )
     return HealthReport(at=now, accounts=items, unknown=unknown, polling_configured=polling)
 
@@ -517,35 +510,3 @@ def _sync_facts() -> tuple[dict[int, SyncFacts], bool]:
         )
     }
     return facts, any(fact.pull_enabled for fact in facts.values())
-
-
-# ----------------------------------------------------------------------------------------------
-# Writing
-
-
-def record_webhook_rejection(
-    account_name: str,
-    account: ChannelAccount | None,
-    reason: str,
-    remote_addr: str | None,
-) -> None:
-    """Note a refused webhook delivery: one small INSERT, never the body or the headers.
-
-    Best effort: the caller's answer (401 or 404) must not turn into a 500 because this row
-    could not be written, so a database error is logged and swallowed.
-    """
-    try:
-        address = str(ipaddress.ip_address((remote_addr or "").strip()))
-    except ValueError:
-        address = None
-    try:
-        with transaction.atomic():
-            WebhookRejection.objects.create(
-                account=account,
-                account_name=account_name[:100],
-                at=timezone.now(),
-                reason=reason,
-                remote_addr=address,
-            )
-    except DatabaseError:
-        logger.warning("could not record a rejected webhook for %r", account_name, exc_info=True)

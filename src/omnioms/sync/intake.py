@@ -25,7 +25,13 @@ from omnioms.channels.adapters.base import (
     split_records,
 )
 from omnioms.channels.contract import NormalizedOrder
-from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
+from omnioms.channels.models import (
+    ChannelAccount,
+    DeadLetter,
+    InboundPayload,
+    PayloadOutcome,
+    bounded_reason,
+)
 from omnioms.channels.normalizing import (
     Normalized,
     account_context,
@@ -229,6 +235,7 @@ def normalize_payload(
 
 def dead_letter(payload: InboundPayload, reason: str) -> None:
     now = timezone.now()
+    reason = bounded_reason(reason)
     payload.outcome = PayloadOutcome.DEAD_LETTERED
     payload.save(update_fields=["outcome"])
     letter, created = DeadLetter.objects.get_or_create(
@@ -269,7 +276,7 @@ def dead_letter_new(payloads: list[InboundPayload], reasons: list[str]) -> None:
         DeadLetter(
             payload=payload,
             account_id=payload.account_id,
-            reason=reason,
+            reason=bounded_reason(reason),
             created_at=now,
             last_attempt_at=now,
         )

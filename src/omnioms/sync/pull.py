@@ -40,6 +40,7 @@ from omnioms.channels.models import (
     PayloadOutcome,
     PayloadSource,
     SyncState,
+    bounded_reason,
 )
 from omnioms.channels.normalizing import (
     account_context,
@@ -421,7 +422,7 @@ def _store_named(
         now = timezone.now()
         if problems:
             DeadLetter.objects.filter(pk=letter.pk).update(
-                reason="; ".join([letter.reason, *problems])[:10_000], last_attempt_at=now
+                reason=bounded_reason("; ".join([letter.reason, *problems])), last_attempt_at=now
             )
         else:
             InboundPayload.objects.filter(pk=payload.pk).update(

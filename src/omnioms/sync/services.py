@@ -20,8 +20,10 @@ from omnioms.channels.adapters.base import Adapter, NormalizationError, Record, 
 from omnioms.channels.clients.registry import is_connected
 from omnioms.channels.contract import NormalizedOrder
 from omnioms.channels.models import (
+    DISMISSAL_REASON_LIMIT,
     ChannelAccount,
     DeadLetter,
+    DeadLetterState,
     InboundPayload,
     PayloadOutcome,
     PayloadSource,
@@ -213,7 +215,8 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
     """Run a dead-lettered payload through intake again; returns its new outcome.
 
     Resolves the dead letter when every order in it now normalises; otherwise records the new
-    reason and counts the attempt.
+    reason and counts the attempt. A dismissed letter can be replayed too (someone changed
+    their mind): the dismissal is taken back, and the letter is what the replay makes of it.
     """
     with transaction.atomic():
         letter = (
@@ -221,6 +224,12 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
             .select_related("payload__account")
             .get(pk=letter_id)
         )
+        if letter.dismissed_at is not None:
+            letter.resolved_at = letter.dismissed_at = None
+            letter.dismissed_by = letter.dismissal_reason = ""
+            letter.save(
+                update_fields=["resolved_at", "dismissed_at", "dismissed_by", "dismissal_reason"]
+            )
         payload = letter.payload
         account = payload.account
         adapter = get_adapter(account.platform)
@@ -250,7 +259,41 @@ def replay_dead_letter(letter_id: int, *, actor: Actor) -> str:
         return payload.outcome
 
 
+class DeadLetterClosed(Exception):
+    """The dead letter is not open (resolved by a replay, or dismissed already)."""
+
+    def __init__(self, state: DeadLetterState) -> None:
+        super().__init__(f"dead letter is {state}, not open")
+        self.state = state
+
+
+def dismiss_dead_letter(letter_id: int, *, reason: str, actor: Actor) -> DeadLetter:
+    """Close an open dead letter without replaying it, recording who, when and why.
+
+    Raises ``ValueError`` naming ``reason`` when it is empty or longer than
+    :data:`DISMISSAL_REASON_LIMIT`, ``DeadLetterClosed`` when the letter is not open, and
+    ``DeadLetter.DoesNotExist``. Replaying the letter later takes the dismissal back.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("reason: say why the dead letter is dismissed")
+    if len(reason) > DISMISSAL_REASON_LIMIT:
+        raise ValueError(f"reason: at most {DISMISSAL_REASON_LIMIT} characters")
+    with transaction.atomic():
+        letter = DeadLetter.objects.select_for_update().get(pk=letter_id)
+        if letter.resolved_at is not None:
+            raise DeadLetterClosed(letter.state)
+        letter.resolved_at = letter.dismissed_at = timezone.now()
+        letter.dismissed_by = actor.label
+        letter.dismissal_reason = reason
+        letter.save(
+            update_fields=["resolved_at", "dismissed_at", "dismissed_by", "dismissal_reason"]
+        )
+    return letter
+
+
 def open_dead_letter_ids() -> list[int]:
+    """Open dead letters, for ``omnioms replay --all``: not the resolved nor the dismissed."""
     return list(
         DeadLetter.objects.filter(resolved_at__isnull=True)
         .order_by("pk")

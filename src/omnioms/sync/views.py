@@ -32,6 +32,7 @@ from omnioms.sync.forms import (
     SampleUploadForm,
 )
 from omnioms.sync.health import channel_health as read_channel_health
+from omnioms.sync.rejections import UNKNOWN_NAMES_PER_HOUR
 from omnioms.sync.services import import_file
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ def channel_health(request: HttpRequest) -> HttpResponse:
             "report": read_channel_health(),
             "may_map": request.user.has_perm("channels.configure_column_mapping"),
             "may_see_dead_letters": request.user.has_perm("channels.view_deadletter"),
+            "names_per_hour": UNKNOWN_NAMES_PER_HOUR,
         },
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Mapping
 from contextlib import nullcontext
@@ -58,7 +59,11 @@ class WebhookResult:
 
 
 ACCOUNT_CACHE_SECONDS = 2.0
+ACCOUNT_CACHE_SIZE = 1_000
+"""Names remembered at most: misses are remembered too, and anyone can send random names."""
 _accounts: dict[str, tuple[float, ChannelAccount | None]] = {}
+_ACCOUNT_NAME = re.compile(r"[-a-zA-Z0-9_]{1,100}")
+"""What ``ChannelAccount.name`` (a slug) can hold."""
 
 
 def webhook_account(name: str) -> ChannelAccount | None:
@@ -68,11 +73,18 @@ def webhook_account(name: str) -> ChannelAccount | None:
     third of the cost of accepting one. A changed secret or a deactivated account takes effect
     within ``ACCOUNT_CACHE_SECONDS``.
     """
+    if not _ACCOUNT_NAME.fullmatch(name):
+        return None  # no account has such a name (a NUL would even fail the query on PostgreSQL)
     now = time.monotonic()
     cached = _accounts.get(name)
     if cached is not None and cached[0] > now:
         return cached[1]
     account = ChannelAccount.objects.filter(name=name, is_active=True).order_by().first()
+    if len(_accounts) >= ACCOUNT_CACHE_SIZE:
+        for stale in [key for key, (until, _) in _accounts.items() if until <= now]:
+            del _accounts[stale]
+        if len(_accounts) >= ACCOUNT_CACHE_SIZE:
+            _accounts.clear()
     _accounts[name] = (now + ACCOUNT_CACHE_SECONDS, account)
     return account
 

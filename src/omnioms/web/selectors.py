@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, Prefetch, QuerySet, TextChoices
 from django.utils.translation import gettext_lazy as _
 
+from omnioms.channels.bodies import with_body_head
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload
 from omnioms.core.roles import ROLE_LABELS
 from omnioms.orders.models import Order, OrderEvent, OrderLine, OrderLineComponent
@@ -26,6 +27,8 @@ WebUser = User | AnonymousUser
 
 ORDER_PAGE_SIZE = 50
 DEAD_LETTER_PAGE_SIZE = 50
+DEAD_LETTER_PREVIEW = 2_000
+"""Bytes of each body read for the dead-letter list; a letter's own page shows more."""
 
 
 def visible_accounts(user: WebUser) -> QuerySet[ChannelAccount]:
@@ -61,8 +64,9 @@ def order_events(order: Order) -> list[OrderEvent]:
 
 
 def order_payloads(order: Order) -> list[InboundPayload]:
-    """The stored deliveries and file records that built or touched ``order``, oldest first."""
-    return list(order.payloads.order_by("received_at", "pk"))
+    """The stored deliveries and file records that built or touched ``order``, oldest first,
+    each with the head of its body only (``channels.bodies.with_body_head``)."""
+    return list(with_body_head(order.payloads.order_by("received_at", "pk")))
 
 
 def other_orders_of_customer(user: WebUser, order: Order) -> int:
@@ -85,14 +89,38 @@ def role_labels(user: WebUser) -> list[str]:
 class DeadLetterState(TextChoices):
     OPEN = "open", _("Open")
     RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
     ALL = "all", _("All")
 
 
 def dead_letters(state: DeadLetterState) -> QuerySet[DeadLetter]:
-    """Dead letters to show: open ones first (newest first), then the most recently resolved."""
-    letters = DeadLetter.objects.select_related("account", "payload")
+    """Dead letters to show: open ones first (newest first), then the most recently resolved
+    or dismissed; each with the first :data:`DEAD_LETTER_PREVIEW` bytes of its body."""
+    letters = with_body_head(
+        DeadLetter.objects.select_related("account", "payload"),
+        "payload__body",
+        DEAD_LETTER_PREVIEW,
+    )
     if state == DeadLetterState.OPEN:
         letters = letters.filter(resolved_at__isnull=True)
     elif state == DeadLetterState.RESOLVED:
-        letters = letters.filter(resolved_at__isnull=False)
+        letters = letters.filter(resolved_at__isnull=False, dismissed_at__isnull=True)
+    elif state == DeadLetterState.DISMISSED:
+        letters = letters.filter(dismissed_at__isnull=False)
     return letters.order_by(F("resolved_at").desc(nulls_first=True), "-created_at", "-pk")
+
+
+def dead_letter(pk: int) -> DeadLetter:
+    """One dead letter for its page, with the first :data:`BODY_DISPLAY_LIMIT` bytes of its body.
+
+    Raises ``DeadLetter.DoesNotExist``.
+    """
+    return with_body_head(
+        DeadLetter.objects.select_related("account", "payload"), "payload__body"
+    ).get(pk=pk)
+
+
+def dead_letter_raw_body(pk: int) -> tuple[InboundPayload, bytes]:
+    """A dead letter's payload and its whole body, for a download. Raises ``DoesNotExist``."""
+    payload = InboundPayload.objects.get(dead_letter__pk=pk)
+    return payload, bytes(payload.body)

@@ -20,7 +20,10 @@ urlpatterns = [
     path("orders/<int:pk>/notes/", views.order_add_note, name="order_add_note"),
     path("orders/<int:pk>/shipments/", views.order_ship, name="order_ship"),
     path("dead-letters/", views.dead_letter_list, name="dead_letter_list"),
+    path("dead-letters/<int:pk>/", views.dead_letter_detail, name="dead_letter_detail"),
+    path("dead-letters/<int:pk>/body/", views.dead_letter_body, name="dead_letter_body"),
     path("dead-letters/<int:pk>/replay/", views.dead_letter_replay, name="dead_letter_replay"),
+    path("dead-letters/<int:pk>/dismiss/", views.dead_letter_dismiss, name="dead_letter_dismiss"),
     # Settings a manager owns (settings_views.py).
     path("settings/", settings_views.settings_home, name="settings"),
     path("settings/accounts/", settings_views.account_list, name="settings_accounts"),

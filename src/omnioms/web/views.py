@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from omnioms.channels.adapters import UnknownPlatform
-from omnioms.channels.models import DeadLetter, PayloadOutcome
+from omnioms.channels.bodies import attachment
+from omnioms.channels.models import DeadLetter, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
 from omnioms.orders.domain import ShipmentError, make_shipment
@@ -29,7 +30,8 @@ from omnioms.orders.flows import TransitionNotAllowed, allowed_targets
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import BadCursor, Page, visible_orders
 from omnioms.orders.services import add_order_note, ship_order
-from omnioms.sync.services import replay_dead_letter
+from omnioms.sync.forms import DismissForm
+from omnioms.sync.services import DeadLetterClosed, dismiss_dead_letter, replay_dead_letter
 from omnioms.web import selectors
 from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm, ShipmentForm
 from omnioms.web.presenters import status_story, timeline_entry
@@ -205,9 +207,78 @@ def dead_letter_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "state": state,
             "page": page,
+            "preview_limit": selectors.DEAD_LETTER_PREVIEW,
             "may_replay": request.user.has_perm("channels.replay_deadletter"),
+            "may_dismiss": request.user.has_perm("channels.dismiss_deadletter"),
         },
     )
+
+
+def _dead_letter_page(
+    request: HttpRequest, pk: int, *, dismiss_form: DismissForm | None = None, status: int = 200
+) -> HttpResponse:
+    try:
+        letter = selectors.dead_letter(pk)
+    except DeadLetter.DoesNotExist:
+        raise Http404 from None
+    return render(
+        request,
+        "web/dead_letter_detail.html",
+        {
+            "letter": letter,
+            "payload": letter.payload,
+            "may_replay": request.user.has_perm("channels.replay_deadletter"),
+            "may_dismiss": request.user.has_perm("channels.dismiss_deadletter"),
+            "dismiss_form": dismiss_form or DismissForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+@permission_required("channels.view_deadletter", raise_exception=True)
+@require_GET
+def dead_letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _dead_letter_page(request, pk)
+
+
+@login_required
+@permission_required("channels.view_deadletter", raise_exception=True)
+@permission_required("channels.dismiss_deadletter", raise_exception=True)
+@require_POST
+def dead_letter_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close an open dead letter without replaying it; the reason is required."""
+    form = DismissForm(request.POST)
+    if not form.is_valid():
+        return _dead_letter_page(request, pk, dismiss_form=form, status=400)
+    try:
+        dismiss_dead_letter(
+            pk, reason=form.cleaned_data["reason"], actor=Actor.for_user(request.user)
+        )
+    except DeadLetter.DoesNotExist:
+        raise Http404 from None
+    except DeadLetterClosed as exc:
+        messages.error(
+            request,
+            _("Dead letter %(id)s is %(state)s already; nothing was changed.")
+            % {"id": pk, "state": exc.state.label},
+        )
+        return redirect("web:dead_letter_detail", pk=pk)
+    messages.success(request, _("Dead letter %(id)s dismissed.") % {"id": pk})
+    return redirect(_next_page(request))
+
+
+@login_required
+@permission_required("channels.view_deadletter", raise_exception=True)
+@require_GET
+def dead_letter_body(request: HttpRequest, pk: int) -> HttpResponse:
+    """The raw body, byte for byte, as a download: never rendered by the browser, whatever
+    content type the sender claimed (``attachment``, ``nosniff``)."""
+    try:
+        payload, raw = selectors.dead_letter_raw_body(pk)
+    except InboundPayload.DoesNotExist:
+        raise Http404 from None
+    return attachment(raw, payload.content_type, f"dead-letter-{pk}")
 
 
 @login_required
@@ -238,9 +309,14 @@ def dead_letter_replay(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Dead letter %(id)s replayed: %(outcome)s.")
                 % {"id": letter.pk, "outcome": label},
             )
+    return redirect(_next_page(request))
+
+
+def _next_page(request: HttpRequest) -> str:
+    """The form's ``next`` address on this site, else the dead-letter list."""
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = reverse("web:dead_letter_list")
-    return redirect(target)
+    return target

@@ -13,7 +13,7 @@ from pytest_django import Settings
 from omnioms.channels.models import WebhookRejectionReason
 from omnioms.core.roles import Role
 from omnioms.sync.forms import column_field
-from omnioms.sync.health import record_webhook_rejection
+from omnioms.sync.rejections import record_webhook_rejection
 from omnioms.web.tests.factories import make_account, make_user, post_webhook
 
 SAMPLE = Path(__file__).parents[2] / "channels" / "tests" / "fixtures" / "csv" / "shop_cn_fen.csv"
@@ -29,7 +29,7 @@ def chinese(client: Client, settings: Settings) -> None:
 def test_the_health_page_reads_in_chinese(client: Client) -> None:
     shop = make_account("north-pos", display_name="North POS")
     post_webhook(shop, b"not json")
-    record_webhook_rejection("north-pos", shop, WebhookRejectionReason.BAD_SIGNATURE, None)
+    record_webhook_rejection("north-pos", WebhookRejectionReason.BAD_SIGNATURE, None)
     client.force_login(make_user("wang", Role.SUPERVISOR))
 
     page = client.get(reverse("channels:health")).content.decode()

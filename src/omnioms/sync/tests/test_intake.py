@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +17,13 @@ from hypothesis import strategies as st
 from omnioms.catalog.models import ChannelSkuMapping, Sku
 from omnioms.catalog.services import create_product
 from omnioms.channels.contract import NormalizedOrder, content_hash
-from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload, PayloadOutcome
+from omnioms.channels.models import (
+    ChannelAccount,
+    DeadLetter,
+    InboundPayload,
+    PayloadOutcome,
+    WebhookRejectionCount,
+)
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
 from omnioms.orders.domain import snapshot_key, version_key
@@ -119,10 +126,44 @@ def test_previous_secret_still_verifies_during_rotation() -> None:
     assert result.outcome == PayloadOutcome.CREATED
 
 
-def test_unknown_account_is_404_and_nothing_is_stored(client: Client) -> None:
+def test_unknown_account_is_401_and_nothing_is_stored(client: Client) -> None:
     request = signed(manual_order("A-1"))
-    assert post_webhook(client, "nobody", request["body"], request["headers"]).status_code == 404
+    assert post_webhook(client, "nobody", request["body"], request["headers"]).status_code == 401
     assert not InboundPayload.objects.exists()
+
+
+def test_an_unknown_account_and_a_bad_signature_get_the_same_answer(client: Client) -> None:
+    make_account("shop")
+    make_account("closed-shop")
+    ChannelAccount.objects.filter(name="closed-shop").update(is_active=False)
+    forged = signed(manual_order("A-1"), secret="guessed")
+
+    answers = [
+        post_webhook(client, name, forged["body"], forged["headers"])
+        for name in ("shop", "nobody", "closed-shop")
+    ]
+
+    def answer(response: Any) -> tuple[int, bytes, list[tuple[str, str]]]:
+        return response.status_code, response.content, sorted(response.headers.items())
+
+    assert answer(answers[0]) == answer(answers[1]) == answer(answers[2])
+    assert answers[0].status_code == 401
+    assert answers[0].json()["errors"][0]["field"] == "signature"
+    assert "shop" not in answers[0].content.decode()
+    reasons = dict(WebhookRejectionCount.objects.values_list("account_name", "reason").order_by())
+    assert reasons == {
+        "shop": "bad_signature",
+        "nobody": "unknown_account",
+        "closed-shop": "unknown_account",
+    }
+
+
+def test_the_webhook_answers_no_404_in_its_openapi_description(client: Client) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+
+    responses = schema["paths"]["/api/v1/webhooks/{account}"]["post"]["responses"]
+    assert "404" not in responses  # an unknown account is a 401 like a bad signature
+    assert {"200", "401"} <= set(responses)
 
 
 def test_second_delivery_of_same_event_changes_nothing() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from django import template
 from django.utils.translation import get_language, to_locale
 
-from omnioms.channels.bodies import Body, body_text
+from omnioms.channels.bodies import BODY_DISPLAY_LIMIT, Body, head_of
 from omnioms.core.choices import Platform
 from omnioms.core.money import Money
 from omnioms.web import presenters
@@ -44,9 +44,9 @@ def is_nonzero(amount: Decimal | None) -> bool:
 
 
 @register.simple_tag
-def body_of(raw: Any) -> Body:
-    """``{% body_of payload.body as body %}``: a raw payload ready to show."""
-    return body_text(raw)
+def body_head(row: Any, limit: int = BODY_DISPLAY_LIMIT) -> Body:
+    """``{% body_head payload as body %}``: the body of a row read with ``with_body_head``."""
+    return head_of(row, limit)
 
 
 @register.simple_tag

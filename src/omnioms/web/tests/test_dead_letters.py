@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from omnioms.channels.models import DeadLetter, PayloadOutcome
 from omnioms.core.roles import Role
@@ -45,8 +50,6 @@ def test_the_list_shows_open_dead_letters_newest_first_with_reason_and_raw_body(
 def test_the_state_filter_separates_open_and_resolved_and_all_lists_open_first(
     client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
 ) -> None:
-    from django.utils import timezone
-
     resolved, still_open = letters
     DeadLetter.objects.filter(pk=resolved.pk).update(resolved_at=timezone.now())
 
@@ -134,3 +137,183 @@ def test_a_manager_may_replay_but_a_planner_may_not_see_dead_letters(
     login_as(Role.PLANNER)
     assert client.get(reverse("web:dead_letter_list")).status_code == 403
     assert client.post(reverse("web:dead_letter_replay", args=[letters[0].pk])).status_code == 403
+
+
+# ----------------------------------------------------------------------------------------------
+# Any stored body renders: deep, large, not JSON
+
+
+DEEP = b"[" * 5000 + b"]" * 5000
+
+
+@pytest.mark.django_db
+def test_a_dead_letter_nested_thousands_of_levels_deep_shows_on_every_page(
+    client: Client, shop: Shop, order_clerk: object
+) -> None:
+    post_webhook(shop.north_pos, DEEP)
+    letter = DeadLetter.objects.get()
+
+    listing = client.get(reverse("web:dead_letter_list"))
+    detail = client.get(reverse("web:dead_letter_detail", args=[letter.pk]))
+    DeadLetter.objects.filter(pk=letter.pk).update(resolved_at=timezone.now())
+    resolved = client.get(reverse("web:dead_letter_list"), {"state": "all"})
+
+    for response in (listing, detail, resolved):
+        assert response.status_code == 200
+        assert "[\n  [\n    [" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_large_dead_letter_is_shown_cut_with_its_size_and_a_download_of_the_whole(
+    client: Client, shop: Shop, order_clerk: object
+) -> None:
+    raw = json.dumps({"lines": [{"sku": f"SKU-{n}"} for n in range(150_000)]}).encode()
+    assert len(raw) > 3_000_000
+    post_webhook(shop.north_pos, raw)
+    letter = DeadLetter.objects.get()
+
+    listing = client.get(reverse("web:dead_letter_list")).content.decode()
+    detail = client.get(reverse("web:dead_letter_detail", args=[letter.pk])).content.decode()
+    download = client.get(reverse("web:dead_letter_body", args=[letter.pk]))
+
+    assert len(listing) < 60_000
+    assert len(detail) < 300_000
+    assert re.search(r"Showing the first 1\.\d\xa0KB of 3\.2\xa0MB\.", listing)
+    assert re.search(r"Showing the first \d\d\.\d\xa0KB of 3\.2\xa0MB\.", detail)
+    assert "&quot;sku&quot;: &quot;SKU-0&quot;" in detail
+    assert download.status_code == 200
+    assert download.content == raw
+    assert download["Content-Type"] == "application/json"
+    assert download["Content-Disposition"] == f'attachment; filename="dead-letter-{letter.pk}.json"'
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_a_download_never_takes_the_content_type_a_sender_made_up(
+    client: Client, shop: Shop, order_clerk: object
+) -> None:
+    post_webhook(shop.north_pos, b"<script>alert(1)</script>", **{"Content-Type": "text/html"})
+    post_webhook(shop.south_pos, b"not json", **{"Content-Type": "x\ty"})
+    html, odd = DeadLetter.objects.order_by("pk")
+
+    as_html = client.get(reverse("web:dead_letter_body", args=[html.pk]))
+    as_odd = client.get(reverse("web:dead_letter_body", args=[odd.pk]))
+
+    assert as_html["Content-Type"] == "text/html"
+    assert as_html["Content-Disposition"].startswith("attachment;")
+    assert as_odd["Content-Type"] == "application/octet-stream"
+    assert as_odd["Content-Disposition"] == f'attachment; filename="dead-letter-{odd.pk}.bin"'
+
+
+@pytest.mark.django_db
+def test_only_those_who_see_dead_letters_open_or_download_one(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], login_as: LoginAs
+) -> None:
+    pk = letters[0].pk
+    pages = [
+        reverse("web:dead_letter_detail", args=[pk]),
+        reverse("web:dead_letter_body", args=[pk]),
+    ]
+
+    assert [client.get(page).status_code for page in pages] == [302, 302]  # to the login page
+    login_as(Role.PLANNER)
+    assert [client.get(page).status_code for page in pages] == [403, 403]
+    login_as(Role.MANAGER)
+    assert [client.get(page).status_code for page in pages] == [200, 200]
+    assert client.get(reverse("web:dead_letter_body", args=[10**9])).status_code == 404
+
+
+# ----------------------------------------------------------------------------------------------
+# Dismissing
+
+
+@pytest.mark.django_db
+def test_an_order_clerk_dismisses_a_dead_letter_saying_why(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: User
+) -> None:
+    letter, other = letters
+    page = client.get(reverse("web:dead_letter_detail", args=[letter.pk])).content.decode()
+    assert reverse("web:dead_letter_dismiss", args=[letter.pk]) in page
+
+    response = client.post(
+        reverse("web:dead_letter_dismiss", args=[letter.pk]), {"reason": "A test order"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:dead_letter_list")
+    listing = client.get(response["Location"])
+    assert f"Dead letter {letter.pk} dismissed." in listing.content.decode()
+    assert [shown.pk for shown in listing.context["page"]] == [other.pk]
+    dismissed = client.get(reverse("web:dead_letter_list"), {"state": "dismissed"})
+    assert [shown.pk for shown in dismissed.context["page"]] == [letter.pk]
+    assert "A test order" in dismissed.content.decode()
+    detail = client.get(reverse("web:dead_letter_detail", args=[letter.pk])).content.decode()
+    assert "Why it was dismissed:</strong> A test order" in detail
+    assert reverse("web:dead_letter_dismiss", args=[letter.pk]) not in detail
+    letter.refresh_from_db()
+    assert letter.dismissed_by == order_clerk.username
+
+
+@pytest.mark.django_db
+def test_a_dismissal_without_a_reason_is_refused_on_the_page(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
+) -> None:
+    response = client.post(
+        reverse("web:dead_letter_dismiss", args=[letters[0].pk]), {"reason": "  "}
+    )
+
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    letters[0].refresh_from_db()
+    assert letters[0].state == "open"
+
+
+@pytest.mark.django_db
+def test_a_letter_that_is_not_open_is_not_dismissed(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], order_clerk: object
+) -> None:
+    DeadLetter.objects.filter(pk=letters[0].pk).update(resolved_at=timezone.now())
+
+    response = client.post(
+        reverse("web:dead_letter_dismiss", args=[letters[0].pk]), {"reason": "x"}, follow=True
+    )
+
+    assert f"Dead letter {letters[0].pk} is Resolved already; nothing was changed." in (
+        response.content.decode()
+    )
+    letters[0].refresh_from_db()
+    assert letters[0].dismissal_reason == ""
+    missing = client.post(reverse("web:dead_letter_dismiss", args=[10**9]), {"reason": "x"})
+    assert missing.status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_roles_that_replay_may_dismiss_and_no_others(
+    client: Client, letters: tuple[DeadLetter, DeadLetter], login_as: LoginAs
+) -> None:
+    dismiss = reverse("web:dead_letter_dismiss", args=[letters[0].pk])
+
+    login_as(Role.SUPERVISOR)
+    assert client.post(dismiss, {"reason": "x"}).status_code == 403
+    login_as(Role.CUSTOMER_SERVICE)
+    assert client.post(dismiss, {"reason": "x"}).status_code == 403
+    login_as(Role.MANAGER)
+    assert client.post(dismiss, {"reason": "x"}).status_code == 302
+    letters[0].refresh_from_db()
+    assert letters[0].state == "dismissed"
+
+
+@pytest.mark.django_db
+def test_dismissing_checks_the_csrf_token(
+    shop: Shop, letters: tuple[DeadLetter, DeadLetter], login_as: LoginAs
+) -> None:
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(login_as(Role.ORDER_CLERK))
+
+    response = strict.post(
+        reverse("web:dead_letter_dismiss", args=[letters[0].pk]), {"reason": "x"}
+    )
+
+    assert response.status_code == 403
+    letters[0].refresh_from_db()
+    assert letters[0].state == "open"
