@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from omnioms.planning import cli as planning_cli
+
 EXIT_BAD_INPUT = 2
 EXIT_RECORDS_FAILED = 1
 
@@ -390,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("worker", help="process received webhooks (serve starts one itself)")
     p.set_defaults(func=cmd_worker)
+
+    planning_cli.add_commands(sub)
 
     p = sub.add_parser("manage", help="Django management commands", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -1,0 +1,249 @@
+"""The scheduling engine's entry point: :func:`schedule` (problem and settings in, plan out).
+
+The run, within ``settings.time_limit`` seconds:
+
+1. the dispatching rules (FIFO, EDD, MWKR) each build a feasible plan; the best is the fallback
+   and the first hint;
+2. bottleneck first (``settings.bottleneck_first``, weighted-tardiness objective): the most
+   loaded work centre's operations are solved alone (heads as releases, tails as due dates,
+   about a third of the time); a dispatching run that follows that sequence and machine
+   assignment on the bottleneck gives a complete plan; in the full model the bottleneck's
+   operations keep that machine (their order on it stays free) and the plan is the hint;
+3. the full CP-SAT model (``cpsat.py``) improves on the hint for the rest of the time: weighted
+   tardiness first, then flow time under it.
+
+The best plan found is returned with its status (``optimal`` only when CP-SAT proved it) and
+the lower bound of the first objective. A work centre with setups whose sequencing model would
+be larger than ``settings.max_arcs_per_machine`` arcs per machine is restricted around the hint
+(a few candidate machines per operation, successors among its neighbours in the hint's order):
+docs/scheduling.md, "Scale".
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+
+from .bottleneck import bottleneck_problem, bottlenecks, load_table
+from .cpsat import Model
+from .dispatching import RULES, Rule, dispatch
+from .model import Plan, Problem, Settings, check_plan, make_plan, validate
+
+__all__ = ["best_of", "schedule"]
+
+
+def schedule(
+    problem: Problem,
+    settings: Settings | None = None,
+    *,
+    hint: Plan | None = None,
+) -> Plan:
+    """The best plan found for ``problem`` within the settings' time limit (see module doc)."""
+    settings = settings or Settings()
+    began = time.perf_counter()
+    validate(problem)
+    objective = settings.objective
+    baselines = [dispatch(problem, rule, objective=objective) for rule in RULES]
+    best_rule, fallback = min(zip(RULES, baselines, strict=True), key=lambda rp: _score(rp[1]))
+    broken = check_plan(problem, fallback)  # only when fixed operations contradict each other
+    candidates: dict[str, Sequence[tuple[str, int]]] = {}
+    notes: list[str] = []
+    start_hint = hint if hint is not None and _score(hint) <= _score(fallback) else fallback
+    if hint is not None:
+        notes.append("hint given")
+    if (
+        settings.bottleneck_first
+        and objective == "weighted_tardiness"
+        and len(problem.work_centers) > 1
+    ):
+        left = settings.time_limit - (time.perf_counter() - began)
+        found = _bottleneck_first(problem, settings, best_rule, left * 0.35)
+        if found is not None:
+            code, sequenced, pinned = found
+            notes.append(f"bottleneck first: {code}")
+            start_hint = sequenced
+            candidates.update(pinned)
+    horizon = _horizon(problem, start_hint, settings)
+    restrict, windows = _restrictions(problem, start_hint, settings, candidates)
+    candidates.update(restrict)
+    left = settings.time_limit - (time.perf_counter() - began)
+    model = Model(
+        problem,
+        settings,
+        horizon=horizon,
+        hint=start_hint,
+        candidates=candidates,
+        hint_arcs_only=windows,
+    )
+    left = settings.time_limit - (time.perf_counter() - began)
+    outcome = model.solve(max(0.5, left))
+    plans = [start_hint, fallback] if not broken else []
+    if outcome.plan is not None:
+        plans.insert(0, outcome.plan)
+    if not plans:
+        # nothing feasible: say so, with the rules' plan and what it breaks
+        return make_plan(
+            problem,
+            fallback.operations,
+            status="infeasible" if outcome.status == "infeasible" else "unknown",
+            method=fallback.method,
+            objective=objective,
+            seconds=time.perf_counter() - began,
+            notes=tuple(broken[:20]),
+        )
+    best = best_of(plans)
+    restricted = bool(windows) or any(
+        len(options) < _option_count(problem, op_id) for op_id, options in candidates.items()
+    )
+    status = outcome.status
+    if best is not outcome.plan or restricted:
+        # the solver's word covers its own (possibly restricted) model, not this plan
+        status = "feasible"
+    bound = None if restricted else outcome.bound
+    if objective == "makespan":
+        bound = max(bound or 0, _makespan_floor(problem))
+    elif bound is not None:
+        bound = max(0, bound)
+    if restricted:
+        notes.append("restricted model: no proof of optimality, no lower bound")
+    return make_plan(
+        problem,
+        best.operations,
+        status=status,
+        method=best.method,
+        objective=objective,
+        lower_bound=bound,
+        seconds=time.perf_counter() - began,
+        notes=(*notes, f"dispatching baseline: {best_rule}"),
+    )
+
+
+def best_of(plans: Sequence[Plan]) -> Plan:
+    return min(plans, key=_score)
+
+
+def _option_count(problem: Problem, op_id: str) -> int:
+    centers = problem.centers
+    for order in problem.orders:
+        for op in order.operations:
+            if op.id == op_id:
+                return sum(centers[code].machines for code in op.durations)
+    return 0
+
+
+def _score(plan: Plan) -> tuple[int, int]:
+    if plan.objective == "makespan":
+        return (plan.makespan, plan.flow_time)
+    return (plan.weighted_tardiness, plan.flow_time)
+
+
+def _horizon(problem: Problem, hint: Plan, settings: Settings) -> int:
+    fixed_ends = [op.fixed.end for order in problem.orders for op in order.operations if op.fixed]
+    longest = max(max(op.durations.values()) for order in problem.orders for op in order.operations)
+    if settings.objective == "makespan":
+        return max([hint.makespan, *fixed_ends])
+    stretched = math.ceil(hint.makespan * settings.horizon_slack) + longest
+    ends = [wc.calendar.end for wc in problem.work_centers if wc.calendar is not None]
+    cap = min(ends) if ends else stretched
+    return max([min(stretched, max(cap, hint.makespan)), hint.makespan, *fixed_ends])
+
+
+def _makespan_floor(problem: Problem) -> int:
+    """Trivial bound: the longest order and the most loaded single machine (no calendars)."""
+    longest = max(
+        (sum(min(op.durations.values()) for op in order.operations) for order in problem.orders),
+        default=0,
+    )
+    load: dict[str, int] = {}
+    for order in problem.orders:
+        for op in order.operations:
+            if len(op.durations) == 1:
+                code = next(iter(op.durations))
+                load[code] = load.get(code, 0) + op.durations[code]
+    centers = problem.centers
+    per_machine = max(
+        (minutes / centers[code].machines for code, minutes in load.items()), default=0
+    )
+    return max(longest, math.ceil(per_machine))
+
+
+def _bottleneck_first(
+    problem: Problem, settings: Settings, rule: Rule, seconds: float
+) -> tuple[str, Plan, dict[str, Sequence[tuple[str, int]]]] | None:
+    table = load_table(problem)
+    names = bottlenecks(table)
+    if not names:
+        return None
+    code = names[0]
+    sub = bottleneck_problem(problem, code)
+    if len(sub.orders) < 2:
+        return None
+    sub_settings = Settings(
+        time_limit=seconds,
+        workers=settings.workers,
+        objective="weighted_tardiness",
+        bottleneck_first=False,
+        seed=settings.seed,
+        max_arcs_per_machine=settings.max_arcs_per_machine * 4,
+        horizon_slack=settings.horizon_slack,
+    )
+    solved = schedule(sub, sub_settings)
+    sequences: dict[tuple[str, int], list[str]] = {}
+    for op in sorted(solved.operations, key=lambda p: p.start):
+        sequences.setdefault((op.work_center, op.machine), []).append(op.operation)
+    ranks = {op.operation: float(op.start) for op in solved.operations}
+    plan = dispatch(problem, rule, sequences=sequences, objective="weighted_tardiness")
+    pinned: dict[str, Sequence[tuple[str, int]]] = {}
+    placed = plan.by_operation()
+    single = {
+        op.id for order in problem.orders for op in order.operations if len(op.durations) == 1
+    }
+    for op_id in ranks:
+        if op_id in single:  # an operation with alternatives keeps them open
+            got = placed[op_id]
+            pinned[op_id] = [(got.work_center, got.machine)]
+    return code, plan, pinned
+
+
+def _restrictions(
+    problem: Problem,
+    hint: Plan,
+    settings: Settings,
+    given: Mapping[str, Sequence[tuple[str, int]]],
+) -> tuple[dict[str, list[tuple[str, int]]], dict[tuple[str, int], int]]:
+    """Candidate machines and arc windows that keep each setup work centre's circuits small."""
+    placed = hint.by_operation()
+    candidates: dict[str, list[tuple[str, int]]] = {}
+    windows: dict[tuple[str, int], int] = {}
+    budget = settings.max_arcs_per_machine
+    for wc in problem.work_centers:
+        if not wc.has_setups:
+            continue
+        ops = [
+            op
+            for order in problem.orders
+            for op in order.operations
+            if wc.code in op.durations and op.fixed is None
+        ]
+        machines = wc.machines
+        free = [op for op in ops if op.id not in given]
+        pinned = len(ops) - len(free)
+        per_machine = (len(free) + pinned / machines) if machines else 0
+        if per_machine * per_machine <= budget:
+            continue
+        keep = max(1, min(machines, int(machines * math.sqrt(budget) / max(1, len(ops)))))
+        for op in free:
+            if len(op.durations) > 1:
+                continue  # alternatives across work centres stay open
+            got = placed[op.id]
+            home = got.machine if got.work_center == wc.code else 0
+            candidates[op.id] = [(wc.code, (home + k) % machines) for k in range(keep)]
+        nodes = len(ops) * keep / machines
+        if nodes * nodes > budget:
+            window = max(
+                2 * machines, int(budget * machines / (2 * max(1, len(ops)) * keep * keep))
+            )
+            for m in range(machines):
+                windows[wc.code, m] = window
+    return candidates, windows
