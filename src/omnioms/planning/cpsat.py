@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,6 +62,7 @@ class _Group:
     worked_end: LinearExpr
     window_vars: tuple[cp_model.IntVar, cp_model.IntVar] | None = None
     flag: cp_model.IntVar | None = None
+    reach: tuple[int, int] | None = None  # earliest start and latest end, when bounded
 
 
 @dataclass
@@ -92,6 +94,8 @@ class Model:
         hint: Plan | None = None,
         candidates: Mapping[str, Sequence[tuple[str, int]]] | None = None,
         hint_arcs_only: Mapping[tuple[str, int], int] | None = None,
+        window_span: int | None = None,
+        light: bool = False,
     ) -> None:
         self.problem = problem
         self.settings = settings
@@ -104,6 +108,8 @@ class Model:
         self.ops: list[_Op] = []
         self.tables: dict[int, tuple[list[int], list[int], list[int]]] = {}
         self.arc_window = hint_arcs_only or {}
+        self.window_span = window_span
+        self.light = light
         self._intervals: dict[tuple[str, int], list[tuple[cp_model.IntervalVar, _Op]]] = {}
         for step in self.flat:
             self.ops.append(self._operation(step))
@@ -286,10 +292,21 @@ class Model:
         name = record.step.operation.id
         starts, ends, offsets = self._table(calendar)
         count = len(starts)
-        first = next((k for k in range(count) if ends[k] > low), count - 1)
-        a = m.new_int_var(first, count - 1, f"a_{name}")
-        b = m.new_int_var(first, count - 1, f"b_{name}")
+        first = min(bisect_right(ends, low), count - 1)
+        a_range = b_range = (first, count - 1)
+        span = self.window_span
+        if span is not None and got is not None and got.work_center in codes:
+            ka, kb = calendar.window_of(got.start), calendar.window_of(max(got.start, got.end - 1))
+            if ka is not None and kb is not None:
+                # large problems: each operation stays within `span` working windows of the hint
+                a_range = (max(first, ka - span), min(count - 1, ka + span))
+                b_range = (max(first, kb - span), min(count - 1, kb + span))
+        a = m.new_int_var(*a_range, f"a_{name}")
+        b = m.new_int_var(*b_range, f"b_{name}")
         m.add(b >= a)
+        m.add(start >= starts[a_range[0]])
+        m.add(start < ends[a_range[1]])
+        m.add(end <= ends[b_range[1]])
         lo_s, hi_s = min(starts), max(starts)
         lo_e, hi_e = min(ends), max(ends)
         lo_o, hi_o = min(offsets), max(offsets)
@@ -330,10 +347,15 @@ class Model:
                     (b_off, offsets, kb),
                 ):
                     m.add_hint(var, table[k])
-        return _Group(calendar, literal, start, end, a_off + start, b_off + end, (a, b))
+        reach = (starts[a_range[0]], ends[b_range[1]])
+        return _Group(
+            calendar, literal, start, end, a_off + start, b_off + end, (a, b), None, reach
+        )
 
     def _precedence(self, before: _Op, after: _Op) -> None:
         m = self.model
+        if before.step.operation.fixed is not None and after.step.operation.fixed is not None:
+            return  # both held: nothing to decide
         if not transfer_lag(before.step.operation, after.step.operation):
             m.add(after.start >= before.end)
             return
@@ -378,9 +400,16 @@ class Model:
             if wc.has_setups and len(items) > 1:
                 self._circuit(wc, k, [record for _, record in items])
 
-    def _circuit(self, wc: WorkCenter, machine: int, records: list[_Op]) -> None:
+    def _circuit(self, wc: WorkCenter, machine: int, everyone: list[_Op]) -> None:
+        """Setups on one machine: a circuit over the operations that may move, and a choice of
+        before or after (with the setups both ways) against each one held in place."""
         m = self.model
         key = id(wc.calendar)
+        records = [r for r in everyone if r.step.operation.fixed is None]
+        held = [r for r in everyone if r.step.operation.fixed is not None]
+        self._against_held(wc, machine, records, held)
+        if len(records) < 2:
+            return
         presence = [r.machines[wc.code, machine] for r in records]
         hinted = [self.hint.get(r.step.operation.id) for r in records]
         on_machine = [
@@ -389,26 +418,25 @@ class Model:
             if got and (got.work_center, got.machine) == (wc.code, machine)
         ]
         on_machine.sort(key=lambda i: hinted[i].start)  # type: ignore[union-attr]
-        hint_next = {a: b for a, b in itertools.pairwise(on_machine)}
+        hint_next = dict(itertools.pairwise(on_machine))
         window = self.arc_window.get((wc.code, machine))
         rank = {}
         if window is not None:
-            order = sorted(range(len(records)), key=lambda i: hinted[i].start if hinted[i] else 0)  # type: ignore[union-attr]
+            order = sorted(range(len(records)), key=lambda i: _hint_start(hinted[i]))
             rank = {i: r for r, i in enumerate(order)}
         arcs: list[tuple[int, int, LinearExpr]] = []
         empty = m.new_bool_var(f"empty_{wc.code}_{machine}")
         arcs.append((0, 0, empty))
         if self.hint:
             m.add_hint(empty, int(not on_machine))
-        for i, _record in enumerate(records):
+        for i in range(len(records)):
             node = i + 1
             lit = presence[i]
             first = m.new_bool_var("")
             last = m.new_bool_var("")
             arcs.append((0, node, first))
             arcs.append((node, 0, last))
-            if isinstance(lit, cp_model.IntVar):
-                arcs.append((node, node, lit.Not()))
+            arcs.append((node, node, lit.Not()))
             if self.hint:
                 m.add_hint(first, int(bool(on_machine) and on_machine[0] == i))
                 m.add_hint(last, int(bool(on_machine) and on_machine[-1] == i))
@@ -427,6 +455,41 @@ class Model:
                 if self.hint:
                     m.add_hint(lit, int(hint_next.get(i) == j))
         m.add_circuit(arcs)
+
+    def _longest_setup(self, wc: WorkCenter) -> int:
+        return max([wc.default_setup, *wc.setups.values()])
+
+    def _against_held(
+        self, wc: WorkCenter, machine: int, records: list[_Op], held: list[_Op]
+    ) -> None:
+        m = self.model
+        key = id(wc.calendar)
+        for r in records:
+            presence = r.machines[wc.code, machine]
+            mine = r.groups[key]
+            got = self.hint.get(r.step.operation.id)
+            slack = max(self._longest_setup(wc), 0)
+            for h in held:
+                fixed = h.step.operation.fixed
+                assert fixed is not None
+                if mine.reach is not None:
+                    lo, hi = mine.reach
+                    if (
+                        wc.worked(fixed.end) + slack <= wc.worked(lo)
+                        or wc.worked(fixed.start) >= wc.worked(hi) + slack
+                    ):
+                        continue  # too far away in time to meet this operation
+                before = m.new_bool_var("")
+                to_held = wc.setup(r.step.operation.family, h.step.operation.family)
+                from_held = wc.setup(h.step.operation.family, r.step.operation.family)
+                m.add(mine.worked_end + to_held <= wc.worked(fixed.start)).only_enforce_if(
+                    [before, presence]
+                )
+                m.add(mine.worked_start >= wc.worked(fixed.end) + from_held).only_enforce_if(
+                    [before.Not(), presence]
+                )
+                if got is not None:
+                    m.add_hint(before, int(got.start < fixed.start))
 
     # -- solving ------------------------------------------------------------------------------
 
@@ -509,6 +572,10 @@ class Model:
         params.num_workers = max(1, self.settings.workers)
         params.random_seed = self.settings.seed
         params.log_search_progress = self.settings.log
+        if self.light:
+            # a window of a large plan: presolve's probing would eat the few seconds it has
+            params.cp_model_probing_level = 0
+            params.symmetry_level = 0
         status = solver.solve(self.model)
         return solver, status
 
@@ -555,6 +622,10 @@ class Model:
                 )
             )
         return with_setups(self.problem, rows)
+
+
+def _hint_start(got: PlannedOperation | None) -> int:
+    return got.start if got is not None else 0
 
 
 def _value(solver: cp_model.CpSolver, expr: LinearExpr) -> int:

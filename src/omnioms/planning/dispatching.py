@@ -17,6 +17,7 @@ complete hint for CP-SAT from a partial decision.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +36,10 @@ from .model import (
     validate,
 )
 
-Rule = Literal["fifo", "edd", "mwkr"]
+Rule = Literal["fifo", "edd", "mwkr", "atc"]
 RULES: tuple[Rule, ...] = ("fifo", "edd", "mwkr")
+"""The baselines ERP systems use; ``atc`` (apparent tardiness cost) is the engine's own hint."""
+ATC_K = 2.0
 
 
 @dataclass
@@ -103,8 +106,16 @@ def dispatch(
     heap: list[tuple[int, str, int]] = [(0, code, m) for code, m in machines]
     heapq.heapify(heap)
 
+    mean_work = sum(min(s.operation.durations.values()) for s in flat) / max(1, len(flat))
+
     def key(index: int) -> tuple[float, ...]:
         step = flat[index]
+        if rule == "atc" and priorities is None:
+            # weight per minute of remaining work, discounted by the order's slack (Vepsalainen
+            # and Morton): the weighted-tardiness rule, used by the engine for its hints
+            slack = max(0.0, step.order.due - now - remaining[index])
+            urgency = math.exp(-slack / (ATC_K * mean_work * 4))
+            return (-step.order.weight * urgency / max(1, remaining[index]), step.order_index, 0)
         if priorities is not None:
             return (priorities.get(step.operation.id, 0.0), step.order_index, step.position)
         if rule == "fifo":

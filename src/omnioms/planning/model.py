@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from .calendar import Calendar
@@ -124,7 +124,8 @@ class Settings:
     ``time_limit`` (seconds, whole run) and ``workers`` (CP-SAT search threads) bound the
     effort; the best plan found is returned. ``bottleneck_first`` sequences the most loaded
     work centre before the rest (``bottleneck.py``). ``max_arcs_per_machine`` bounds the
-    sequencing model of a work centre with setups (see docs/scheduling.md, "Scale").
+    sequencing model of a work centre with setups and ``max_windows`` the working windows of
+    a calendar an operation may start in (see docs/scheduling.md, "Scale").
     """
 
     time_limit: float = 10.0
@@ -133,6 +134,10 @@ class Settings:
     bottleneck_first: bool = True
     seed: int = 0
     max_arcs_per_machine: int = 6000
+    max_windows: int = 48
+    max_full_operations: int = 1500
+    window_operations: int = 250
+    window_seconds: float = 4.0
     horizon_slack: float = 1.5
     log: bool = False
 
@@ -398,3 +403,21 @@ def transfer_clock(before: WorkCenter, after: WorkCenter) -> Callable[[int], int
 
 def _identity(minute: int) -> int:
     return minute
+
+
+def with_fixed(problem: Problem, held: Mapping[str, Fixed]) -> Problem:
+    """The problem with the named operations held in place."""
+    if not held:
+        return problem
+    orders = tuple(
+        replace(
+            order,
+            operations=tuple(
+                replace(op, fixed=held[op.id]) if op.id in held else op for op in order.operations
+            ),
+        )
+        if any(op.id in held for op in order.operations)
+        else order
+        for order in problem.orders
+    )
+    return replace(problem, orders=orders)

@@ -31,6 +31,7 @@ from .model import (
     steps,
     transfer_clock,
     transfer_lag,
+    with_fixed,
 )
 from .scheduling import schedule
 
@@ -146,7 +147,7 @@ def check_move(
             held[op.id] = Fixed(code, machine, start, end)
         elif s.operation.id in frozen and s.operation.fixed is None:
             held[s.operation.id] = Fixed(got.work_center, got.machine, got.start, got.end)
-    moved_problem = _with_fixed(problem, held)
+    moved_problem = with_fixed(problem, held)
     hint = dispatch(
         moved_problem,
         priorities={o.operation: float(o.start) for o in plan.operations},
@@ -203,19 +204,6 @@ def check_move(
         )
     )
     return MoveResult(True, "", new_plan, tuple(sorted(shifts, key=lambda s: s.start_after)))
-
-
-def _with_fixed(problem: Problem, held: dict[str, Fixed]) -> Problem:
-    orders = tuple(
-        replace(
-            order,
-            operations=tuple(
-                replace(op, fixed=held[op.id]) if op.id in held else op for op in order.operations
-            ),
-        )
-        for order in problem.orders
-    )
-    return replace(problem, orders=orders)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -297,7 +285,7 @@ def insert_order(
         for got in placed.values()
         if got.start < frozen_until
     }
-    base = _with_fixed(problem, held)
+    base = with_fixed(problem, held)
     widened = replace(base, orders=(*base.orders, order))
     ranks = {o.operation: float(o.start) for o in plan.operations}
     for op in order.operations:

@@ -24,11 +24,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from .bottleneck import bottleneck_problem, bottlenecks, load_table
-from .cpsat import Model
+from .cpsat import Model, Outcome, with_setups
 from .dispatching import RULES, Rule, dispatch
-from .model import Plan, Problem, Settings, check_plan, make_plan, validate
+from .model import Fixed, Plan, Problem, Settings, check_plan, make_plan, validate, with_fixed
 
 __all__ = ["best_of", "schedule"]
 
@@ -61,23 +62,35 @@ def schedule(
         found = _bottleneck_first(problem, settings, best_rule, left * 0.35)
         if found is not None:
             code, sequenced, pinned = found
-            notes.append(f"bottleneck first: {code}")
-            start_hint = sequenced
-            candidates.update(pinned)
+            if _score(sequenced) <= _score(start_hint):
+                notes.append(f"bottleneck first: {code}")
+                start_hint = sequenced
+                candidates.update(pinned)
+            else:
+                notes.append(f"bottleneck first: {code}, its sequence not better than the rules'")
     horizon = _horizon(problem, start_hint, settings)
-    restrict, windows = _restrictions(problem, start_hint, settings, candidates)
-    candidates.update(restrict)
-    left = settings.time_limit - (time.perf_counter() - began)
-    model = Model(
-        problem,
-        settings,
-        horizon=horizon,
-        hint=start_hint,
-        candidates=candidates,
-        hint_arcs_only=windows,
-    )
-    left = settings.time_limit - (time.perf_counter() - began)
-    outcome = model.solve(max(0.5, left))
+    span = _window_span(problem, horizon, settings)
+    deadline = began + settings.time_limit
+    count = sum(len(order.operations) for order in problem.orders)
+    windows: dict[tuple[str, int], int] = {}
+    if (span is not None or count > settings.max_full_operations) and not broken:
+        notes.append("large: improved window by window")
+        improved = _improve_by_windows(problem, settings, start_hint, deadline, horizon, span)
+        outcome = Outcome(improved, "feasible", None)
+        span = span or 0
+    else:
+        restrict, windows = _restrictions(problem, start_hint, settings, candidates)
+        candidates.update(restrict)
+        model = Model(
+            problem,
+            settings,
+            horizon=horizon,
+            hint=start_hint,
+            candidates=candidates,
+            hint_arcs_only=windows,
+            window_span=span,
+        )
+        outcome = model.solve(max(0.5, deadline - time.perf_counter()))
     plans = [start_hint, fallback] if not broken else []
     if outcome.plan is not None:
         plans.insert(0, outcome.plan)
@@ -93,8 +106,12 @@ def schedule(
             notes=tuple(broken[:20]),
         )
     best = best_of(plans)
-    restricted = bool(windows) or any(
-        len(options) < _option_count(problem, op_id) for op_id, options in candidates.items()
+    restricted = (
+        bool(windows)
+        or span is not None
+        or any(
+            len(options) < _option_count(problem, op_id) for op_id, options in candidates.items()
+        )
     )
     status = outcome.status
     if best is not outcome.plan or restricted:
@@ -121,6 +138,19 @@ def schedule(
 
 def best_of(plans: Sequence[Plan]) -> Plan:
     return min(plans, key=_score)
+
+
+def _window_span(problem: Problem, horizon: int, settings: Settings) -> int | None:
+    """Half the number of working windows an operation may move by, when calendars are long."""
+    longest = max(
+        (
+            sum(1 for start, _ in wc.calendar.windows if start < horizon)
+            for wc in problem.work_centers
+            if wc.calendar is not None
+        ),
+        default=0,
+    )
+    return settings.max_windows // 2 if longest > settings.max_windows else None
 
 
 def _option_count(problem: Problem, op_id: str) -> int:
@@ -185,15 +215,30 @@ def _bottleneck_first(
         objective="weighted_tardiness",
         bottleneck_first=False,
         seed=settings.seed,
-        max_arcs_per_machine=settings.max_arcs_per_machine * 4,
+        max_arcs_per_machine=settings.max_arcs_per_machine * 2,
+        max_windows=settings.max_windows,
         horizon_slack=settings.horizon_slack,
     )
-    solved = schedule(sub, sub_settings)
+    solved = _in_working_time(sub, sub_settings)
     sequences: dict[tuple[str, int], list[str]] = {}
-    for op in sorted(solved.operations, key=lambda p: p.start):
-        sequences.setdefault((op.work_center, op.machine), []).append(op.operation)
+    for got in sorted(solved.operations, key=lambda p: p.start):
+        sequences.setdefault((got.work_center, got.machine), []).append(got.operation)
     ranks = {op.operation: float(op.start) for op in solved.operations}
-    plan = dispatch(problem, rule, sequences=sequences, objective="weighted_tardiness")
+    # drum-buffer-rope: every operation of an order is dispatched in the order its bottleneck
+    # operation has in the drum's sequence, so that the work upstream arrives when it is due
+    drum: dict[str, float] = {}
+    for order in problem.orders:
+        beat = next((ranks[op.id] for op in order.operations if op.id in ranks), None)
+        for op in order.operations:
+            drum[op.id] = beat if beat is not None else float(order.due)
+    # the drum's machines and order kept exactly, or only its order of priority (a line may
+    # take the next order that has arrived): whichever plans better
+    plan = best_of(
+        [
+            dispatch(problem, rule, priorities=drum, sequences=sequences),
+            dispatch(problem, rule, priorities=drum),
+        ]
+    )
     pinned: dict[str, Sequence[tuple[str, int]]] = {}
     placed = plan.by_operation()
     single = {
@@ -206,11 +251,74 @@ def _bottleneck_first(
     return code, plan, pinned
 
 
+def _in_working_time(problem: Problem, settings: Settings) -> Plan:
+    """Solve a problem whose work centres share one calendar on that calendar's working time.
+
+    Working minutes become the time axis (nights, breaks, weekends and holidays vanish), so
+    the model needs no calendar tables; releases and due dates are mapped onto it, and the plan
+    is mapped back (a start at a coordinate is the first minute with it, an end is where the
+    work finishes). Setups and transfer batches are counted in working time either way, so the
+    plan is exact; only the tardiness it minimises is in working minutes, which is what a
+    sequence for the bottleneck needs.
+    """
+    calendars = {id(wc.calendar): wc.calendar for wc in problem.work_centers}
+    if len(calendars) != 1:
+        return schedule(problem, settings)
+    (calendar,) = calendars.values()
+    if calendar is None:
+        return schedule(problem, settings)
+    centers = tuple(replace(wc, calendar=None) for wc in problem.work_centers)
+    orders = tuple(
+        replace(
+            order,
+            due=calendar.worked(order.due),
+            release=calendar.worked(order.release),
+            operations=tuple(
+                replace(
+                    op,
+                    release=calendar.worked(op.release),
+                    fixed=replace(
+                        op.fixed,
+                        start=calendar.worked(op.fixed.start),
+                        end=calendar.worked(op.fixed.end),
+                    )
+                    if op.fixed is not None
+                    else None,
+                )
+                for op in order.operations
+            ),
+        )
+        for order in problem.orders
+    )
+    flat = schedule(Problem(centers, orders), settings)
+    by_id = {op.id: op for order in problem.orders for op in order.operations}
+    placed = []
+    for got in flat.operations:
+        op = by_id[got.operation]
+        if op.fixed is not None:
+            start, end = op.fixed.start, op.fixed.end
+        else:
+            start = calendar.at_worked(got.start)
+            end = calendar.finish(start, op.durations[got.work_center])
+        placed.append(replace(got, start=start, end=end, setup_start=None))
+    return make_plan(
+        problem,
+        with_setups(problem, placed),
+        status=flat.status,
+        method=flat.method,
+        objective=flat.objective,
+        lower_bound=None,
+        seconds=flat.seconds,
+        notes=(*flat.notes, "solved in working time"),
+    )
+
+
 def _restrictions(
     problem: Problem,
     hint: Plan,
     settings: Settings,
     given: Mapping[str, Sequence[tuple[str, int]]],
+    keep: int | None = None,
 ) -> tuple[dict[str, list[tuple[str, int]]], dict[tuple[str, int], int]]:
     """Candidate machines and arc windows that keep each setup work centre's circuits small."""
     placed = hint.by_operation()
@@ -230,20 +338,86 @@ def _restrictions(
         free = [op for op in ops if op.id not in given]
         pinned = len(ops) - len(free)
         per_machine = (len(free) + pinned / machines) if machines else 0
-        if per_machine * per_machine <= budget:
+        if per_machine * per_machine <= budget and (keep is None or keep >= machines):
             continue
-        keep = max(1, min(machines, int(machines * math.sqrt(budget) / max(1, len(ops)))))
+        fits = max(1, min(machines, int(machines * math.sqrt(budget) / max(1, len(ops)))))
+        allowed = fits if keep is None else min(keep, fits)
         for op in free:
             if len(op.durations) > 1:
                 continue  # alternatives across work centres stay open
             got = placed[op.id]
             home = got.machine if got.work_center == wc.code else 0
-            candidates[op.id] = [(wc.code, (home + k) % machines) for k in range(keep)]
-        nodes = len(ops) * keep / machines
+            candidates[op.id] = [(wc.code, (home + k) % machines) for k in range(allowed)]
+        nodes = len(ops) * allowed / machines  # per machine
         if nodes * nodes > budget:
             window = max(
-                2 * machines, int(budget * machines / (2 * max(1, len(ops)) * keep * keep))
+                2 * machines, int(budget * machines / (2 * max(1, len(ops)) * allowed * allowed))
             )
             for m in range(machines):
                 windows[wc.code, m] = window
     return candidates, windows
+
+
+def _improve_by_windows(
+    problem: Problem,
+    settings: Settings,
+    plan: Plan,
+    deadline: float,
+    horizon: int,
+    span: int | None,
+) -> Plan:
+    """Large problems: re-solve a window of operations at a time, the rest held in place.
+
+    The windows follow the plan's start order (``settings.window_operations`` operations,
+    overlapping by a third) and come round again while time is left; each solve starts from
+    the current plan, so the plan only gets better.
+    """
+    fixed_ids = {op.id for order in problem.orders for op in order.operations if op.fixed}
+    size = max(2, settings.window_operations)
+    stride = max(1, (2 * size) // 3)
+    position = 0
+    ordered = [
+        o.operation
+        for o in sorted(plan.operations, key=lambda o: o.start)
+        if o.operation not in fixed_ids
+    ]
+    while ordered and deadline - time.perf_counter() > 1.0:
+        chunk = set(ordered[position : position + size])
+        held = {
+            o.operation: Fixed(o.work_center, o.machine, o.start, o.end)
+            for o in plan.operations
+            if o.operation not in chunk and o.operation not in fixed_ids
+        }
+        sub = with_fixed(problem, held)
+        candidates, arc_windows = _restrictions(sub, plan, settings, {}, keep=3)
+        model = Model(
+            sub,
+            settings,
+            horizon=horizon,
+            hint=plan,
+            candidates=candidates,
+            hint_arcs_only=arc_windows,
+            window_span=span,
+            light=True,
+        )
+        budget = min(settings.window_seconds, deadline - time.perf_counter())
+        if budget < 0.5:
+            break
+        outcome = model.solve(budget)
+        if outcome.plan is not None and _score(outcome.plan) < _score(plan):
+            plan = make_plan(
+                problem,
+                outcome.plan.operations,
+                status="feasible",
+                method="cp-sat windows",
+                objective=settings.objective,
+            )
+        position += stride
+        if position >= len(ordered):
+            position = 0
+            ordered = [
+                o.operation
+                for o in sorted(plan.operations, key=lambda o: o.start)
+                if o.operation not in fixed_ids
+            ]
+    return plan
