@@ -129,3 +129,30 @@ def test_the_bottleneck_problem_carries_heads_and_tails():
         whole = original[order.id]
         assert order.due < whole.due  # pressing and packing still to come
         assert order.operations[0].release >= whole.operations[0].release
+
+
+def test_bottleneck_first_plans_the_factory_within_every_constraint():
+    from omnioms.planning.model import Settings
+    from omnioms.planning.scheduling import schedule
+
+    shop = small_factory()
+    plan = schedule(shop, Settings(time_limit=3.0, workers=2))
+    assert check_plan(shop, plan) == []
+    assert any(note.startswith("bottleneck first: sew") for note in plan.notes)
+    rules = [dispatch(shop, rule) for rule in RULES]
+    assert plan.weighted_tardiness <= min(p.weighted_tardiness for p in rules)
+
+
+def test_a_large_plan_is_improved_window_by_window_within_every_constraint():
+    from omnioms.planning.model import Settings
+    from omnioms.planning.scheduling import schedule
+
+    shop = small_factory(orders=20)
+    settings = Settings(
+        time_limit=4.0, workers=2, max_full_operations=10, window_operations=20, window_seconds=1.0
+    )
+    plan = schedule(shop, settings)
+    assert "large: improved window by window" in plan.notes
+    assert check_plan(shop, plan) == []
+    assert plan.lower_bound is None
+    assert plan.weighted_tardiness <= min(dispatch(shop, rule).weighted_tardiness for rule in RULES)

@@ -88,6 +88,7 @@ def test_an_operation_pauses_over_breaks_and_nights_and_skips_a_holiday():
     # 8 working hours on Monday (lunch excluded), Tuesday off, 2 more on Wednesday
     assert got.end == 2 * DAY + 10 * 60
     assert check_plan(shop, plan) == []
+    assert plan.method == "cp-sat"
 
 
 def test_no_operation_starts_outside_working_time():
@@ -97,6 +98,7 @@ def test_no_operation_starts_outside_working_time():
     )
     plan = schedule(shop, FAST)
     assert plan.operations[0].start == DAY + 8 * 60  # not at 17:00 Monday
+    assert plan.method == "cp-sat"
 
 
 def test_an_operation_waits_for_its_materials():
@@ -118,7 +120,7 @@ def _two_steps(batch_first, batch_second):
                 "o",
                 (
                     Operation("o.sew", {"sew": 100}, transfer_batch=batch_first),
-                    Operation("o.press", {"press": 100}, transfer_batch=batch_second),
+                    Operation("o.press", {"press": 200}, transfer_batch=batch_second),
                 ),
                 due=0,
             ),
@@ -130,7 +132,8 @@ def test_a_transfer_batch_lets_the_next_operation_start_early():
     shop = _two_steps(10, 10)
     plan = schedule(shop, FAST)
     press = plan.by_operation()["o.press"]
-    assert (press.start, press.end) == (10, 110)
+    assert (press.start, press.end) == (10, 210)  # once the first batch of 10 minutes is sewn
+    assert plan.method == "cp-sat"
     assert check_plan(shop, plan) == []
 
 
@@ -152,6 +155,7 @@ def test_the_last_batch_holds_the_end_of_the_next_operation():
     press = plan.by_operation()["o.press"]
     assert press.end == 105  # the last batch leaves sewing at 100 and takes 5 minutes
     assert press.start == 65
+    assert plan.method == "cp-sat"
 
 
 def test_without_transfer_batches_the_next_operation_waits_for_the_whole_lot():
@@ -184,6 +188,7 @@ def test_weighted_tardiness_comes_before_flow_time():
     assert plan.weighted_tardiness == 0
     assert plan.flow_time == 110
     assert plan.by_operation()["heavy.1"].start == 0
+    assert plan.method == "cp-sat"
 
 
 def test_flow_time_decides_between_plans_of_equal_tardiness():
@@ -195,6 +200,7 @@ def test_flow_time_decides_between_plans_of_equal_tardiness():
     plan = schedule(shop, FAST)
     assert plan.weighted_tardiness == 0
     assert plan.flow_time == 70  # the short one first
+    assert plan.method == "cp-sat"
     assert plan.status == "optimal"
     assert plan.lower_bound == 0
 
@@ -228,3 +234,23 @@ def test_the_makespan_objective_finds_the_optimum_with_its_bound():
     assert plan.makespan == 7
     assert plan.status == "optimal"
     assert plan.lower_bound == 7
+
+
+def test_two_calendars_each_pause_their_own_operations():
+    calendar = office_calendar()
+    night = WorkCenter("dye")  # works around the clock
+    shop = Problem(
+        (WorkCenter("sew", calendar=calendar), night),
+        (
+            Order(
+                "o",
+                (Operation("o.sew", {"sew": 5 * 60}), Operation("o.dye", {"dye": 20 * 60})),
+                due=0,
+            ),
+        ),
+    )
+    plan = schedule(shop, FAST)
+    got = plan.by_operation()
+    assert (got["o.sew"].start, got["o.sew"].end) == (8 * 60, 14 * 60)  # lunch skipped
+    assert (got["o.dye"].start, got["o.dye"].end) == (14 * 60, 34 * 60)  # through the night
+    assert plan.method == "cp-sat"
