@@ -37,6 +37,7 @@ from .model import (
     make_plan,
     steps,
     transfer_lag,
+    with_setups,
 )
 
 LinearExpr = Any  # ortools' expression types are too loose to check usefully
@@ -640,42 +641,3 @@ def solver_bound(solver: cp_model.CpSolver, status: Any) -> int | None:
     ):
         return math.ceil(solver.best_objective_bound - 1e-6)
     return None
-
-
-def with_setups(problem: Problem, rows: Sequence[PlannedOperation]) -> list[PlannedOperation]:
-    """The placements with each one's setup (from the machine's previous family) filled in."""
-    families = {s.operation.id: s.operation.family for s in steps(problem)}
-    centers = problem.centers
-    by_machine: dict[tuple[str, int], list[PlannedOperation]] = {}
-    for row in rows:
-        by_machine.setdefault((row.work_center, row.machine), []).append(row)
-    out = []
-    for (code, _), items in by_machine.items():
-        wc = centers[code]
-        items.sort(key=lambda r: (r.start, r.end))
-        previous: str | None = None
-        for n, row in enumerate(items):
-            family = families[row.operation]
-            setup = wc.setup(previous, family) if n else 0
-            begin = row.start
-            if setup:
-                begin = (
-                    wc.calendar.at_worked(wc.worked(row.start) - setup)
-                    if wc.calendar
-                    else row.start - setup
-                )
-            out.append(
-                PlannedOperation(
-                    row.operation,
-                    row.order,
-                    row.step,
-                    code,
-                    row.machine,
-                    row.start,
-                    row.end,
-                    setup,
-                    begin,
-                )
-            )
-            previous = family
-    return out

@@ -14,7 +14,7 @@ rules and the move check all use it, so "feasible" means one thing everywhere.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -421,3 +421,42 @@ def with_fixed(problem: Problem, held: Mapping[str, Fixed]) -> Problem:
         for order in problem.orders
     )
     return replace(problem, orders=orders)
+
+
+def with_setups(problem: Problem, rows: Sequence[PlannedOperation]) -> list[PlannedOperation]:
+    """The placements with each one's setup (from the machine's previous family) filled in."""
+    families = {s.operation.id: s.operation.family for s in steps(problem)}
+    centers = problem.centers
+    by_machine: dict[tuple[str, int], list[PlannedOperation]] = {}
+    for row in rows:
+        by_machine.setdefault((row.work_center, row.machine), []).append(row)
+    out = []
+    for (code, _), items in by_machine.items():
+        wc = centers[code]
+        items.sort(key=lambda r: (r.start, r.end))
+        previous: str | None = None
+        for n, row in enumerate(items):
+            family = families[row.operation]
+            setup = wc.setup(previous, family) if n else 0
+            begin = row.start
+            if setup:
+                begin = (
+                    wc.calendar.at_worked(wc.worked(row.start) - setup)
+                    if wc.calendar
+                    else row.start - setup
+                )
+            out.append(
+                PlannedOperation(
+                    row.operation,
+                    row.order,
+                    row.step,
+                    code,
+                    row.machine,
+                    row.start,
+                    row.end,
+                    setup,
+                    begin,
+                )
+            )
+            previous = family
+    return out

@@ -29,9 +29,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from .bottleneck import bottleneck_problem, bottlenecks, load_table
-from .cpsat import Model, Outcome, with_setups
+from .cpsat import Model, Outcome
 from .dispatching import RULES, Rule, dispatch
-from .model import Fixed, Plan, Problem, Settings, check_plan, make_plan, validate, with_fixed
+from .model import (
+    Fixed,
+    Plan,
+    Problem,
+    Settings,
+    check_plan,
+    make_plan,
+    validate,
+    with_fixed,
+    with_setups,
+)
 
 __all__ = ["best_of", "schedule"]
 
@@ -72,7 +82,11 @@ def schedule(
                 # the drum's plan is worse than the rules': the search starts from the rules'
                 notes.append(f"bottleneck first: {code}, not better than the rules' plan")
     if objective == "weighted_tardiness" and not broken:
-        share = began + settings.time_limit * 0.55
+        now = time.perf_counter()
+        share = min(
+            max(began + settings.time_limit * 0.55, now + settings.time_limit * 0.3),
+            began + settings.time_limit * 0.85,
+        )
         searched = _search_priorities(problem, keys, best_rule, share, settings.seed)
         if _score(searched) < _score(start_hint):
             notes.append("hint: priorities searched by dispatching")
