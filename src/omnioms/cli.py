@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from omnioms.kpi import cli as kpi_cli
+from omnioms.planning import cli as planning_cli
 from omnioms.production import cli as production_cli
 
 EXIT_BAD_INPUT = 2
@@ -448,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_worker)
 
     kpi_cli.add_commands(sub)
+    planning_cli.add_commands(sub)
 
     p = sub.add_parser("manage", help="Django management commands", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -1,0 +1,84 @@
+"""``omnioms schedule jobshop FILE``: the scheduling engine on an OR-Library job-shop instance.
+
+Contract (docs/contracts.md, docs/scheduling.md): it prints one JSON object
+``{"makespan", "status", "lower_bound", "operations": [{"job", "step", "machine", "start",
+"end"}, ...]}`` with jobs and steps numbered from 0 in file order, minimising the makespan
+only. A file that cannot be read or is malformed exits with status 2 and one line on stderr
+naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_BAD_INPUT = 2
+
+
+def add_commands(subparsers: Any) -> None:
+    """Register ``schedule jobshop`` on the ``omnioms`` parser (no database needed)."""
+    schedule = subparsers.add_parser("schedule", help="run the scheduling engine")
+    actions = schedule.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("jobshop", help="plan an OR-Library job-shop instance (makespan)")
+    p.add_argument("file")
+    p.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS")
+    p.add_argument("--workers", type=int, default=2, metavar="N")
+    p.set_defaults(func=cmd_jobshop, needs_db=False)
+
+
+def cmd_jobshop(args: argparse.Namespace) -> int:
+    from .jobshop import JobShopError, parse, to_problem
+    from .model import Settings
+    from .scheduling import schedule
+
+    path = Path(args.file)
+    if args.time_limit <= 0:
+        return _fail("--time-limit: must be a positive number of seconds")
+    if args.workers < 1:
+        return _fail("--workers: must be at least 1")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"{path}: cannot read ({exc.strerror})")
+    except UnicodeDecodeError:
+        return _fail(f"{path}: line 1: not a text file")
+    try:
+        shop = parse(text)
+    except JobShopError as exc:
+        return _fail(f"{path}: {exc}")
+    plan = schedule(
+        to_problem(shop),
+        Settings(time_limit=args.time_limit, workers=args.workers, objective="makespan"),
+    )
+    operations = sorted(
+        (
+            {
+                "job": int(op.order[1:]),
+                "step": op.step,
+                "machine": int(op.work_center[1:]),
+                "start": op.start,
+                "end": op.end,
+            }
+            for op in plan.operations
+        ),
+        key=lambda row: (row["job"], row["step"]),
+    )
+    print(
+        json.dumps(
+            {
+                "makespan": plan.makespan,
+                "status": "optimal" if plan.status == "optimal" else "feasible",
+                "lower_bound": plan.lower_bound if plan.lower_bound is not None else 0,
+                "operations": operations,
+            }
+        )
+    )
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"omnioms: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT

@@ -1,0 +1,115 @@
+"""The Gantt chart's move check and the rush-order what-if."""
+
+from omnioms.planning.model import Fixed, Operation, Order, Problem, WorkCenter, check_plan
+from omnioms.planning.moves import Move, check_move, compare_plans, insert_order
+from omnioms.planning.scheduling import schedule
+from omnioms.planning.tests.shapes import FAST, office_calendar
+
+
+def line() -> Problem:
+    """Two orders of cut then sew; the sewing work centre has two lines."""
+    return Problem(
+        (WorkCenter("cut"), WorkCenter("sew", machines=2)),
+        (
+            Order(
+                "a", (Operation("a.cut", {"cut": 60}), Operation("a.sew", {"sew": 120})), due=1000
+            ),
+            Order(
+                "b", (Operation("b.cut", {"cut": 60}), Operation("b.sew", {"sew": 120})), due=1000
+            ),
+        ),
+    )
+
+
+def test_a_move_later_pushes_what_follows_and_reports_it():
+    shop = line()
+    plan = schedule(shop, FAST)
+    first_cut = min(
+        (op for op in plan.operations if op.work_center == "cut"), key=lambda op: op.start
+    )
+    result = check_move(shop, plan, Move(first_cut.operation, start=100))
+    assert result.accepted, result.reason
+    assert result.plan is not None
+    assert check_plan(shop, result.plan) == []
+    moved = result.plan.by_operation()
+    assert moved[first_cut.operation].start == 100
+    knocked = {shift.operation for shift in result.knock_on}
+    order = first_cut.order
+    assert f"{order}.sew" in knocked  # its sewing must wait for the cut
+    assert moved[f"{order}.sew"].start >= 160
+
+
+def test_a_move_to_another_allowed_machine_is_accepted():
+    shop = line()
+    plan = schedule(shop, FAST)
+    sew = plan.by_operation()["a.sew"]
+    result = check_move(shop, plan, Move("a.sew", work_center="sew", machine=1 - sew.machine))
+    assert result.accepted, result.reason
+    assert result.plan is not None
+    assert result.plan.by_operation()["a.sew"].machine == 1 - sew.machine
+
+
+def test_a_move_before_the_predecessor_ends_is_refused():
+    shop = line()
+    plan = schedule(shop, FAST)
+    result = check_move(shop, plan, Move("a.sew", start=0))
+    assert not result.accepted
+    assert "before a.cut ends" in result.reason
+
+
+def test_a_move_to_a_work_centre_the_routing_does_not_allow_is_refused():
+    shop = line()
+    plan = schedule(shop, FAST)
+    result = check_move(shop, plan, Move("a.sew", work_center="cut"))
+    assert not result.accepted
+    assert "cannot run on work centre cut" in result.reason
+
+
+def test_a_move_into_time_off_is_refused():
+    calendar = office_calendar()
+    shop = Problem(
+        (WorkCenter("cut", calendar=calendar),),
+        (Order("a", (Operation("a.cut", {"cut": 60}),), due=10_000),),
+    )
+    plan = schedule(shop, FAST)
+    result = check_move(shop, plan, Move("a.cut", start=20 * 60))  # Monday 20:00
+    assert not result.accepted
+    assert "outside the working time" in result.reason
+
+
+def test_a_move_over_a_started_operation_is_refused():
+    shop = Problem(
+        (WorkCenter("cut"),),
+        (
+            Order(
+                "s", (Operation("s.cut", {"cut": 100}, fixed=Fixed("cut", 0, 200, 300)),), due=1000
+            ),
+            Order("a", (Operation("a.cut", {"cut": 60}),), due=1000),
+        ),
+    )
+    plan = schedule(shop, FAST)
+    result = check_move(shop, plan, Move("a.cut", start=250))
+    assert not result.accepted
+    assert "busy with s.cut" in result.reason
+    assert not check_move(shop, plan, Move("s.cut", start=0)).accepted
+
+
+def test_a_rush_order_reports_the_orders_it_makes_late():
+    shop = Problem(
+        (WorkCenter("cut"),),
+        (
+            Order("a", (Operation("a.cut", {"cut": 100}),), due=100),
+            Order("b", (Operation("b.cut", {"cut": 100}),), due=250),
+        ),
+    )
+    plan = schedule(shop, FAST)
+    assert plan.weighted_tardiness == 0
+    rush = Order("rush", (Operation("rush.cut", {"cut": 100}),), due=100, weight=50)
+    what_if = insert_order(shop, plan, rush, FAST)
+    after = {r.order: r for r in what_if.after.orders}
+    assert after["rush"].tardiness == 0
+    late = {impact.order: impact for impact in what_if.made_late}
+    assert set(late) == {"a", "b"}
+    assert late["a"].lateness_after == 100
+    assert late["b"].lateness_after == 50
+    assert compare_plans(plan, plan) == ()
