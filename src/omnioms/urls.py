@@ -10,6 +10,8 @@ urlpatterns = [
     path("inventory/", include("omnioms.inventory.urls")),
     path("production/", include("omnioms.production.urls")),
     path("channels/", include("omnioms.sync.urls")),
+    path("forecasting/", include("omnioms.forecasting.urls")),
+    path("planning/", include("omnioms.planning.urls")),
     path("", include("omnioms.web.urls")),
 ]
 

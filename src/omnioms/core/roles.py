@@ -52,6 +52,30 @@ _PLAN_SUPPLY = [
     "inventory.add_plannedoutput",
     "inventory.change_plannedoutput",
 ]
+# Demand and supply planning: forecasts, the event calendar, the sales input, requirements runs
+# and releasing what they propose; long runs are jobs the planner watches and may cancel.
+_PLAN_DEMAND = [
+    "core.view_job",
+    "core.change_job",
+    "forecasting.view_demandday",
+    "forecasting.view_forecastrun",
+    "forecasting.add_forecastrun",
+    "forecasting.view_forecastfigure",
+    "forecasting.view_demandevent",
+    "forecasting.add_demandevent",
+    "forecasting.change_demandevent",
+    "forecasting.delete_demandevent",
+    "forecasting.view_salesinput",
+    "forecasting.add_salesinput",
+    "forecasting.change_salesinput",
+    "forecasting.delete_salesinput",
+    "planning.view_requirementsrun",
+    "planning.add_requirementsrun",
+    "planning.view_plannedorder",
+    "planning.change_plannedorder",
+    "planning.view_productionorder",
+    "planning.add_productionorder",
+]
 _MANAGE_STOCK = [
     "inventory.receive_stock",
     "inventory.adjust_stock",
@@ -127,6 +151,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_SEE_CATALOG,
         *_SEE_STOCK,
         *_PLAN_SUPPLY,
+        *_PLAN_DEMAND,
         *_MANAGE_STOCK,
         "orders.change_order",
         _NOTE,
@@ -179,6 +204,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_SEE_STOCK,
         *_PLAN_SUPPLY,
         *_KEEP_PRODUCTION,
+        *_PLAN_DEMAND,
         "catalog.change_sku",
     ],
     Role.SUPERVISOR: [
