@@ -1,0 +1,21 @@
+"""Demand forecasting engine (issue 11): pure Python, no database, no Django.
+
+Daily sales history and an event calendar in; day, ISO-week and month figures out, coherent
+(days add up exactly to weeks and months), non-negative, with prediction intervals, the model
+chosen per SKU and each event kind's learned uplift. The web pages, the forecast jobs and
+``omnioms forecast series`` all call the same functions:
+
+- :func:`omnioms.forecasting.engine.forecast` → :class:`~omnioms.forecasting.engine.Forecast`
+- :func:`omnioms.forecasting.blend.blend` — the sales team's figures (replace, add, weighted)
+- :mod:`omnioms.forecasting.accuracy` — WAPE, bias, MASE, RMSSE, forecast value added
+- :mod:`omnioms.forecasting.calendar` — :class:`Event`, :class:`Horizon`
+
+The method and its figures: ``docs/forecasting.md``. Importing this package loads neither
+statsforecast nor Django; the engine loads statsforecast when it first fits a model.
+"""
+
+from __future__ import annotations
+
+from omnioms.forecasting.calendar import Event, Horizon
+
+__all__ = ["Event", "Horizon"]
