@@ -9,13 +9,9 @@ chosen per SKU and each event kind's learned uplift. The web pages, the forecast
 - :func:`omnioms.forecasting.blend.blend` — the sales team's figures (replace, add, weighted)
 - :mod:`omnioms.forecasting.accuracy` — WAPE, bias, MASE, RMSSE, forecast value added
 - :mod:`omnioms.forecasting.calendar` — :class:`Event`, :class:`Horizon`
+- :mod:`omnioms.forecasting.cli` — ``omnioms forecast series`` (registered by ``omnioms.cli``)
 
-The method and its figures: ``docs/forecasting.md``. Importing this package loads neither
-statsforecast nor Django; the engine loads statsforecast when it first fits a model.
+The method and its figures: ``docs/forecasting.md``. Importing this package (or its ``cli``)
+loads nothing heavy, so ``omnioms`` starts fast; the engine loads numpy and pandas, and
+statsforecast when it first fits a model. Nothing here needs Django or a database.
 """
-
-from __future__ import annotations
-
-from omnioms.forecasting.calendar import Event, Horizon
-
-__all__ = ["Event", "Horizon"]

@@ -297,8 +297,9 @@ def forecast(
         kind_of[modelled] = classes.to_numpy()
         model_of[result.model.index.to_numpy().astype(np.int64)] = result.model.to_numpy()
         sigma[result.cv_rmse.index.to_numpy().astype(np.int64)] = result.cv_rmse.to_numpy()
-    with np.errstate(invalid="ignore"):
-        spread = np.nanstd(rates, axis=1) if rates.size else np.full(len(hist.skus), np.nan)
+    spread = np.full(len(hist.skus), np.nan)
+    some = n_complete >= 2
+    spread[some] = np.nanstd(rates[some], axis=1)
     sigma = np.where(
         np.isfinite(sigma), sigma, np.where(np.isfinite(spread), spread, 0.5 * window_rate)
     )
