@@ -413,7 +413,9 @@ def _assemble(
 
     # Each month the horizon touches, whole: the horizon's part plus the days already past.
     in_horizon = np.zeros((n_sku, column.max() + 1))
-    np.add.at(in_horizon, (slice(None), column), point_units.reshape(n_sku, n_day))
+    by_day = point_units.reshape(n_sku, n_day)
+    for c in range(in_horizon.shape[1]):
+        in_horizon[:, c] = by_day[:, column == c].sum(axis=1)
     before = hist.days[month_index(hist.days) == refined.next_month]
     past_part = np.zeros(n_sku)
     if len(before):

@@ -127,7 +127,13 @@ def _run(
         result = getattr(sf, method)(df=distributed, **kwargs)
         computed: pd.DataFrame = result.compute() if hasattr(result, "compute") else result
     computed = computed.reset_index(drop=True)
-    computed["ds"] = pd.to_datetime(computed["ds"])
+    # Through fugue the columns come back with object dtypes; give them the local ones.
+    computed["unique_id"] = computed["unique_id"].astype(frame["unique_id"].dtype)
+    for column in computed.columns:
+        if column in ("ds", "cutoff"):
+            computed[column] = pd.to_datetime(computed[column])
+        elif column != "unique_id":
+            computed[column] = computed[column].astype(float)
     return computed.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 

@@ -28,15 +28,17 @@ def assert_coherent(result: Forecast) -> None:
             horizon.start + timedelta(days=i) for i in range((horizon.end - horizon.start).days + 1)
         ]
         assert list(days["period_start"]) == expected_days, sku
-        by_day = {d: Decimal(str(q)) for d, q in zip(days["period_start"], days["quantity"])}
+        by_day = {
+            d: Decimal(str(q)) for d, q in zip(days["period_start"], days["quantity"], strict=True)
+        }
         weeks = rows[rows["level"] == "week"]
         assert list(weeks["period_start"]) == horizon.whole_weeks()
-        for monday, quantity in zip(weeks["period_start"], weeks["quantity"]):
+        for monday, quantity in zip(weeks["period_start"], weeks["quantity"], strict=True):
             total = sum(by_day[monday + timedelta(days=i)] for i in range(7))
             assert Decimal(str(quantity)) == total, (sku, monday)
         months = rows[rows["level"] == "month"]
         assert list(months["period_start"]) == horizon.whole_months()
-        for first, quantity in zip(months["period_start"], months["quantity"]):
+        for first, quantity in zip(months["period_start"], months["quantity"], strict=True):
             total = sum(q for d, q in by_day.items() if d.replace(day=1) == first)
             assert Decimal(str(quantity)) == total, (sku, first)
 
