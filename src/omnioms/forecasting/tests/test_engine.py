@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -214,3 +217,15 @@ def test_a_new_sku_with_a_few_weeks_of_history_is_forecast_from_its_recent_rate(
 def test_an_empty_history_is_refused():
     with pytest.raises(ValueError, match="empty"):
         forecast(pd.DataFrame(columns=["sku", "date", "quantity"]), months=1)
+
+
+def test_the_engine_imports_without_django_or_a_database():
+    code = (
+        "import sys\n"
+        "import omnioms.forecasting.engine, omnioms.forecasting.blend\n"
+        "import omnioms.forecasting.accuracy, omnioms.forecasting.cli\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'\n"
+        "assert 'statsforecast' not in sys.modules, 'statsforecast loaded at import'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
