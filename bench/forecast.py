@@ -70,7 +70,7 @@ def _one_speed_run(path: str, dask: bool) -> dict[str, Any]:
         from distributed import Client, LocalCluster
 
         cluster = LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         client = Client(cluster)
         client.run(lambda: __import__("statsforecast.models"))
