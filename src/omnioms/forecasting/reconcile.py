@@ -16,8 +16,6 @@ decimal back), computed from the integer units, so the sums hold exactly in deci
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 
@@ -92,7 +90,3 @@ def _sum_by(
 def to_units(figures: pd.Series, decimals: int) -> np.ndarray:
     """Decimal figures (as returned here) back to their integer units, exactly."""
     return np.rint(figures.to_numpy(dtype=float) * 10**decimals).astype(np.int64)
-
-
-def month_of(day: date) -> date:
-    return day.replace(day=1)
