@@ -16,8 +16,10 @@ Each SKU's month series (its event-adjusted daily *rate*, see ``engine``) is put
 Within its class the model is chosen per SKU by rolling-origin cross-validation (statsforecast
 ``cross_validation``: ``windows`` origins, each forecasting ``horizon`` months ahead; the
 lowest mean squared error wins, ties to the earlier model in the list). The chosen model is
-then fitted on the whole series. Series too short to cross-validate take the class's first
-model. The errors of the chosen model at the origins give the prediction interval's width
+then fitted on the whole series (on Dask, and for the cheap intermittent models, every model
+of the class is fitted in one call and each SKU keeps its own model's column: the same
+figures, fewer calls). Series too short to cross-validate take the class's first model.
+The errors of the chosen model at the origins give the prediction interval's width
 (empirical, so every model — Croston included — has one).
 
 Parallelism is statsforecast's own: ``n_jobs`` processes on this machine, or, given a Dask
@@ -208,13 +210,26 @@ def forecast_months(
         chosen, rmse = _choose(part, kind, cv_horizon, cv_windows, parallel)
         chosen_parts.append(chosen)
         rmse_parts.append(rmse)
+        data = part[["unique_id", "ds", "y"]]
+        if kind == INTERMITTENT or parallel.dask_client is not None:
+            # One call fitting every model of the class, then each SKU's own column: the
+            # intermittent models cost next to nothing, and on Dask each call has a fixed
+            # cost far above a few extra fits.
+            models = [factory() for _, factory in candidates(kind)]
+            for model, (alias, _) in zip(models, candidates(kind), strict=True):
+                model.alias = alias
+            every = _run("forecast", models, data, parallel, h=steps)
+            columns = [alias for alias, _ in candidates(kind)]
+            position = {alias: i for i, alias in enumerate(columns)}
+            index = chosen.reindex(every["unique_id"]).map(position).to_numpy(dtype=np.int64)
+            values = every[columns].to_numpy()[np.arange(len(every)), index]
+            points.append(every[["unique_id", "ds"]].assign(rate=values))
+            continue
         factories = dict(candidates(kind))
         for alias in chosen.unique():
             model = factories[alias]()
             model.alias = "rate"
-            group = part.loc[
-                part["unique_id"].isin(chosen.index[chosen == alias]), ["unique_id", "ds", "y"]
-            ]
+            group = data[data["unique_id"].isin(chosen.index[chosen == alias])]
             points.append(_run("forecast", [model], group, parallel, h=steps))
     if not points:
         empty = pd.Series(dtype=object)

@@ -27,9 +27,9 @@ def client():
 
 
 def test_a_run_on_a_local_dask_cluster_gives_the_local_runs_figures(client):
-    history = demand_history(30, date(2023, 1, 1), date(2024, 10, 20), seed=9, slow_share=0.4)
+    history = demand_history(6, date(2023, 1, 1), date(2024, 10, 20), seed=9, slow_share=0.4)
     rng = np.random.default_rng(9)
-    for n in range(3):  # slow movers that sell in one month of two or three
+    for n in range(2):  # slow movers that sell in one month of two or three
         sparse = rng.integers(0, 660, size=10)
         days = sorted({date(2023, 1, 1) + timedelta(days=int(d)) for d in sparse})
         history = pd.concat(
