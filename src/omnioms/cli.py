@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from omnioms.forecasting.cli import add_commands as add_forecast_commands
 from omnioms.kpi import cli as kpi_cli
 from omnioms.planning import cli as planning_cli
 from omnioms.production import cli as production_cli
@@ -372,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--currency", default="CNY", help="currency when the payload names none")
     p.add_argument("file")
     p.set_defaults(func=cmd_normalize, needs_db=False)
+
+    add_forecast_commands(sub)
 
     p = sub.add_parser("import", help="store, normalise and upsert order files")
     p.add_argument("--account", required=True)

@@ -12,6 +12,7 @@ class ForecastingConfig(AppConfig):
 
     def ready(self) -> None:
         from omnioms.core.worker import register_step
+        from omnioms.forecasting import jobs  # noqa: F401  (registers the job kind)
         from omnioms.forecasting.history import mark_changed_days, recount_due
         from omnioms.orders.effects import subscribe
 
