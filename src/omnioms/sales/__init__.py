@@ -1,0 +1,1 @@
+"""Selling by people: the store counter, invoices, inquiries and quotes, manual orders."""

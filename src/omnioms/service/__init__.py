@@ -1,0 +1,1 @@
+"""Customer service: conversations from every source, tickets, SLAs, search."""

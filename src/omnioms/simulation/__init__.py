@@ -1,0 +1,1 @@
+"""A simulated company run day by day through omnioms's services, against baseline policies."""
