@@ -1,4 +1,5 @@
-"""``omnioms schedule jobshop FILE``: the scheduling engine on an OR-Library job-shop instance.
+"""``omnioms schedule jobshop FILE``: the scheduling engine on an OR-Library job-shop instance;
+``omnioms plan …``: planning runs against the database, as jobs.
 
 Contract (docs/contracts.md, docs/scheduling.md): it prints one JSON object
 ``{"makespan", "status", "lower_bound", "operations": [{"job", "step", "machine", "start",
@@ -27,6 +28,45 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS")
     p.add_argument("--workers", type=int, default=2, metavar="N")
     p.set_defaults(func=cmd_jobshop, needs_db=False)
+
+    plan = subparsers.add_parser("plan", help="planning runs on the database, recorded as jobs")
+    runs = plan.add_subparsers(dest="action", required=True)
+    p = runs.add_parser(
+        "requirements", help="net requirements: planned orders to make and buy, with pegging"
+    )
+    p.add_argument("--as-of", help="the run's date, YYYY-MM-DD (default: today)")
+    p.add_argument("--horizon-days", type=int, default=120, help="days ahead to plan (default 120)")
+    p.set_defaults(func=cmd_requirements)
+
+
+def cmd_requirements(args: argparse.Namespace) -> int:
+    """A requirements run recorded as a job (its progress and result on the job's row)."""
+    from datetime import date
+
+    from omnioms.core.actor import Actor
+    from omnioms.core.jobs import run_job, start_job
+    from omnioms.core.models import Job
+
+    if args.as_of:
+        try:
+            date.fromisoformat(args.as_of)
+        except ValueError:
+            return _fail(f"--as-of: {args.as_of!r} is not a date (YYYY-MM-DD)")
+    if not 1 <= args.horizon_days <= 730:
+        return _fail("--horizon-days: must be from 1 to 730")
+    job = start_job(
+        "planning.requirements",
+        actor=Actor.system("omnioms plan requirements"),
+        as_of=args.as_of,
+        horizon_days=args.horizon_days,
+    )
+    status = run_job(job.pk)
+    job = Job.objects.get(pk=job.pk)
+    if status != "succeeded":
+        print(f"omnioms: the requirements run {status}: {job.error}", file=sys.stderr)
+        return 1
+    print(json.dumps(job.result, ensure_ascii=False))
+    return 0
 
 
 def cmd_jobshop(args: argparse.Namespace) -> int:
