@@ -60,6 +60,7 @@ _PLAN_DEMAND = [
     "forecasting.view_demandday",
     "forecasting.view_forecastrun",
     "forecasting.add_forecastrun",
+    "forecasting.change_rollingschedule",
     "forecasting.view_forecastfigure",
     "forecasting.view_demandevent",
     "forecasting.add_demandevent",

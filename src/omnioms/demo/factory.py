@@ -25,6 +25,7 @@ from omnioms.core.actor import Actor
 from omnioms.core.jobs import run_job, start_job
 from omnioms.demo.catalog import SKUS, DemoSku, demand_weight
 from omnioms.forecasting.history import import_demand_history, rebuild_demand
+from omnioms.forecasting.models import RollingSchedule
 from omnioms.forecasting.services import SalesFigure, load_preset_events, save_sales_input
 from omnioms.production import editing
 from omnioms.production.models import Calendar, Supplier, SupplyTerm
@@ -147,6 +148,8 @@ def load_factory(*, now: datetime, history_start: date, seed: int) -> str:
         if imported.problems:
             raise RuntimeError("; ".join(imported.problems))
         _sales_forecast(now.date())
+        # The rolling forecast runs on its own from here: monthly, weekly on Mondays.
+        RollingSchedule.objects.create(pk=1)
     rebuild_demand(history_start, now.date())
     today = now.date().isoformat()
     forecast = start_job("forecasting.run", actor=PLANNER, as_of=today, horizon_months=6)
