@@ -128,7 +128,9 @@ def schedule(request: HttpRequest) -> HttpResponse:
     form = ScheduleForm(request.POST, instance=existing or RollingSchedule(pk=1))
     if not form.is_valid():
         problems = "; ".join(
-            f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields else errors[0]
+            f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}"
+            if name in form.fields
+            else str(errors[0])
             for name, errors in form.errors.items()
         )
         messages.error(
