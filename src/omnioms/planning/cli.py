@@ -36,6 +36,13 @@ def add_commands(subparsers: Any) -> None:
     )
     p.add_argument("--as-of", help="the run's date, YYYY-MM-DD (default: today)")
     p.add_argument("--horizon-days", type=int, default=120, help="days ahead to plan (default 120)")
+    p.add_argument(
+        "--make-cover-days",
+        type=int,
+        default=7,
+        help="days of net requirements one planned production order covers (default 7; 1: lot"
+        " for lot)",
+    )
     p.set_defaults(func=cmd_requirements)
 
 
@@ -54,11 +61,14 @@ def cmd_requirements(args: argparse.Namespace) -> int:
             return _fail(f"--as-of: {args.as_of!r} is not a date (YYYY-MM-DD)")
     if not 1 <= args.horizon_days <= 730:
         return _fail("--horizon-days: must be from 1 to 730")
+    if not 1 <= args.make_cover_days <= 90:
+        return _fail("--make-cover-days: must be from 1 to 90")
     job = start_job(
         "planning.requirements",
         actor=Actor.system("omnioms plan requirements"),
         as_of=args.as_of,
         horizon_days=args.horizon_days,
+        make_cover_days=args.make_cover_days,
     )
     status = run_job(job.pk)
     job = Job.objects.get(pk=job.pk)
