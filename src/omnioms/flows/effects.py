@@ -18,10 +18,11 @@ from django.utils.translation import gettext_lazy
 from omnioms.catalog.models import Sku
 from omnioms.channels.clients.registry import is_connected
 from omnioms.core.models import Location, LocationKind
+from omnioms.flows.operations import ActionRefused
 from omnioms.flows.registry import EffectContext, invoice_issuers, register_effect
 from omnioms.inventory.models import OrderStock
 from omnioms.inventory.reservations import apply_orders
-from omnioms.inventory.services import record_return
+from omnioms.inventory.services import StockError, record_return
 from omnioms.orders.models import OrderEvent
 from omnioms.orders.services import line_key
 
@@ -149,14 +150,17 @@ def receive_returned(context: EffectContext) -> None:
         for sku_id, per in parts:
             if sku_id is None:
                 continue
-            record_return(
-                context.order.pk,
-                sku=_sku(sku_id),
-                quantity=units * per,
-                actor=context.actor,
-                location=place,
-                reason=reason,
-            )
+            try:
+                record_return(
+                    context.order.pk,
+                    sku=_sku(sku_id),
+                    quantity=units * per,
+                    actor=context.actor,
+                    location=place,
+                    reason=reason,
+                )
+            except StockError as exc:  # fewer went out than the lines say (shipped elsewhere)
+                raise ActionRefused(exc.message) from exc
     context.results["returned_to"] = place.code if place else "sellable"
 
 

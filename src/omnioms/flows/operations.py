@@ -76,9 +76,7 @@ def move(
 def ship(
     order: Order, lines: list[OrderLine], t: Transition, fields: dict[str, Any], d: Definition
 ) -> Move:
-    units = _units(
-        lines, fields.get("lines"), lambda line: line.quantity - line.shipped_quantity, "ship"
-    )
+    units = _units(lines, fields.get("lines"), _left_to_ship, "ship")
     try:
         shipment = make_shipment(
             fields.get("carrier", ""),
@@ -88,11 +86,14 @@ def ship(
         )
     except ShipmentError as exc:
         raise FieldErrors({"": str(exc)}) from None
-    whole = all(
-        line.shipped_quantity + units.get(line_key(line), 0) >= line.quantity for line in lines
-    )
+    whole = all(_left_to_ship(line) <= units.get(line_key(line), 0) for line in lines)
     stage = t.to if whole else (t.partial_to or None)
     return _move(t, d, stage, shipment=shipment, shipped=units)
+
+
+def _left_to_ship(line: OrderLine) -> int:
+    """Units neither shipped nor refunded."""
+    return max(0, line.quantity - line.refunded_quantity - line.shipped_quantity)
 
 
 def cancel(
@@ -134,10 +135,13 @@ def refund(
 def receive_return(
     order: Order, lines: list[OrderLine], t: Transition, fields: dict[str, Any], d: Definition
 ) -> Move:
+    gone = order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDED)
+
     def out(line: OrderLine) -> int:
-        gone = order.status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDED)
-        shipped = line.quantity if gone else line.shipped_quantity
-        return max(0, max(shipped, line.shipped_quantity) - line.returned_quantity)
+        """Units that left: as staff counted them, else (shipped by the channel's word) all
+        that were not refunded before."""
+        shipped = line.shipped_quantity or (line.quantity - line.refunded_quantity if gone else 0)
+        return max(0, shipped - line.returned_quantity)
 
     units = _units(lines, fields.get("lines"), out, "return")
     return _move(t, d, t.to, returned=units, reason=fields.get("reason", ""))

@@ -547,7 +547,12 @@ def ship_order(
             ordered = {line_key(line): line.quantity for line in lines}
             target = shipped_status(order.status, ordered, shipment)
         else:
-            left = {line_key(line): line.quantity - line.shipped_quantity for line in lines}
+            left = {
+                line_key(line): max(
+                    0, line.quantity - line.refunded_quantity - line.shipped_quantity
+                )
+                for line in lines
+            }
             target = shipped_status(order.status, left, shipment)
             check_transition(order.status, target, from_channel=False)
             _count_shipped(lines, shipment_units(shipment, left))

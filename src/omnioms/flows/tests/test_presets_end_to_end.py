@@ -133,7 +133,8 @@ def test_the_channel_cancelling_what_staff_shipped_is_a_conflict_not_an_overwrit
 
     order.refresh_from_db()
     assert (order.stage, order.status, order.channel_status) == ("shipped", "shipped", "cancelled")
-    assert order.conflict is not None and order.conflict["reported"] == "cancelled"
+    assert order.conflict is not None
+    assert order.conflict["reported"] == "cancelled"
     assert order.events.filter(kind=OrderEventKind.CONFLICT).count() == 1
     clerk = api_as(client, Role.ORDER_CLERK)
     names = [a["action"] for a in clerk.get(f"/orders/{order.pk}/actions").json()]
