@@ -22,3 +22,34 @@ def requirements_job(
         job_id=job.job.pk,
     )
     return {"run": run.pk, **run.summary}
+
+
+@job_kind("planning.schedule", label=_("Planning run"))
+def schedule_job(
+    job: JobContext,
+    *,
+    time_limit: float = 60.0,
+    workers: int = 2,
+    bottleneck_first: bool = True,
+) -> dict[str, Any]:
+    """Plan the open production orders: a new proposed plan (``schedules.run_schedule``)."""
+    from omnioms.planning.schedules import run_schedule  # OR-Tools: in the worker
+
+    def progress(fraction: float, message: str = "") -> None:
+        job.progress(fraction, message)  # raises JobCancelled between the engine's steps
+
+    plan = run_schedule(
+        time_limit=time_limit,
+        workers=workers,
+        bottleneck_first=bottleneck_first,
+        progress=progress,
+        job_id=job.job.pk,
+    )
+    figures = plan.objective
+    return {
+        "plan": plan.pk,
+        "version": plan.version,
+        "status": plan.solver_status,
+        "late": figures.get("late"),
+        "on_time_share": figures.get("on_time_share"),
+    }

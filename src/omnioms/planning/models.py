@@ -366,3 +366,44 @@ class PlannedOperation(models.Model):
     def __str__(self) -> str:
         where = f"{self.work_center_id}/{self.machine}"
         return f"{self.operation_id} on {where} {self.start:%Y-%m-%d %H:%M}"
+
+
+class PlanningSettings(models.Model):
+    """The planner's settings: the weights of the priority score (one row)."""
+
+    urgency_weight = models.DecimalField(
+        _("weight of urgency"), max_digits=5, decimal_places=2, default=5
+    )
+    customer_weight = models.DecimalField(
+        _("weight of the customer's tier"), max_digits=5, decimal_places=2, default=3
+    )
+    margin_weight = models.DecimalField(
+        _("weight of margin"), max_digits=5, decimal_places=2, default=2
+    )
+    urgency_days = models.PositiveIntegerField(
+        _("slack that is not urgent (days)"),
+        default=20,
+        help_text=_("An order with this many days of slack or more gets no urgency points."),
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("planning settings")
+        verbose_name_plural = _("planning settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(urgency_weight__gte=0)
+                & Q(customer_weight__gte=0)
+                & Q(margin_weight__gte=0),
+                name="planning_weights_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(urgency_days__gte=1), name="planning_urgency_days"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("planning settings"))
+
+    @classmethod
+    def load(cls) -> PlanningSettings:
+        row = cls.objects.order_by("pk").first()
+        return row if row is not None else cls.objects.create()
