@@ -106,13 +106,16 @@ def build_problem(
     horizon_days: int | None = None,
     include: Iterable[int] = (),
     reference: Plan | None = None,
+    extra: Iterable[int] = (),
 ) -> Adapted:
     """The engine's problem from the database (see the module's doc).
 
     ``include``: production order ids planned whatever their status (a rush request's order).
     ``reference``: the plan whose machines and firmed operations are kept (default: the
-    published plan). ``plan``: rebuild the problem that plan was made for.
+    published plan). ``plan``: rebuild the problem that plan was made for; ``extra`` adds
+    production orders not in it (a rush request's), all their operations free.
     """
+    extra = set(extra)
     if plan is not None:
         origin = plan.horizon_start
     else:
@@ -127,7 +130,7 @@ def build_problem(
                 "production_order_id", flat=True
             )
         )
-        orders_q = ProductionOrder.objects.filter(pk__in=order_ids)
+        orders_q = ProductionOrder.objects.filter(pk__in=order_ids | extra)
     else:
         reference = reference or Plan.objects.filter(status="published").first()
         if reference is not None:
@@ -201,7 +204,7 @@ def build_problem(
     for order in orders:
         ops = []
         for op in order.operations.all():
-            if plan is not None and op.pk not in rows:
+            if plan is not None and op.pk not in rows and order.pk not in extra:
                 continue
             if plan is None and op.status == OperationStatus.DONE:
                 continue

@@ -53,3 +53,20 @@ def schedule_job(
         "late": figures.get("late"),
         "on_time_share": figures.get("on_time_share"),
     }
+
+
+@job_kind("planning.rush", label=_("Rush order what-if"))
+def rush_job(job: JobContext, *, request: int, time_limit: float = 10.0) -> dict[str, Any]:
+    """Plan a rush request into the published plan (what-if) with its impact report."""
+    from omnioms.planning.models import RushRequest
+    from omnioms.planning.rush import assess
+
+    row = RushRequest.objects.get(pk=request)
+    RushRequest.objects.filter(pk=request).update(job_id=job.job.pk)
+    assess(row, time_limit=time_limit, progress=job.progress)
+    return {
+        "request": row.pk,
+        "plan": row.what_if_id,
+        "promisable": row.promisable.isoformat() if row.promisable else None,
+        "becomes_late": row.impact.get("becomes_late"),
+    }

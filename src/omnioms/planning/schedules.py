@@ -225,19 +225,18 @@ def _write_operations(plan: Plan, adapted: Adapted, result: engine.Plan, held: s
 def engine_plan(adapted: Adapted, plan: Plan) -> engine.Plan:
     """A stored plan as the engine's, on the problem ``build_problem(plan=plan)`` made."""
     ids = adapted.operation_ids
+    position = {
+        op.id: n for order in adapted.problem.orders for n, op in enumerate(order.operations)
+    }
     placed = []
     for row in plan.operations.select_related("work_center"):
         op_id = ids.get(row.operation_id)
         if op_id is None:
             continue
         order, _sep, _seq = op_id.rpartition("/")
-        step = next(
-            n
-            for n, o in enumerate(
-                next(x for x in adapted.problem.orders if x.id == order).operations
-            )
-            if o.id == op_id
-        )
+        step = position.get(op_id)
+        if step is None:
+            continue
         placed.append(
             engine.PlannedOperation(
                 op_id,

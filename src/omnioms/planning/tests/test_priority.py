@@ -39,7 +39,8 @@ def test_the_reasons_say_how_the_score_was_made_and_add_up_to_it() -> None:
     )
     assert reasons["urgency"]["component"] == 0.5  # 10 of 20 days of slack
     assert reasons["customer"] == {"component": 0.6, "weight": 1.0, "points": 30.0, "tier": "B"}
-    assert reasons["margin"]["ratio"] == 0.2 and reasons["margin"]["points"] == 0.0
+    assert reasons["margin"]["ratio"] == 0.2
+    assert reasons["margin"]["points"] == 0.0
     parts = sum(reasons[k]["points"] for k in ("urgency", "customer", "margin"))
     assert parts == pytest.approx(float(value))
 
@@ -47,7 +48,10 @@ def test_the_reasons_say_how_the_score_was_made_and_add_up_to_it() -> None:
 @pytest.mark.django_db
 def test_open_orders_are_scored_with_the_planners_weights_and_their_customers_tier() -> None:
     shop()
-    order = submit(account("tmall"), order_json("T-1", [("SHIRT", 10)], buyer={"name": "k", "email": "k@example.com"}))
+    order = submit(
+        account("tmall"),
+        order_json("T-1", [("SHIRT", 10)], buyer={"name": "k", "email": "k@example.com"}),
+    )
     assert order.customer is not None
     Customer.objects.filter(pk=order.customer.pk).update(tier=CustomerTier.KEY)
     made_to_order = production_order("SHIRT", 30, date(2026, 12, 31), customer_order=order)
@@ -70,10 +74,21 @@ def test_open_orders_are_scored_with_the_planners_weights_and_their_customers_ti
 def test_tiers_are_suggested_from_revenue_and_frequency_but_a_tier_set_by_hand_stays() -> None:
     shop()
     channel = account("tmall")
-    big = submit(channel, order_json("T-1", [("SHIRT", 100)], buyer={"name": "big", "email": "big@example.com"}))
-    small = submit(channel, order_json("T-2", [("SHIRT", 1)], buyer={"name": "small", "email": "small@example.com"}))
-    held = submit(channel, order_json("T-3", [("SHIRT", 1)], buyer={"name": "held", "email": "held@example.com"}))
-    assert big.customer and small.customer and held.customer
+    big = submit(
+        channel,
+        order_json("T-1", [("SHIRT", 100)], buyer={"name": "big", "email": "big@example.com"}),
+    )
+    small = submit(
+        channel,
+        order_json("T-2", [("SHIRT", 1)], buyer={"name": "small", "email": "small@example.com"}),
+    )
+    held = submit(
+        channel,
+        order_json("T-3", [("SHIRT", 1)], buyer={"name": "held", "email": "held@example.com"}),
+    )
+    assert big.customer
+    assert small.customer
+    assert held.customer
     Customer.objects.filter(pk=held.customer.pk).update(tier_by_hand=True, tier=CustomerTier.KEY)
 
     letters = suggest_tiers(TODAY)
