@@ -318,6 +318,7 @@ class Plan(models.Model):
 
     class Meta:
         ordering = ["-version"]
+        permissions = [("publish_plan", "Can publish a plan")]
         constraints = [
             models.UniqueConstraint(
                 fields=["status"],
@@ -495,6 +496,18 @@ class RushRequest(models.Model):
         return self.number
 
 
+RUSH_ACTIONS = {
+    "requested": _("Requested"),
+    "assessed": _("Assessed (what-if)"),
+    "proposed": _("Proposed to production"),
+    "changes_asked": _("Changes asked"),
+    "revised": _("Changed"),
+    "accepted": _("Accepted"),
+    "rejected": _("Rejected"),
+    "published": _("Published"),
+}
+
+
 class RushStep(models.Model):
     """One step of a rush request's approval: who did what, when, with what comment."""
 
@@ -521,3 +534,6 @@ class RushStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.action}"
+
+    def get_action_label(self) -> str:
+        return str(RUSH_ACTIONS.get(self.action, self.action))
