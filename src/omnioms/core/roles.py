@@ -134,6 +134,30 @@ _KEEP_PRODUCTION = [
     "production.add_routingoperation",
     "production.change_routingoperation",
 ]
+# The schedule: planning runs, plans and the Gantt chart, production orders by priority and the
+# planner's weights; PMC proposes rush orders (a planner), production decides them
+# (a supervisor or a manager); sales request them and read promise dates.
+_SCHEDULE = [
+    "planning.view_plan",
+    "planning.add_plan",
+    "planning.change_plan",
+    "planning.publish_plan",
+    "planning.view_plannedoperation",
+    "planning.view_productionorder",
+    "planning.view_planningsettings",
+    "planning.change_planningsettings",
+    "planning.view_rushrequest",
+    "planning.add_rushrequest",
+    "planning.propose_rushrequest",
+]
+_SEE_SCHEDULE = [
+    "planning.view_plan",
+    "planning.view_plannedoperation",
+    "planning.view_productionorder",
+    "planning.view_rushrequest",
+]
+_DECIDE_RUSH = ["planning.decide_rushrequest"]
+_ASK_RUSH = ["planning.view_rushrequest", "planning.add_rushrequest"]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -173,6 +197,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_sku",
         "catalog.change_sku",
         *_KEEP_PRODUCTION,
+        *_SCHEDULE,
+        *_DECIDE_RUSH,
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,
@@ -186,6 +212,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.replay_deadletter",
         "channels.dismiss_deadletter",
         "channels.view_channel_health",
+        *_ASK_RUSH,
     ],
     # No view_all_orders: a store clerk sees only the orders of the store on their profile.
     Role.STORE_CLERK: [
@@ -197,7 +224,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_SEE_CATALOG,
         *_STORE_STOCK,
     ],
-    Role.CUSTOMER_SERVICE: [*_SEE_ORDERS, *_SEE_STOCK, _NOTE, "customers.change_customer"],
+    Role.CUSTOMER_SERVICE: [
+        *_SEE_ORDERS,
+        *_SEE_STOCK,
+        _NOTE,
+        "customers.change_customer",
+        *_ASK_RUSH,
+    ],
     # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.
     Role.PLANNER: [
         *_SEE_ORDERS,
@@ -207,6 +240,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_KEEP_PRODUCTION,
         *_PLAN_DEMAND,
         "catalog.change_sku",
+        *_SCHEDULE,
     ],
     Role.SUPERVISOR: [
         *_SEE_ORDERS,
@@ -215,6 +249,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         _NOTE,
         *_SEE_PRODUCTION,
         "channels.view_channel_health",
+        *_SEE_SCHEDULE,
+        *_DECIDE_RUSH,
     ],
 }
 

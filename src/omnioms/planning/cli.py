@@ -28,6 +28,65 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS")
     p.add_argument("--workers", type=int, default=2, metavar="N")
     p.set_defaults(func=cmd_jobshop, needs_db=False)
+    add_plan_commands(subparsers)
+
+
+def add_plan_commands(subparsers: Any) -> None:
+    """``omnioms plan schedule``: a planning run from the database (a new proposed plan)."""
+    plan = subparsers.add_parser("plan", help="production planning from the database")
+    actions = plan.add_subparsers(dest="action", required=True)
+    p = actions.add_parser(
+        "schedule", help="plan the open production orders on the machines (a proposed plan)"
+    )
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS")
+    p.add_argument("--workers", type=int, default=2, metavar="N")
+    p.add_argument(
+        "--no-bottleneck-first", action="store_true", help="do not sequence the bottleneck first"
+    )
+    p.add_argument("--publish", action="store_true", help="publish the plan when it is made")
+    p.add_argument("--json", action="store_true", help="print the plan's figures as JSON")
+    p.set_defaults(func=cmd_plan_schedule)
+
+
+def cmd_plan_schedule(args: argparse.Namespace) -> int:
+    from .schedules import publish, run_schedule
+
+    if args.time_limit <= 0:
+        return _fail("--time-limit: must be a positive number of seconds")
+    if args.workers < 1:
+        return _fail("--workers: must be at least 1")
+    plan = run_schedule(
+        time_limit=args.time_limit,
+        workers=args.workers,
+        bottleneck_first=not args.no_bottleneck_first,
+    )
+    if args.publish:
+        plan = publish(plan, None)
+    figures = plan.objective
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "plan": plan.pk,
+                    "version": plan.version,
+                    "status": plan.status,
+                    "solver_status": plan.solver_status,
+                    **{k: v for k, v in figures.items() if k not in ("daily", "releases")},
+                },
+                default=str,
+            )
+        )
+        return 0
+    print(
+        f"plan v{plan.version} ({plan.status}): {plan.solver_status}, "
+        f"{figures.get('orders', 0)} orders, {figures.get('late', 0)} late, "
+        f"on time {100 * figures.get('on_time_share', 1):.1f} %, "
+        f"weighted tardiness {figures.get('weighted_tardiness_hours')} h, "
+        f"lower bound {figures.get('lower_bound_hours')}, "
+        f"bottlenecks {', '.join(figures.get('bottlenecks', [])) or '-'}, "
+        f"{figures.get('seconds')} s"
+    )
+    return 0
 
     plan = subparsers.add_parser("plan", help="planning runs on the database, recorded as jobs")
     runs = plan.add_subparsers(dest="action", required=True)
