@@ -166,7 +166,8 @@ def test_an_accepted_quote_becomes_an_order_with_the_quoted_lines_and_prices(sho
     )
     assert order.total == Decimal("356.4000")
     quote.refresh_from_db()
-    assert quote.status == QuoteStatus.ACCEPTED and quote.order == order
+    assert quote.status == QuoteStatus.ACCEPTED
+    assert quote.order == order
     assert quote.inquiry.status == InquiryStatus.WON
     with pytest.raises(SaleError):
         accept_quote(quote.pk, user=seller)  # once
