@@ -168,6 +168,28 @@ _STORE_STOCK = [
     "inventory.transfer_stock",
 ]
 
+# Selling by people (omnioms.sales): the store counter takes payments and issues invoices;
+# inquiries and quotes are social selling; a manager approves a quote's deep discount.
+_COUNTER = [
+    "sales.sell_at_counter",
+    "sales.view_payment",
+    "sales.add_payment",
+    "sales.view_invoice",
+    "sales.add_invoice",
+]
+_QUOTE = [
+    "sales.view_inquiry",
+    "sales.add_inquiry",
+    "sales.change_inquiry",
+    "sales.view_quote",
+    "sales.add_quote",
+    "sales.change_quote",
+    "sales.view_invoice",
+    "sales.add_invoice",
+    "sales.view_payment",
+    "sales.add_payment",
+]
+
 # "app_label.codename" permissions per role; "*" means every permission.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.ADMINISTRATOR: ["*"],
@@ -199,6 +221,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_KEEP_PRODUCTION,
         *_SCHEDULE,
         *_DECIDE_RUSH,
+        *_COUNTER,
+        *_QUOTE,
+        "sales.approve_quote",
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,
@@ -213,6 +238,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.dismiss_deadletter",
         "channels.view_channel_health",
         *_ASK_RUSH,
+        *_QUOTE,
     ],
     # No view_all_orders: a store clerk sees only the orders of the store on their profile.
     Role.STORE_CLERK: [
@@ -223,12 +249,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_customer",
         *_SEE_CATALOG,
         *_STORE_STOCK,
+        *_COUNTER,
     ],
     Role.CUSTOMER_SERVICE: [
         *_SEE_ORDERS,
         *_SEE_STOCK,
         _NOTE,
         "customers.change_customer",
+        *_QUOTE,
+        "orders.add_order",  # a quote accepted becomes an order
         *_ASK_RUSH,
     ],
     # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.

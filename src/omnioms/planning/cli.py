@@ -32,7 +32,8 @@ def add_commands(subparsers: Any) -> None:
 
 
 def add_plan_commands(subparsers: Any) -> None:
-    """``omnioms plan schedule``: a planning run from the database (a new proposed plan)."""
+    """``omnioms plan schedule`` (a new proposed plan) and ``omnioms plan requirements`` (net
+    requirements, as a job): planning runs from the database."""
     plan = subparsers.add_parser("plan", help="production planning from the database")
     actions = plan.add_subparsers(dest="action", required=True)
     p = actions.add_parser(
@@ -46,6 +47,19 @@ def add_plan_commands(subparsers: Any) -> None:
     p.add_argument("--publish", action="store_true", help="publish the plan when it is made")
     p.add_argument("--json", action="store_true", help="print the plan's figures as JSON")
     p.set_defaults(func=cmd_plan_schedule)
+    p = actions.add_parser(
+        "requirements", help="net requirements: planned orders to make and buy, with pegging"
+    )
+    p.add_argument("--as-of", help="the run's date, YYYY-MM-DD (default: today)")
+    p.add_argument("--horizon-days", type=int, default=120, help="days ahead to plan (default 120)")
+    p.add_argument(
+        "--make-cover-days",
+        type=int,
+        default=7,
+        help="days of net requirements one planned production order covers (default 7; 1: lot"
+        " for lot)",
+    )
+    p.set_defaults(func=cmd_requirements)
 
 
 def cmd_plan_schedule(args: argparse.Namespace) -> int:
@@ -87,22 +101,6 @@ def cmd_plan_schedule(args: argparse.Namespace) -> int:
         f"{figures.get('seconds')} s"
     )
     return 0
-
-    plan = subparsers.add_parser("plan", help="planning runs on the database, recorded as jobs")
-    runs = plan.add_subparsers(dest="action", required=True)
-    p = runs.add_parser(
-        "requirements", help="net requirements: planned orders to make and buy, with pegging"
-    )
-    p.add_argument("--as-of", help="the run's date, YYYY-MM-DD (default: today)")
-    p.add_argument("--horizon-days", type=int, default=120, help="days ahead to plan (default 120)")
-    p.add_argument(
-        "--make-cover-days",
-        type=int,
-        default=7,
-        help="days of net requirements one planned production order covers (default 7; 1: lot"
-        " for lot)",
-    )
-    p.set_defaults(func=cmd_requirements)
 
 
 def cmd_requirements(args: argparse.Namespace) -> int:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "omnioms.orders",
     "omnioms.flows",
     "omnioms.api",
+    "omnioms.sales",
     "omnioms.web",
 ]
 
