@@ -27,7 +27,7 @@ import pytest
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
 MAILBOX_USER = "support@shop.test"
-MAILBOX_PASSWORD = "mailbox-pw-1"  # noqa: S105 (a throwaway test mailbox)
+MAILBOX_PASSWORD = "mailbox-pw-1"
 
 
 def free_port() -> int:
@@ -97,8 +97,8 @@ class ImapServer:
         connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         try:
             connection.login(MAILBOX_USER, MAILBOX_PASSWORD)
-            status, _answer = connection.append("INBOX", None, None, raw)
-            assert status == "OK"
+            answer = connection.append("INBOX", "", "", raw)
+            assert answer[0] == "OK"
         finally:
             connection.logout()
 
@@ -129,7 +129,7 @@ def imap_server() -> Iterator[ImapServer]:
     )
     (base / "users").write_text(f"{MAILBOX_USER}:{{PLAIN}}{MAILBOX_PASSWORD}\n")
     (base / "users").chmod(0o644)
-    subprocess.run([DOVECOT, "-c", str(config)], check=True, timeout=30)  # noqa: S603
+    subprocess.run([DOVECOT, "-c", str(config)], check=True, timeout=30)
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -139,7 +139,7 @@ def imap_server() -> Iterator[ImapServer]:
             time.sleep(0.05)
         yield ImapServer(port, base)
     finally:
-        subprocess.run([DOVEADM, "-c", str(config), "stop"], check=False, timeout=30)  # noqa: S603
+        subprocess.run([DOVEADM, "-c", str(config), "stop"], check=False, timeout=30)
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -165,13 +165,13 @@ def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer(free_port())
 
     class Collect:
-        async def handle_DATA(self, smtp: object, session: object, envelope: object) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        async def handle_DATA(self, smtp: object, session: object, envelope: object) -> str:
             if server.refuse:
                 return "451 try again later"
             content = envelope.content  # type: ignore[attr-defined]
             raw = content if isinstance(content, bytes) else content.encode()
             message = message_from_bytes(raw, policy=policy.default)
-            server.received.append(message)  # type: ignore[arg-type]
+            server.received.append(message)
             return "250 OK"
 
     controller = Controller(Collect(), hostname="127.0.0.1", port=server.port)

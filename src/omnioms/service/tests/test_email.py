@@ -3,9 +3,9 @@ SMTP server (aiosmtpd), threads kept by their message ids, attachments stored.""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -64,7 +64,8 @@ def test_a_mail_in_the_mailbox_opens_a_ticket_with_its_attachment(
     assert ticket.subject == "订单 3712845069123456789 的杯子碎了"
     assert ticket.channel == "email"
     assert ticket.language == "zh-hans"
-    assert ticket.customer is not None and ticket.customer.email == "li.hua@example.cn"
+    assert ticket.customer is not None
+    assert ticket.customer.email == "li.hua@example.cn"
     message = Message.objects.get()
     assert message.body.startswith("你好，我的订单 3712845069123456789")
     assert message.external_id == "<20261205213000.4711@mail.example.cn>"
@@ -106,7 +107,9 @@ def test_the_agents_reply_goes_out_over_smtp_threaded_and_the_answer_continues_t
     ticket = Ticket.objects.get()
     agent = make_user(Role.CUSTOMER_SERVICE)
 
-    reply = services.reply(ticket.pk, "很抱歉！我们马上补发一个新杯子。", actor=Actor.for_user(agent))
+    reply = services.reply(
+        ticket.pk, "很抱歉！我们马上补发一个新杯子。", actor=Actor.for_user(agent)
+    )
     assert reply.delivery == Delivery.QUEUED
     assert outbox.send_due() == 1
 
@@ -115,7 +118,9 @@ def test_the_agents_reply_goes_out_over_smtp_threaded_and_the_answer_continues_t
     assert sent["In-Reply-To"] == "<20261205213000.4711@mail.example.cn>"
     assert "<20261205213000.4711@mail.example.cn>" in sent["References"]
     assert f"[{ticket.number}]" in sent["Subject"]
-    assert sent.get_body(("plain",)).get_content().strip() == "很抱歉！我们马上补发一个新杯子。"
+    body = sent.get_body(("plain",))
+    assert body is not None
+    assert body.get_content().strip() == "很抱歉！我们马上补发一个新杯子。"
     reply.refresh_from_db()
     assert reply.delivery == Delivery.SENT
     assert reply.external_id == sent["Message-ID"]
