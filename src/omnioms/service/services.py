@@ -362,6 +362,7 @@ def reply(
     actor: Actor,
     note: bool = False,
     conversation_id: int | None = None,
+    now: datetime | None = None,
 ) -> Message:
     """Queue a reply on the channel the customer last wrote on (or add an internal note).
     The worker step ``service.send`` sends it after the commit."""
@@ -370,7 +371,7 @@ def reply(
         raise TicketError("text: is empty")
     if len(text) > REPLY_LIMIT:
         raise TicketError(f"text: at most {REPLY_LIMIT} characters")
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
         conversations = ticket.conversations.select_related("source")

@@ -34,6 +34,7 @@ def customer_mail(
     source: Source | None = None,
     at: datetime | None = None,
     thread: str | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
     number = next(_numbers)
     message_id = f"<m{number}@example.com>"
@@ -49,6 +50,7 @@ def customer_mail(
             subject=subject,
             external_id=message_id,
         ),
+        now=now,
     )
     return ticket
 
