@@ -13,6 +13,7 @@ urlpatterns = [
     path("forecasting/", include("omnioms.forecasting.urls")),
     path("planning/", include("omnioms.planning.urls")),
     path("sales/", include("omnioms.sales.urls")),
+    path("service/", include("omnioms.service.urls")),
     path("", include("omnioms.web.urls")),
 ]
 

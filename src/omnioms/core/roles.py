@@ -189,6 +189,37 @@ _QUOTE = [
     "sales.view_payment",
     "sales.add_payment",
 ]
+# Customer service: tickets answered, noted, changed and merged; phone calls and store visits
+# logged; canned replies used. Order actions (refund, return, ...) are the flows' permissions.
+_SERVICE = [
+    "service.view_ticket",
+    "service.add_ticket",
+    "service.change_ticket",
+    "service.answer_ticket",
+    "service.view_cannedreply",
+    "service.view_servicedeadletter",
+]
+# Running the service desk: sources, teams, rules, SLA policies, canned replies, the dashboard.
+_RUN_SERVICE = [
+    *_SERVICE,
+    "service.view_service_dashboard",
+    "service.view_source",
+    "service.add_source",
+    "service.change_source",
+    "service.view_team",
+    "service.add_team",
+    "service.change_team",
+    "service.view_assignmentrule",
+    "service.add_assignmentrule",
+    "service.change_assignmentrule",
+    "service.delete_assignmentrule",
+    "service.view_slapolicy",
+    "service.add_slapolicy",
+    "service.change_slapolicy",
+    "service.add_cannedreply",
+    "service.change_cannedreply",
+    "service.delete_cannedreply",
+]
 
 # "app_label.codename" permissions per role; "*" means every permission.
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -224,6 +255,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_COUNTER,
         *_QUOTE,
         "sales.approve_quote",
+        *_RUN_SERVICE,
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,
@@ -259,6 +291,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_QUOTE,
         "orders.add_order",  # a quote accepted becomes an order
         *_ASK_RUSH,
+        *_SERVICE,
     ],
     # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.
     Role.PLANNER: [

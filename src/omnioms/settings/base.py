@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "omnioms.customers",
     "omnioms.orders",
     "omnioms.flows",
+    "omnioms.service",
     "omnioms.api",
     "omnioms.sales",
     "omnioms.web",
