@@ -133,6 +133,30 @@ _KEEP_PRODUCTION = [
     "production.add_routingoperation",
     "production.change_routingoperation",
 ]
+# The shop floor: supervisors report jobs, issue material and work exceptions; verifying and
+# closing an exception is a supervisor's or manager's; everyone who plans sees the KPIs.
+_SEE_FLOOR = [
+    "floor.view_operationreport",
+    "floor.view_dailyclose",
+    "floor.view_floorexception",
+    "floor.view_kpi_dashboard",
+]
+_RUN_FLOOR = [
+    *_SEE_FLOOR,
+    "floor.report_operation",
+    "floor.issue_material",
+    "floor.run_daily_close",
+    "floor.work_exception",
+    "floor.verify_exception",
+]
+_CONFIGURE_FLOOR = [
+    "floor.change_kpitargets",
+    "floor.view_exceptiontype",
+    "floor.add_exceptiontype",
+    "floor.change_exceptiontype",
+    "floor.add_inventorybenchmark",
+    "floor.view_inventorybenchmark",
+]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -172,6 +196,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_sku",
         "catalog.change_sku",
         *_KEEP_PRODUCTION,
+        *_RUN_FLOOR,
+        *_CONFIGURE_FLOOR,
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,
@@ -196,7 +222,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_SEE_CATALOG,
         *_STORE_STOCK,
     ],
-    Role.CUSTOMER_SERVICE: [*_SEE_ORDERS, *_SEE_STOCK, _NOTE, "customers.change_customer"],
+    Role.CUSTOMER_SERVICE: [
+        *_SEE_ORDERS,
+        *_SEE_STOCK,
+        _NOTE,
+        "customers.change_customer",
+        *_SEE_FLOOR,
+        "floor.work_exception",
+    ],
     # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.
     Role.PLANNER: [
         *_SEE_ORDERS,
@@ -206,6 +239,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_KEEP_PRODUCTION,
         *_PLAN_DEMAND,
         "catalog.change_sku",
+        *_SEE_FLOOR,
+        "floor.work_exception",
     ],
     Role.SUPERVISOR: [
         *_SEE_ORDERS,
@@ -214,6 +249,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         _NOTE,
         *_SEE_PRODUCTION,
         "channels.view_channel_health",
+        *_RUN_FLOOR,
+        "core.view_job",
     ],
 }
 
