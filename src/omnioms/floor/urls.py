@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnioms.floor import views
+from omnioms.floor import pages, views
 
 app_name = "floor"
 urlpatterns = [
@@ -12,4 +12,11 @@ urlpatterns = [
     path("work-centers/<str:code>/tickets.pdf", views.queue_tickets, name="queue_tickets"),
     path("upload/", views.upload, name="upload"),
     path("upload/template.xlsx", views.upload_template, name="upload_template"),
+    path("closes/", pages.closes, name="closes"),
+    path("closes/<str:day>/", pages.close_day, name="close_day"),
+    path("closes/<str:day>/close.<str:fmt>", pages.close_export, name="close_export"),
+    path("exceptions/", pages.exception_list, name="exceptions"),
+    path("exceptions/escalate/", pages.escalate_now, name="escalate_now"),
+    path("exceptions/<int:pk>/", pages.exception_detail, name="exception"),
+    path("notifications/", pages.notifications, name="notifications"),
 ]
