@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnioms.floor import pages, views
+from omnioms.floor import kpi_views, pages, views
 
 app_name = "floor"
 urlpatterns = [
@@ -19,4 +19,6 @@ urlpatterns = [
     path("exceptions/escalate/", pages.escalate_now, name="escalate_now"),
     path("exceptions/<int:pk>/", pages.exception_detail, name="exception"),
     path("notifications/", pages.notifications, name="notifications"),
+    path("kpi/", kpi_views.dashboard, name="kpi"),
+    path("kpi/<str:figure>/", kpi_views.drill, name="kpi_drill"),
 ]
