@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "omnioms.sync",
     "omnioms.forecasting",
     "omnioms.planning",
+    "omnioms.simulation",
     "omnioms.customers",
     "omnioms.orders",
     "omnioms.api",
