@@ -174,11 +174,24 @@ class Simulation:
     def on_order(self, material: str) -> float:
         return sum(p.quantity for p in self.purchases if p.material == material)
 
-    def lead_days(self, product: Product) -> int:
-        """Production lead time in working days of a lot (queue allowance included)."""
-        longest = max(step.minutes_per_unit for step in product.routing)
-        lot = max(product.min_lot, 1)
-        return 2 + math.ceil(min(lot * longest, MAX_ORDER_MINUTES) / 480)
+    def lead_days(self, product: Product, lot: float | None = None) -> int:
+        """Production lead time in days (queue allowance included).
+
+        Without ``lot``: the master-data figure of a minimum lot on one machine. With it: the
+        lot through its busiest work centre with all its machines at 70 % (capacity shared
+        with the other products), plus the queue allowance.
+        """
+        if lot is None:
+            longest = max(step.minutes_per_unit for step in product.routing)
+            lot = max(product.min_lot, 1)
+            return 2 + math.ceil(min(lot * longest, MAX_ORDER_MINUTES) / 480)
+        centers = {wc.code: wc for wc in self.scenario.work_centers}
+        slowest = max(
+            step.minutes_per_unit
+            / (centers[step.work_center].machines * centers[step.work_center].speed)
+            for step in product.routing
+        )
+        return 2 + math.ceil(lot * slowest / (480 * 0.7))
 
     def new_work_orders(
         self, sku: str, quantity: int, due: date, *, weight: int = 1, customer: bool = False
@@ -526,6 +539,44 @@ class Omnioms(Policy):
         self.monthly_forecast: dict[tuple[str, date], float] = {}
         s = sim.scenario
         self.events = [_event(f) for f in festivals_with_history(s)]
+        self.cover = self._initial_cover()
+        """Days of supply a material lot covers, so that stock sits at the benchmark's
+        inventory days; finished-goods lots cover ``fg_cover`` days (level production)."""
+
+    def _initial_cover(self) -> float:
+        """Finished-goods lots of two review periods hold about a week of stock besides the
+        safety stock; materials, at their share ``phi`` of the cost, hold the rest of the
+        target: a lot of ``c`` days holds phi x c/2 days of cost of goods sold."""
+        sim = self.sim
+        weights = [p.demand.base * p.unit_cost for p in sim.products.values()]
+        phi = sum(
+            w
+            * sum(sim.materials[line.material].unit_cost * line.quantity for line in p.bom)
+            / p.unit_cost
+            for w, p in zip(weights, sim.products.values(), strict=True)
+        ) / max(sum(weights), 1e-9)
+        target = sim.scenario.benchmark_inventory_days
+        review = float(sim.scenario.planning.requirements_every_days)
+        self.fg_cover = 2 * review
+        # finished goods: the safety stock (about a week) and half a lot; materials the rest
+        rest = max(0.0, target - 7 - self.fg_cover / 2)
+        # started low (materials ordered now arrive a lead time later, so an overshoot
+        # lasts); the weekly steering below brings it to the target
+        return max(review, min(2 * rest / max(phi, 0.05), 2 * rest))
+
+    def _steer_cover(self, today: date) -> None:
+        """At each requirements run: the last 28 days' inventory days against the target, the
+        material lots' cover corrected by the square root of the ratio (integral control)."""
+        sim = self.sim
+        since = today - timedelta(days=28)
+        values = [v for d, _, v in sim.outcome.snapshots if d >= since]
+        cogs = sum(v for d, v in sim.outcome.cogs_by_day.items() if d >= since)
+        if len(values) < 28 * 3 or cogs <= 0:
+            return
+        measured = (sum(values) / 28) / (cogs / 28)
+        target = sim.scenario.benchmark_inventory_days
+        ratio = max(0.5, min(2.0, target / max(measured, 1e-9)))
+        self.cover = max(7.0, min(180.0, self.cover * ratio**0.5))
 
     def accept_rush(self, order: CustomerOrder, today: date) -> bool:
         sim = self.sim
@@ -560,6 +611,8 @@ class Omnioms(Policy):
         if n % planning.forecast_every_days == 0 or not self.daily_forecast:
             self._forecast(today)
         if n % planning.requirements_every_days == 0:
+            if n >= 28:
+                self._steer_cover(today)
             self._requirements(today)
 
     def _forecast(self, today: date) -> None:
@@ -589,8 +642,17 @@ class Omnioms(Policy):
         items: dict[str, Item] = {}
         recent = sim.sales_frame()
         recent = recent[recent["date"] >= today - timedelta(days=56)]
+        ahead: dict[str, float] = defaultdict(float)
+        for (sku, day), q in self.daily_forecast.items():
+            if today <= day < today + timedelta(days=28):
+                ahead[sku] += q / 28
+        use: dict[str, float] = defaultdict(float)
+        for sku, rate in ahead.items():
+            for line in sim.products[sku].bom:
+                use[line.material] += rate * line.quantity
         for sku, product in sim.products.items():
-            lead = sim.lead_days(product)
+            lot = max(product.min_lot, ahead[sku] * self.fg_cover)
+            lead = sim.lead_days(product, lot)
             daily = recent[recent["sku"] == sku].set_index("date")["quantity"]
             days = pd.date_range(today - timedelta(days=56), today - timedelta(days=1)).date
             series = np.array([float(daily.get(d, 0)) for d in days])
@@ -602,7 +664,7 @@ class Omnioms(Policy):
                 lead_time_days=lead,
                 on_hand=Decimal(sim.fg[sku]),
                 safety_stock=Decimal(round(safety)),
-                min_lot=Decimal(int(product.min_lot)),
+                min_lot=Decimal(round(lot)),
             )
         for code, m in sim.materials.items():
             supplier = sim.suppliers[m.supplier]
@@ -611,7 +673,7 @@ class Omnioms(Policy):
                 made=False,
                 lead_time_days=supplier.lead_time_days + supplier.lead_time_spread_days,
                 on_hand=Decimal(str(round(sim.stock[code], 3))),
-                min_lot=Decimal(str(m.min_order)),
+                min_lot=Decimal(str(round(max(m.min_order, use[code] * self.cover), 3))),
                 step=Decimal("0.001"),
             )
         boms = {

@@ -12,6 +12,8 @@ from typing import Any
 
 ECHARTS = "echarts.min.js"
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates" / "simulation"
+STATIC_DIR = Path(__file__).resolve().parent / "static" / "simulation"
+ASSETS = ("report.js", "report.css")
 LABELS = {
     "otd": "On-time delivery",
     "oee": "OEE",
@@ -59,6 +61,8 @@ def write_report(out: Path, result: dict[str, Any]) -> None:
     source = echarts_file()
     if source is not None:
         shutil.copyfile(source, out / ECHARTS)
+    for asset in ASSETS:
+        shutil.copyfile(STATIC_DIR / asset, out / asset)
     (out / "report.html").write_text(render_html(result), encoding="utf-8")
 
 
@@ -95,17 +99,16 @@ def render_html(result: dict[str, Any], *, script_src: str = ECHARTS) -> str:
                 f["overtime_hours"],
             )
         )
-    data = json.dumps(
-        {
-            name: {
-                "months": [m["month"] for m in f["months"]],
-                **{k: [m.get(k) for m in f["months"]] for k in LABELS if k in f["months"][0]},
-                "benchmark": [f["benchmark_low"], f["benchmark_high"]],
-            }
-            for name, f in policies.items()
-            if f["months"]
+    series: dict[str, Any] = {
+        name: {
+            "months": [m["month"] for m in f["months"]],
+            **{k: [m.get(k) for m in f["months"]] for k in LABELS if k in f["months"][0]},
+            "benchmark": [f["benchmark_low"], f["benchmark_high"]],
         }
-    )
+        for name, f in policies.items()
+        if f["months"]
+    }
+    data = json.dumps({"__labels__": LABELS, **series})
     title = html.escape(f"{result.get('scenario', '')}: {result.get('days', '')} days")
     page = string.Template((TEMPLATE_DIR / "report_page.html").read_text(encoding="utf-8"))
     return page.substitute(
@@ -114,5 +117,4 @@ def render_html(result: dict[str, Any], *, script_src: str = ECHARTS) -> str:
         benchmark=html.escape(str(next(iter(policies.values()))["benchmark_days"])),
         script_src=html.escape(script_src),
         data=data.replace("</", "<\\/"),
-        labels=json.dumps(LABELS),
     )
