@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from omnioms.catalog.services import create_product
-from omnioms.channels.contract import Line, NormalizedOrder
+from omnioms.channels.contract import Line, NormalizedOrder, Notes
 from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadSource
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
@@ -109,10 +109,10 @@ class DatabaseCompany:
                             )
                         ],
                         total=price * order.quantity,
-                        notes={
-                            "seller": f"due {order.due.isoformat()} tier {order.tier}"
+                        notes=Notes(
+                            seller=f"due {order.due.isoformat()} tier {order.tier}"
                             + (" rush" if order.rush else "")
-                        },
+                        ),
                     )
                     body = normalized.model_dump_json()
                     payload = InboundPayload(

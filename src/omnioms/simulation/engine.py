@@ -35,14 +35,17 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from omnioms.planning.dispatching import dispatch
+from omnioms.forecasting.calendar import Event
+from omnioms.planning.dispatching import Rule, dispatch
 from omnioms.planning.model import Fixed, Operation, Order, Plan, Problem, Settings, WorkCenter
 from omnioms.planning.scheduling import best_of, schedule
 from omnioms.simulation.demand import CustomerOrder, DemandModel, festivals_with_history
 from omnioms.simulation.floor import DAY, Clock, Floor, OpState, WorkOrder
-from omnioms.simulation.scenario import Product, Scenario
+from omnioms.simulation.scenario import Festival, Product, Scenario
 
 POLICIES = ("omnioms", "fifo-mto", "reorder-point-edd")
+OMNIOMS_RULES: tuple[Rule, ...] = ("edd", "mwkr", "atc")
+"""The scheduling engine's rules omnioms takes the best plan of (weighted tardiness)."""
 DUE_MINUTE = 17 * 60
 """A due day's orders are due at 17:00 (the end of the day shift)."""
 WHOLESALE_EARLY_DAYS = 3
@@ -357,7 +360,10 @@ class Simulation:
             return
         plan = self.policy.schedule(self.problem(active, since))
         # overtime where an order would be late and today's work allows it
-        late = {o.order for o in plan.orders if o.tardiness > 0}
+        by_id = {w.id: w for w in active}
+        late = self.policy.overtime_for(
+            [by_id[o.order] for o in plan.orders if o.tardiness > 0], today
+        )
         if late:
             centers = {
                 op.work_center
@@ -366,7 +372,6 @@ class Simulation:
             }
             for code in centers:
                 self.floor.add_overtime(code, n)
-        by_id = {w.id: w for w in active}
         end_of_day = since + DAY
         for op in sorted(plan.operations, key=lambda o: (o.start, o.operation)):
             wo = by_id[op.order]
@@ -450,7 +455,7 @@ class Simulation:
 
 class Policy:
     name = ""
-    rule = "edd"
+    rule: Rule = "edd"
 
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
@@ -462,8 +467,12 @@ class Policy:
     def plan(self, today: date, new: list[CustomerOrder]) -> None:
         raise NotImplementedError
 
+    def overtime_for(self, late: list[WorkOrder], today: date) -> set[str]:
+        """The late work orders worth overtime today: without more insight, all of them."""
+        return {w.id for w in late}
+
     def schedule(self, problem: Problem) -> Plan:
-        return dispatch(problem, self.rule)  # type: ignore[arg-type]
+        return dispatch(problem, self.rule)
 
     # shared by the baselines: a reorder point from the trailing average
     def reorder_materials(self, today: date) -> None:
@@ -494,7 +503,7 @@ class FifoMakeToOrder(Policy):
     """Make to order: each day's uncovered customer orders become work orders; FIFO dispatching."""
 
     name = "fifo-mto"
-    rule = "fifo"
+    rule: Rule = "fifo"
 
     def plan(self, today: date, new: list[CustomerOrder]) -> None:
         sim = self.sim
@@ -510,7 +519,7 @@ class ReorderPointEdd(Policy):
     """Reorder points from the trailing 90-day average; earliest-due-date dispatching."""
 
     name = "reorder-point-edd"
-    rule = "edd"
+    rule: Rule = "edd"
     SAFETY_DAYS = 5
     ORDER_DAYS = 14
 
@@ -718,23 +727,28 @@ class Omnioms(Policy):
             else:
                 sim.buy(planned.sku, quantity, today)
 
+    def overtime_for(self, late: list[WorkOrder], today: date) -> set[str]:
+        """Only work orders whose lateness reaches a customer: pegged to customer orders, or
+        replenishing a SKU whose stock will not last the next two days' forecast."""
+        sim = self.sim
+        soon = (today, today + timedelta(days=1))
+        urgent = set()
+        for wo in late:
+            need = sum(self.daily_forecast.get((wo.sku, day), 0.0) for day in soon)
+            if wo.customer or sim.fg[wo.sku] - sim.committed(wo.sku) < need:
+                urgent.add(wo.id)
+        return urgent
+
     def schedule(self, problem: Problem) -> Plan:
         seconds = self.sim.scenario.planning.schedule_seconds
         if seconds > 0:
             return schedule(problem, Settings(time_limit=seconds, workers=1))
-        return best_of([dispatch(problem, rule) for rule in ("edd", "mwkr", "atc")])
+        return best_of([dispatch(problem, rule) for rule in OMNIOMS_RULES])
 
 
-def _event(festival: object) -> object:
-    from omnioms.forecasting.calendar import Event
-
-    f = festival
-    return Event(
-        name=str(f.name),  # type: ignore[attr-defined]
-        start=f.start,  # type: ignore[attr-defined]
-        end=f.end,  # type: ignore[attr-defined]
-        kind=str(f.name),  # type: ignore[attr-defined]
-    )
+def _event(festival: Festival) -> Event:
+    """A festival as the forecasting engine's event (its uplift is learned from history)."""
+    return Event(name=festival.name, start=festival.start, end=festival.end, kind=festival.name)
 
 
 def make_policy(name: str, sim: Simulation) -> Policy:
