@@ -12,6 +12,8 @@ urlpatterns = [
     path("channels/", include("omnioms.sync.urls")),
     path("forecasting/", include("omnioms.forecasting.urls")),
     path("planning/", include("omnioms.planning.urls")),
+    path("sales/", include("omnioms.sales.urls")),
+    path("service/", include("omnioms.service.urls")),
     path("simulation/", include("omnioms.simulation.urls")),
     path("", include("omnioms.web.urls")),
 ]

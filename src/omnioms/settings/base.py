@@ -57,7 +57,10 @@ INSTALLED_APPS = [
     "omnioms.simulation",
     "omnioms.customers",
     "omnioms.orders",
+    "omnioms.flows",
+    "omnioms.service",
     "omnioms.api",
+    "omnioms.sales",
     "omnioms.web",
 ]
 
