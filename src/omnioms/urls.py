@@ -15,6 +15,7 @@ urlpatterns = [
     path("sales/", include("omnioms.sales.urls")),
     path("service/", include("omnioms.service.urls")),
     path("floor/", include("omnioms.floor.urls")),
+    path("simulation/", include("omnioms.simulation.urls")),
     path("", include("omnioms.web.urls")),
 ]
 

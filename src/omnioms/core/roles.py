@@ -76,6 +76,8 @@ _PLAN_DEMAND = [
     "planning.change_plannedorder",
     "planning.view_productionorder",
     "planning.add_productionorder",
+    "simulation.view_simulationrun",
+    "simulation.add_simulationrun",
 ]
 _MANAGE_STOCK = [
     "inventory.receive_stock",

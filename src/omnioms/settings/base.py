@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "omnioms.forecasting",
     "omnioms.planning",
     "omnioms.floor",
+    "omnioms.simulation",
     "omnioms.customers",
     "omnioms.orders",
     "omnioms.flows",
