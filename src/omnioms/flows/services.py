@@ -188,7 +188,13 @@ def take_action(order: Order, action: str, fields: Any, user: User) -> ActionRes
 
     actor = Actor.for_user(user) if user.is_authenticated else Actor.system("anonymous")
     try:
-        changes = apply_move(order.pk, decide, actor=actor, expected_stage=order.stage)
+        changes = apply_move(
+            order.pk,
+            decide,
+            actor=actor,
+            expected_stage=order.stage,
+            expected_version=order.flow_version_id,
+        )
     except StageMoved as exc:
         raise ActionRefused(
             _("the order moved on to the stage %(stage)s meanwhile; nothing was changed")

@@ -689,18 +689,22 @@ def apply_move(
     *,
     actor: Actor,
     expected_stage: str | None = None,
+    expected_version: int | None = None,
 ) -> list[OrderChange]:
     """Take a flow's action on an order: lock it, let ``decide`` check and shape the move
     against the locked row and its lines (raising to refuse: nothing is written), write it
     with its timeline rows and run every effect. Returns the change of the order (and of the
     order split off from it, if any).
 
-    Raises :class:`StageMoved` when the order left ``expected_stage`` meanwhile.
+    Raises :class:`StageMoved` when the order left ``expected_stage`` (or the flow version
+    ``expected_version``) meanwhile.
     """
     with transaction.atomic():
         order = _locked_order(order_id)
-        if expected_stage is not None and order.stage != expected_stage:
-            raise StageMoved(expected_stage, order.stage)
+        if (expected_stage is not None and order.stage != expected_stage) or (
+            expected_version is not None and order.flow_version_id != expected_version
+        ):
+            raise StageMoved(expected_stage or "", order.stage)
         lines = list(order.lines.all())
         move = decide(order, lines)
         return _apply(order, lines, move, actor)
@@ -839,3 +843,52 @@ def _split(order: Order, lines: list[OrderLine], units: dict[str, int], actor: A
 
 
 _CENT = Decimal(1).scaleb(-AMOUNT_PLACES)
+
+
+def move_orders_to_version(
+    order_ids: Sequence[int],
+    *,
+    version_id: int,
+    stages: dict[str, str],
+    actor: Actor,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """Move open orders to a newly published flow version, each to the stage ``stages`` maps
+    its stage to (the flows app checked that a mapped stage stands for the same status, so
+    no order's status, and with it no stock, changes: there is no effect to run). One timeline
+    row per order says so. Call inside the publishing transaction; returns how many moved."""
+    now = timezone.now()
+    rows = list(
+        Order.objects.select_for_update()
+        .filter(pk__in=order_ids)
+        .values_list("pk", "stage", "flow_version_id")
+    )
+    by_stage: dict[str, list[int]] = {}
+    for pk, stage, _version in rows:
+        by_stage.setdefault(stage, []).append(pk)
+    for stage, ids in by_stage.items():
+        for start in range(0, len(ids), 500):
+            Order.objects.filter(pk__in=ids[start : start + 500]).update(
+                flow_version_id=version_id, stage=stages.get(stage, stage), modified_at=now
+            )
+    bulk_insert(
+        [
+            _new_event(
+                order_id=pk,
+                at=now,
+                kind=OrderEventKind.FLOW_CHANGED,
+                actor_kind=actor.kind,
+                actor_label=actor.label,
+                actor_user_id=actor.user_id,
+                data={
+                    **(details or {}),
+                    "stage_from": stage,
+                    "stage_to": stages.get(stage, stage),
+                    "version_from": version,
+                },
+            )
+            for pk, stage, version in rows
+        ],
+        returning_ids=False,
+    )
+    return len(rows)
