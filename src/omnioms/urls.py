@@ -12,6 +12,7 @@ urlpatterns = [
     path("channels/", include("omnioms.sync.urls")),
     path("forecasting/", include("omnioms.forecasting.urls")),
     path("planning/", include("omnioms.planning.urls")),
+    path("flows/", include("omnioms.flows.urls")),
     path("", include("omnioms.web.urls")),
 ]
 

@@ -133,6 +133,14 @@ _KEEP_PRODUCTION = [
     "production.add_routingoperation",
     "production.change_routingoperation",
 ]
+# Managers shape each channel's order flow and publish new versions of it.
+_SHAPE_FLOWS = [
+    "flows.view_flow",
+    "flows.add_flow",
+    "flows.change_flow",
+    "flows.publish_flow",
+    "flows.view_flowversion",
+]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -172,6 +180,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_sku",
         "catalog.change_sku",
         *_KEEP_PRODUCTION,
+        *_SHAPE_FLOWS,
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,

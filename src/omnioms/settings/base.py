@@ -163,6 +163,7 @@ VENDOR_DIRS = {
     "vendor/vis-timeline-styles": "vis-timeline/styles",
     "vendor/vis-data": "vis-data/peer/umd",
     "vendor/moment": "moment/min",
+    "vendor/cytoscape": "cytoscape/dist",
 }
 STATICFILES_DIRS = [
     (prefix, str(NODE_MODULES / path))
