@@ -144,7 +144,9 @@ def publish(
     or maps to a stage the new version lacks or of another status. Returns the version and
     how many orders moved."""
     with transaction.atomic():
-        flow = Flow.objects.select_for_update().select_related("current").get(pk=flow.pk)
+        flow = (
+            Flow.objects.select_for_update(of=("self",)).select_related("current").get(pk=flow.pk)
+        )
         draft = FlowVersion.objects.select_for_update().get(pk=draft.pk, flow=flow)
         if draft.state != VersionState.DRAFT:
             raise DefinitionInvalid([Problem("", _("only a draft can be published"))])
