@@ -26,7 +26,7 @@ from omnioms.flows.definition import Definition, Problem, parse, problems
 from omnioms.flows.models import Flow, FlowVersion, VersionState
 from omnioms.flows.selectors import definition_of, flow_of
 from omnioms.orders.models import Order
-from omnioms.orders.services import move_orders_to_version
+from omnioms.orders.moves import move_orders_to_version
 
 MAX_FILE_BYTES = 1_000_000
 
