@@ -462,9 +462,10 @@ def _set_status(
 ) -> OrderEvent | None:
     """Move ``order`` to ``target``; return the unsaved event, or None if no change.
 
-    ``checked``: the order's flow already allowed the move (:func:`omnioms.orders.moves.apply_move`), so the
-    status graph of :mod:`omnioms.orders.flows` is not asked. Private on purpose: the use
-    cases of this module are the only callers, so that the effects of a change
+    ``checked``: the order's flow already allowed the move
+    (:func:`omnioms.orders.moves.apply_move`), so the status graph of
+    :mod:`omnioms.orders.flows` is not asked. Private on purpose: the use cases of this module
+    and of :mod:`omnioms.orders.moves` are the only callers, so that the effects of a change
     (:mod:`omnioms.orders.effects`) always follow it.
     """
     if order.status == target:
