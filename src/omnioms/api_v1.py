@@ -14,6 +14,7 @@ from omnioms.api.openapi import DocumentedAPI
 from omnioms.catalog.api import router as catalog_router
 from omnioms.inventory.api import router as inventory_router
 from omnioms.orders.api import router as orders_router
+from omnioms.planning.api import router as planning_router
 from omnioms.sync.api import router as channels_router
 from omnioms.sync.api import webhooks
 
@@ -32,3 +33,4 @@ api.add_router("/orders", orders_router)
 api.add_router("/", channels_router)
 api.add_router("/", catalog_router)
 api.add_router("/", inventory_router)
+api.add_router("/", planning_router)

@@ -328,7 +328,7 @@ def gantt_payload(plan: Plan, *, order: str = "") -> dict[str, Any]:
 def move(request: HttpRequest, pk: int) -> JsonResponse:
     """The Gantt chart's drag: JSON in ({operation, start, work_center, machine}), the engine's
     answer out ({accepted, reason, knock_on, late, weighted_tardiness_hours})."""
-    from omnioms.planning.schedules import move_operation
+    from omnioms.planning.schedules import move_operation, outcome_json
 
     plan = get_object_or_404(Plan, pk=pk)
     try:
@@ -375,28 +375,6 @@ def parse_move(body: Any) -> dict[str, Any] | str:
         "start": start,
         "work_center": work_center,
         "machine": machine,
-    }
-
-
-def outcome_json(outcome: Any) -> dict[str, Any]:
-    tz = _tz()
-    return {
-        "accepted": outcome.accepted,
-        "reason": outcome.reason,
-        "late": outcome.late_after,
-        "weighted_tardiness_hours": outcome.weighted_tardiness_hours,
-        "knock_on": [
-            {
-                "id": k.operation,
-                "operation": k.label,
-                "start_before": k.start_before.astimezone(tz).isoformat(),
-                "start_after": k.start_after.astimezone(tz).isoformat(),
-                "end_after": k.end_after.astimezone(tz).isoformat(),
-                "machine_before": k.machine_before,
-                "machine_after": k.machine_after,
-            }
-            for k in outcome.knock_on
-        ],
     }
 
 

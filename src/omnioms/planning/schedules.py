@@ -472,6 +472,29 @@ def move_operation(
     return outcome
 
 
+def outcome_json(outcome: MoveOutcome) -> dict[str, Any]:
+    """A move's answer as JSON (the page's endpoint and the REST API)."""
+    tz = ZoneInfo(django_settings.TIME_ZONE)
+    return {
+        "accepted": outcome.accepted,
+        "reason": outcome.reason,
+        "late": outcome.late_after,
+        "weighted_tardiness_hours": outcome.weighted_tardiness_hours,
+        "knock_on": [
+            {
+                "id": k.operation,
+                "operation": k.label,
+                "start_before": k.start_before.astimezone(tz).isoformat(),
+                "start_after": k.start_after.astimezone(tz).isoformat(),
+                "end_after": k.end_after.astimezone(tz).isoformat(),
+                "machine_before": k.machine_before,
+                "machine_after": k.machine_after,
+            }
+            for k in outcome.knock_on
+        ],
+    }
+
+
 def reason_text(code: str, args: dict[str, Any], adapted: Adapted, fallback: str) -> str:
     """The engine's reason for refusing a move, in the user's language and local times."""
     tz = ZoneInfo(django_settings.TIME_ZONE)
