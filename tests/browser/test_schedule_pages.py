@@ -51,7 +51,8 @@ def drag(page: Page, item: str, days: float) -> None:
     shift = page.evaluate(
         """(ms) => { const t = document.getElementById("gantt").visTimeline;
                      const at = t.getWindow().start.getTime();
-                     return t.body.util.toScreen(new Date(at + ms)) - t.body.util.toScreen(new Date(at)); }""",
+                     const x = (ms) => t.body.util.toScreen(new Date(at + ms));
+                     return x(ms) - x(0); }""",
         days * DAY_MS,
     )
     bar = page.locator(".vis-item", has_text=item).first
