@@ -475,6 +475,19 @@ class WeightsForm(forms.ModelForm):
 @require_http_methods(["GET", "POST"])
 def weights(request: HttpRequest) -> HttpResponse:
     row = PlanningSettings.load()
+    if request.method == "POST" and "suggest_tiers" in request.POST:
+        if not request.user.has_perm("planning.change_planningsettings"):
+            return HttpResponse(status=403)
+        from omnioms.planning.priority import suggest_tiers
+
+        letters = suggest_tiers(timezone.localdate())
+        counts = {k: sum(1 for v in letters.values() if v == k) for k in "ABC"}
+        messages.success(
+            request,
+            _("Tiers suggested for %(n)s customers: A %(a)s, B %(b)s, C %(c)s.")
+            % {"n": len(letters), "a": counts["A"], "b": counts["B"], "c": counts["C"]},
+        )
+        return HttpResponseRedirect(reverse("planning:weights"))
     form = WeightsForm(request.POST or None, instance=row)
     if request.method == "POST":
         if not request.user.has_perm("planning.change_planningsettings"):

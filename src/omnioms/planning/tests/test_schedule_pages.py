@@ -184,6 +184,8 @@ def test_the_planner_sets_the_weights_and_a_bad_weight_is_refused(
     # only urgency counts now: MO-B (due first, nothing else) is scored on its slack alone
     order = ProductionOrder.objects.get(number="MO-B")
     assert order.priority_reasons["customer"]["weight"] == 0.0
+    suggested = client.post(url, {"suggest_tiers": "1"}, follow=True).content.decode()
+    assert "Tiers suggested for 0 customers" in suggested
 
 
 def test_the_rush_request_journey_through_the_pages(client: Client, plan: Plan) -> None:
