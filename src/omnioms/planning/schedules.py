@@ -278,6 +278,9 @@ def publish(plan: Plan, user: Any) -> Plan:
         locked.published_by = user if getattr(user, "pk", None) else None
         locked.save(update_fields=["status", "published_at", "published_by"])
         _follow_plan(locked)
+    from omnioms.planning.promise import forget_views
+
+    forget_views()
     return locked
 
 
