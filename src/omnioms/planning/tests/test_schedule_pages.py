@@ -235,3 +235,16 @@ def test_sales_ask_for_a_promise_date(client: Client, plan: Plan) -> None:
     assert 'id="answer"' in page.content.decode()
     assert client.get(reverse("planning:promise") + "?sku=NOPE&quantity=1").status_code == 400
     assert client.get(reverse("planning:promise") + "?sku=SHIRT&quantity=-1").status_code == 400
+
+
+def test_the_pages_open_before_anything_is_planned(client: Client) -> None:
+    shop()
+    client.force_login(make_user(Role.MANAGER))
+    for name in ("planning:plans", "planning:orders", "planning:rush_list", "planning:weights"):
+        assert client.get(reverse(name)).status_code == 200, name
+    answer = client.get(reverse("planning:promise") + "?sku=SHIRT&quantity=5").content.decode()
+    assert "No date can be promised" in answer  # no stock, no supply, no published plan
+    empty = run_schedule(MONDAY, **FAST)
+    assert empty.objective["orders"] == 0
+    assert client.get(reverse("planning:plan", args=[empty.pk])).status_code == 200
+    assert client.get(reverse("planning:gantt_data", args=[empty.pk])).json()["items"] != []
