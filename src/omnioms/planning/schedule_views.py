@@ -8,6 +8,7 @@ Every page needs a login and a planning permission (403 otherwise).
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -88,7 +89,7 @@ def plans(request: HttpRequest) -> HttpResponse:
             actor=Actor.for_user(request.user),
             label=_("Planning run"),
             time_limit=limit,
-            bottleneck_first=request.POST.get("bottleneck_first", "on") == "on",
+            bottleneck_first="bottleneck_first" in request.POST,
         )
         messages.success(request, _("The planning run was queued; it runs in the background."))
         return HttpResponseRedirect(reverse("planning:plans") + f"?job={job.pk}")
@@ -203,7 +204,8 @@ def gantt(request: HttpRequest, pk: int) -> HttpResponse:
     if has_nul(order) or len(order) > 30:
         return HttpResponse(_("order: not an order number"), status=400)
     config = {
-        "data": reverse("planning:gantt_data", args=[pk]) + (f"?order={order}" if order else ""),
+        "data": reverse("planning:gantt_data", args=[pk])
+        + (f"?order={quote(order)}" if order else ""),
         "move": reverse("planning:move", args=[pk]),
         "editable": plan.status == PlanStatus.PROPOSED
         and request.user.has_perm("planning.change_plan"),

@@ -63,10 +63,12 @@ def test_a_planner_sees_the_plans_with_their_load_and_publishes_one(
 
 def test_a_planning_run_is_started_from_the_page_as_a_job(client: Client, plan: Plan) -> None:
     client.force_login(make_user(Role.PLANNER))
-    response = client.post(reverse("planning:plans"), {"time_limit": "5"})
+    response = client.post(reverse("planning:plans"), {"time_limit": "5", "bottleneck_first": "on"})
     job = Job.objects.get(kind="planning.schedule")
     assert response["Location"].endswith(f"?job={job.pk}")
-    assert job.params["time_limit"] == 5.0
+    assert (job.params["time_limit"], job.params["bottleneck_first"]) == (5.0, True)
+    client.post(reverse("planning:plans"), {"time_limit": "5"})
+    assert Job.objects.latest("pk").params["bottleneck_first"] is False
     bad = client.post(reverse("planning:plans"), {"time_limit": "nope"}, follow=True)
     assert "1 to 600 seconds" in bad.content.decode()
 
