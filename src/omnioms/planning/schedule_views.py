@@ -8,9 +8,9 @@ Every page needs a login and a planning permission (403 otherwise).
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django import forms
