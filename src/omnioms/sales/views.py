@@ -110,7 +110,7 @@ def order_entry(request: HttpRequest) -> HttpResponse:
                 external_id=(data.get("external_id") or "").strip(),
                 status=data["status"],
                 currency=form.accounts[data["account"]].default_currency,
-                lines=[f.line() for f in lines.forms if f.has_changed() and f.is_valid()],
+                lines=[f.line() for f in lines.forms if f.is_valid() and f.cleaned_data.get("sku")],
                 buyer={
                     "name": data["buyer_name"],
                     "phone": data.get("buyer_phone") or "",
@@ -483,7 +483,9 @@ def _quote_input(request: HttpRequest) -> tuple[Any, QuoteTermsForm, bool]:
 
 
 def _inputs(lines: Any) -> list[LineInput]:
-    return [form.line() for form in lines.forms if form.has_changed() and form.is_valid()]
+    # Rows carried over from the last version count whether or not they were changed; empty
+    # extra rows have no cleaned SKU and are left out.
+    return [form.line() for form in lines.forms if form.is_valid() and form.cleaned_data.get("sku")]
 
 
 @login_required
@@ -560,7 +562,7 @@ def _quote_page(
         {
             "sku": line.sku.code,
             "quantity": line.quantity,
-            "list_price": line.list_price,
+            "list_price": line.list_price.quantize(Decimal("0.01")),
             "discount_percent": line.discount_percent,
         }
         for line in latest.lines.all()
