@@ -12,6 +12,7 @@ from omnioms.api.auth import AUTH
 from omnioms.api.errors import install_error_handlers
 from omnioms.api.openapi import DocumentedAPI
 from omnioms.catalog.api import router as catalog_router
+from omnioms.flows.api import router as flows_router
 from omnioms.inventory.api import router as inventory_router
 from omnioms.orders.api import router as orders_router
 from omnioms.sync.api import router as channels_router
@@ -32,3 +33,4 @@ api.add_router("/orders", orders_router)
 api.add_router("/", channels_router)
 api.add_router("/", catalog_router)
 api.add_router("/", inventory_router)
+api.add_router("/", flows_router)

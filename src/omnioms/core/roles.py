@@ -60,6 +60,7 @@ _PLAN_DEMAND = [
     "forecasting.view_demandday",
     "forecasting.view_forecastrun",
     "forecasting.add_forecastrun",
+    "forecasting.change_rollingschedule",
     "forecasting.view_forecastfigure",
     "forecasting.view_demandevent",
     "forecasting.add_demandevent",
@@ -133,6 +134,30 @@ _KEEP_PRODUCTION = [
     "production.add_routingoperation",
     "production.change_routingoperation",
 ]
+# The schedule: planning runs, plans and the Gantt chart, production orders by priority and the
+# planner's weights; PMC proposes rush orders (a planner), production decides them
+# (a supervisor or a manager); sales request them and read promise dates.
+_SCHEDULE = [
+    "planning.view_plan",
+    "planning.add_plan",
+    "planning.change_plan",
+    "planning.publish_plan",
+    "planning.view_plannedoperation",
+    "planning.view_productionorder",
+    "planning.view_planningsettings",
+    "planning.change_planningsettings",
+    "planning.view_rushrequest",
+    "planning.add_rushrequest",
+    "planning.propose_rushrequest",
+]
+_SEE_SCHEDULE = [
+    "planning.view_plan",
+    "planning.view_plannedoperation",
+    "planning.view_productionorder",
+    "planning.view_rushrequest",
+]
+_DECIDE_RUSH = ["planning.decide_rushrequest"]
+_ASK_RUSH = ["planning.view_rushrequest", "planning.add_rushrequest"]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -194,6 +219,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_sku",
         "catalog.change_sku",
         *_KEEP_PRODUCTION,
+        *_SCHEDULE,
+        *_DECIDE_RUSH,
         *_COUNTER,
         *_QUOTE,
         "sales.approve_quote",
@@ -210,6 +237,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.replay_deadletter",
         "channels.dismiss_deadletter",
         "channels.view_channel_health",
+        *_ASK_RUSH,
         *_QUOTE,
     ],
     # No view_all_orders: a store clerk sees only the orders of the store on their profile.
@@ -230,6 +258,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.change_customer",
         *_QUOTE,
         "orders.add_order",  # a quote accepted becomes an order
+        *_ASK_RUSH,
     ],
     # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.
     Role.PLANNER: [
@@ -240,6 +269,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_KEEP_PRODUCTION,
         *_PLAN_DEMAND,
         "catalog.change_sku",
+        *_SCHEDULE,
     ],
     Role.SUPERVISOR: [
         *_SEE_ORDERS,
@@ -248,6 +278,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         _NOTE,
         *_SEE_PRODUCTION,
         "channels.view_channel_health",
+        *_SEE_SCHEDULE,
+        *_DECIDE_RUSH,
     ],
 }
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "omnioms.planning",
     "omnioms.customers",
     "omnioms.orders",
+    "omnioms.flows",
     "omnioms.api",
     "omnioms.sales",
     "omnioms.web",

@@ -99,7 +99,7 @@ def order_list_page(
 
 
 def order_detail_queryset(user: WebUser) -> QuerySet[Order]:
-    return visible_orders(user).select_related("account", "location", "customer")
+    return visible_orders(user).select_related("account", "location", "customer", "flow_version")
 
 
 def order_lines(order: Order) -> list[OrderLine]:

@@ -37,7 +37,7 @@ from omnioms.orders.domain import ShipmentError, make_shipment
 from omnioms.orders.flows import TransitionNotAllowed, allowed_targets
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import BadCursor, Page, visible_orders
-from omnioms.orders.services import add_order_note, ship_order
+from omnioms.orders.services import add_order_note, line_key, ship_order
 from omnioms.sales import documents, order_queries
 from omnioms.sales.exports import write_workbook
 from omnioms.sales.order_queries import SortedPage
@@ -51,6 +51,7 @@ from omnioms.web.forms import (
     OrderFilterForm,
     ShipmentForm,
 )
+from omnioms.web.order_actions import action_forms, flow_summary
 from omnioms.web.presenters import status_story, timeline_entry
 
 
@@ -304,21 +305,29 @@ def _may_ship(order: Order) -> bool:
     return OrderStatus.SHIPPED in allowed_targets(order.status)
 
 
-def _order_detail_page(
+def order_detail_page(
     request: HttpRequest,
     order_id: int,
     *,
     note_form: NoteForm | None = None,
     ship_form: ShipmentForm | None = None,
     status: int = 200,
+    failed_action: str = "",
+    action_errors: dict[str, str] | None = None,
 ) -> HttpResponse:
     order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=order_id)
     may_change = request.user.has_perm("orders.change_order")
+    lines = selectors.order_lines(order)
     events = selectors.order_events(order)
     context: dict[str, Any] = {
         "order": order,
         "status": status_story(order, events),
-        "lines": selectors.order_lines(order),
+        "lines": lines,
+        "line_keys": [(line, line_key(line)) for line in lines],
+        "flow": flow_summary(order),
+        "actions": action_forms(order, request.user, failed=failed_action, errors=action_errors)
+        if may_change
+        else [],
         "timeline": [timeline_entry(event) for event in events],
         "payloads": selectors.order_payloads(order),
         "other_orders": selectors.other_orders_of_customer(request.user, order),
@@ -328,6 +337,9 @@ def _order_detail_page(
         "may_ship": may_change and _may_ship(order),
     }
     return render(request, "web/order_detail.html", context, status=status)
+
+
+_order_detail_page = order_detail_page
 
 
 @login_required
