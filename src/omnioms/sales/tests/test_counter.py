@@ -27,7 +27,7 @@ def _on_hand(shop: Shop, location: Location) -> int:
     return StockBalance.objects.get(sku=shop.shirt, location=location).on_hand
 
 
-def test_a_sale_handed_over_takes_the_stores_stock_and_is_paid_and_shipped(shop: Shop) -> None:
+def test_a_sale_handed_over_takes_the_stores_stock_through_the_counters_flow(shop: Shop) -> None:
     clerk = make_user("store_clerk", store="sh-01")
     result = sell_at_counter(
         CounterSale(
@@ -36,7 +36,9 @@ def test_a_sale_handed_over_takes_the_stores_stock_and_is_paid_and_shipped(shop:
         user=clerk,
     )
     order = result.order
-    assert order.status == "shipped"
+    # The counter account runs the store-counter flow: paid, then its hand-over action.
+    assert (order.status, order.stage) == ("completed", "handed_over")
+    assert order.events.filter(kind="action", data__action="hand_over").exists()
     assert order.account.name == "counter-sh-01"
     assert order.location == shop.store
     assert order.payloads.count() == 1  # through the intake like every channel's order
