@@ -53,7 +53,7 @@ from omnioms.inventory.rules import forget_rules
 from omnioms.orders.domain import make_shipment
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import user_store_id
-from omnioms.orders.services import ship_order
+from omnioms.orders.services import change_order_status, ship_order
 from omnioms.planning.promise import promise_date
 from omnioms.sales.domain import (
     DiscountPolicy,
@@ -335,12 +335,11 @@ def _check_stock(order: Order) -> None:
 
 
 def take_payment(order_id: int, *, amount: Decimal, method: str, user: User) -> Payment:
-    """The rest of a deposit order's price (or part of it); the order becomes paid when what
-    was taken reaches its total."""
-    from omnioms.orders.services import change_order_status
-
+    """The rest of a deposit order's price (or part of it). When what was taken reaches the
+    total the order becomes paid: by its flow's ``take_payment`` action where the flow has
+    one at the order's stage, else through the one status path."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
         taken = sum((p.amount for p in Payment.objects.filter(order=order)), Decimal(0))
         if amount <= 0 or taken + amount > order.total:
             raise SaleError("payment", {"amount": f"between 0 and {order.total - taken}"})
@@ -352,9 +351,16 @@ def take_payment(order_id: int, *, amount: Decimal, method: str, user: User) -> 
             currency=order.currency,
             received_by_id=user.pk,
         )
-        if taken + amount == order.total and order.status == OrderStatus.PENDING_PAYMENT:
+        paid_up = taken + amount == order.total and order.status == OrderStatus.PENDING_PAYMENT
+        if paid_up and not _flow_step(
+            order, "take_payment", {"amount": str(order.total)}, user, required=False
+        ):
             change_order_status(order.pk, OrderStatus.PAID, actor=Actor.for_user(user))
     return payment
+
+
+def paid_so_far(order: Order) -> Decimal:
+    return sum((p.amount for p in Payment.objects.filter(order=order)), Decimal(0))
 
 
 # ----------------------------------------------------------------------------------------------

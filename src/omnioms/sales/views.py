@@ -40,6 +40,7 @@ from omnioms.sales.forms import (
     InquiryForm,
     InvoiceForm,
     OrderEntryForm,
+    PaymentForm,
     QuoteLineFormSet,
     QuoteTermsForm,
 )
@@ -69,11 +70,13 @@ from omnioms.sales.services import (
     issue_invoice,
     make_quote,
     mark_sent,
+    paid_so_far,
     quote_from_token,
     quote_link_token,
     record_inquiry,
     revise_quote,
     sell_at_counter,
+    take_payment,
 )
 from omnioms.sync.forms import ImportFileForm
 
@@ -382,8 +385,37 @@ def counter_receipt(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             ),
             "invoice_form": InvoiceForm(prefix="inv"),
+            "due": order.total - paid_so_far(order),
+            "payment_form": PaymentForm(initial={"amount": order.total - paid_so_far(order)}),
         },
     )
+
+
+@login_required
+@permission_required("sales.add_payment", raise_exception=True)
+@require_POST
+def order_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take the balance of a deposit (or part of it); paid in full, the order moves on."""
+    order = get_object_or_404(visible_orders(request.user), pk=pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            take_payment(
+                order.pk,
+                amount=form.cleaned_data["amount"],
+                method=form.cleaned_data["method"],
+                user=request.user,
+            )
+        except SaleError as exc:
+            messages.error(request, "; ".join(exc.errors.values()) or str(exc))
+        else:
+            messages.success(request, _("Payment recorded."))
+    else:
+        messages.error(
+            request,
+            "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in form.errors.items()),
+        )
+    return redirect("sales:counter_receipt", pk=order.pk)
 
 
 @login_required

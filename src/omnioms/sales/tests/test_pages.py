@@ -235,3 +235,19 @@ def test_the_revise_form_posted_back_with_one_change_makes_a_version_keeping_the
         ("MUG-1", 2),
     ]
     assert latest.lines.get(sku__code="MUG-1").discount_percent == Decimal(3)
+
+
+def test_the_receipt_of_a_deposit_takes_the_balance(client: Client, shop: Shop) -> None:
+    _clerk(client)
+    client.post("/sales/counter/scan/", {"code": "MUG-1"})
+    made = client.post(
+        "/sales/counter/checkout/",
+        {"paid": "5", "method": "cash", "fulfilment": "ship", "address": "南京路 1 号"},
+    )
+    receipt = client.get(made["Location"]).content.decode()
+    assert "Still to pay" in receipt
+    order = Order.objects.get()
+    client.post(f"/sales/orders/{order.pk}/payments/", {"amount": "40", "method": "wechat_pay"})
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert "Still to pay" not in client.get(made["Location"]).content.decode()
