@@ -183,4 +183,8 @@ def test_the_balance_of_a_deposit_makes_the_order_paid_through_its_flow(shop: Sh
     order.refresh_from_db()
     assert (order.status, order.stage) == ("paid", "paid")
     assert order.events.filter(kind="action", data__action="take_payment").exists()
-    assert [p.kind for p in Payment.objects.filter(order=order)] == ["deposit", "balance", "balance"]
+    assert [p.kind for p in Payment.objects.filter(order=order)] == [
+        "deposit",
+        "balance",
+        "balance",
+    ]
