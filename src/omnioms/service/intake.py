@@ -115,7 +115,9 @@ def process_item(pk: int) -> str:
     try:
         with transaction.atomic():
             item = (
-                InboundItem.objects.select_for_update().select_related("source__account").get(pk=pk)
+                InboundItem.objects.select_for_update(of=("self",))
+                .select_related("source__account")
+                .get(pk=pk)
             )
             if item.outcome not in (ItemOutcome.RECEIVED, ItemOutcome.DEAD_LETTERED):
                 return str(item.outcome)
