@@ -12,6 +12,7 @@ urlpatterns = [
     path("channels/", include("omnioms.sync.urls")),
     path("forecasting/", include("omnioms.forecasting.urls")),
     path("planning/", include("omnioms.planning.urls")),
+    path("sales/", include("omnioms.sales.urls")),
     path("service/", include("omnioms.service.urls")),
     path("", include("omnioms.web.urls")),
 ]

@@ -60,6 +60,7 @@ _PLAN_DEMAND = [
     "forecasting.view_demandday",
     "forecasting.view_forecastrun",
     "forecasting.add_forecastrun",
+    "forecasting.change_rollingschedule",
     "forecasting.view_forecastfigure",
     "forecasting.view_demandevent",
     "forecasting.add_demandevent",
@@ -133,6 +134,30 @@ _KEEP_PRODUCTION = [
     "production.add_routingoperation",
     "production.change_routingoperation",
 ]
+# The schedule: planning runs, plans and the Gantt chart, production orders by priority and the
+# planner's weights; PMC proposes rush orders (a planner), production decides them
+# (a supervisor or a manager); sales request them and read promise dates.
+_SCHEDULE = [
+    "planning.view_plan",
+    "planning.add_plan",
+    "planning.change_plan",
+    "planning.publish_plan",
+    "planning.view_plannedoperation",
+    "planning.view_productionorder",
+    "planning.view_planningsettings",
+    "planning.change_planningsettings",
+    "planning.view_rushrequest",
+    "planning.add_rushrequest",
+    "planning.propose_rushrequest",
+]
+_SEE_SCHEDULE = [
+    "planning.view_plan",
+    "planning.view_plannedoperation",
+    "planning.view_productionorder",
+    "planning.view_rushrequest",
+]
+_DECIDE_RUSH = ["planning.decide_rushrequest"]
+_ASK_RUSH = ["planning.view_rushrequest", "planning.add_rushrequest"]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -143,6 +168,27 @@ _STORE_STOCK = [
     "inventory.transfer_stock",
 ]
 
+# Selling by people (omnioms.sales): the store counter takes payments and issues invoices;
+# inquiries and quotes are social selling; a manager approves a quote's deep discount.
+_COUNTER = [
+    "sales.sell_at_counter",
+    "sales.view_payment",
+    "sales.add_payment",
+    "sales.view_invoice",
+    "sales.add_invoice",
+]
+_QUOTE = [
+    "sales.view_inquiry",
+    "sales.add_inquiry",
+    "sales.change_inquiry",
+    "sales.view_quote",
+    "sales.add_quote",
+    "sales.change_quote",
+    "sales.view_invoice",
+    "sales.add_invoice",
+    "sales.view_payment",
+    "sales.add_payment",
+]
 # Customer service: tickets answered, noted, changed and merged; phone calls and store visits
 # logged; canned replies used. Order actions (refund, return, ...) are the flows' permissions.
 _SERVICE = [
@@ -204,6 +250,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "catalog.add_sku",
         "catalog.change_sku",
         *_KEEP_PRODUCTION,
+        *_SCHEDULE,
+        *_DECIDE_RUSH,
+        *_COUNTER,
+        *_QUOTE,
+        "sales.approve_quote",
         *_RUN_SERVICE,
     ],
     Role.ORDER_CLERK: [
@@ -218,6 +269,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.replay_deadletter",
         "channels.dismiss_deadletter",
         "channels.view_channel_health",
+        *_ASK_RUSH,
+        *_QUOTE,
     ],
     # No view_all_orders: a store clerk sees only the orders of the store on their profile.
     Role.STORE_CLERK: [
@@ -228,12 +281,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "customers.view_customer",
         *_SEE_CATALOG,
         *_STORE_STOCK,
+        *_COUNTER,
     ],
     Role.CUSTOMER_SERVICE: [
         *_SEE_ORDERS,
         *_SEE_STOCK,
         _NOTE,
         "customers.change_customer",
+        *_QUOTE,
+        "orders.add_order",  # a quote accepted becomes an order
+        *_ASK_RUSH,
         *_SERVICE,
     ],
     # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.
@@ -245,6 +302,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_KEEP_PRODUCTION,
         *_PLAN_DEMAND,
         "catalog.change_sku",
+        *_SCHEDULE,
     ],
     Role.SUPERVISOR: [
         *_SEE_ORDERS,
@@ -253,6 +311,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         _NOTE,
         *_SEE_PRODUCTION,
         "channels.view_channel_health",
+        *_SEE_SCHEDULE,
+        *_DECIDE_RUSH,
     ],
 }
 

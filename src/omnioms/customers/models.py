@@ -5,9 +5,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CustomerTier(models.TextChoices):
-    STANDARD = "standard", _("Standard")
-    IMPORTANT = "important", _("Important")
-    KEY = "key", _("Key account")
+    """A/B/C: how much the customer matters when production must choose (planning's priority)."""
+
+    STANDARD = "standard", _("C: standard")
+    IMPORTANT = "important", _("B: important")
+    KEY = "key", _("A: key account")
+
+
+class SuggestedTier(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
 
 
 class Customer(models.Model):
@@ -16,6 +24,14 @@ class Customer(models.Model):
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     tier = models.CharField(
         _("importance"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD
+    )
+    tier_by_hand = models.BooleanField(
+        _("tier set by hand"),
+        default=False,
+        help_text=_("Otherwise the tier follows the suggestion from revenue and order frequency."),
+    )
+    suggested_tier = models.CharField(
+        _("suggested tier"), max_length=1, choices=SuggestedTier.choices, blank=True
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     merged_into = models.ForeignKey(

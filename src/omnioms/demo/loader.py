@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -28,6 +28,7 @@ from omnioms.core.roles import Role
 from omnioms.core.services import create_staff_user
 from omnioms.customers.models import Customer
 from omnioms.demo.catalog import SKUS, STYLES
+from omnioms.demo.factory import load_factory
 from omnioms.demo.generators.common import FileExport
 from omnioms.demo.history import generate_all
 from omnioms.inventory.demo import seed_demo_stock
@@ -108,10 +109,11 @@ def load_demo(*, seed: int = 7, days: int = 182, now: datetime | None = None) ->
     # Stock before the history: the last days' orders reserve and take it like real ones.
     stock = seed_demo_stock(now=now, seed=seed)
     sent = _send_history(seed=seed, days=days, now=now)
+    factory = load_factory(now=now, history_start=now.date() - timedelta(days=days), seed=seed)
     elapsed = time.perf_counter() - started
     return report(
         note=f"Loaded {days} days of history ({sent} deliveries, seed {seed}) in {elapsed:.1f} s."
-        f" {stock}"
+        f" {stock} {factory}"
     )
 
 
@@ -216,6 +218,8 @@ def report(*, note: str = "") -> str:
         "",
         "Web UI: / (orders, dead letters), /inventory/ (stock), /channels/health/, "
         "/settings/ (accounts, users)   Back office: /admin/",
+        "Factory: /production/ (BOMs, routings, work centres), /forecasting/ (forecast runs,"
+        " sales input, events), /planning/ (requirements runs, production orders)",
         "API docs: /api/v1/docs   OpenAPI: /api/v1/openapi.json",
         "Dead letters: the Dead letters page, or `omnioms replay --all` to retry them.",
     ]

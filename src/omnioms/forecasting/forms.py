@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from omnioms.forecasting.models import BlendRule, DemandEvent
+from omnioms.forecasting.models import BlendRule, DemandEvent, RollingSchedule
 
 
 class RunForm(forms.Form):
@@ -49,3 +50,33 @@ class EventForm(forms.ModelForm):
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("Excel file (.xlsx)"))
+
+
+class ScheduleForm(forms.ModelForm):
+    """The rolling forecast's rhythm, edited by a planner on the forecast page."""
+
+    class Meta:
+        model = RollingSchedule
+        fields = [
+            "enabled",
+            "monthly_day",
+            "weekly_weekday",
+            "daily",
+            "run_at",
+            "time_zone",
+            "horizon_months",
+            "blend",
+            "frozen_days",
+        ]
+        widgets = {"run_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
+
+    def clean_time_zone(self) -> str:
+        name = self.cleaned_data["time_zone"].strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise forms.ValidationError(
+                _("%(name)s is not a time zone (for example Asia/Shanghai)."),
+                params={"name": name},
+            ) from exc
+        return name

@@ -19,7 +19,9 @@ def forecast_job(
     horizon_months: int = 6,
     rule: str = BlendRule.WEIGHTED,
     frozen_days: int = 7,
+    scheduled: list[str] | None = None,
 ) -> dict[str, Any]:
+    """``scheduled`` names the cadences a scheduled run answers (``forecasting.rolling``)."""
     from omnioms.forecasting.runs import make_forecast_run  # numpy and pandas: in the worker
 
     run = make_forecast_run(
@@ -30,4 +32,7 @@ def forecast_job(
         progress=job.progress,
         job_id=job.job.pk,
     )
-    return {"run": run.pk, **run.summary}
+    result = {"run": run.pk, **run.summary}
+    if scheduled:
+        result["scheduled"] = scheduled
+    return result

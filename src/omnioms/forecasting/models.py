@@ -6,13 +6,17 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.catalog.models import ProductFamily, Sku
+from omnioms.production.models import Weekday
 
 FIGURE_DIGITS = 18
 FIGURE_PLACES = 3
@@ -254,3 +258,42 @@ class ForecastFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku_id} {self.level} {self.period_start}: {self.final}"
+
+
+class RollingSchedule(models.Model):
+    """When forecast runs are made without anyone asking: the rolling forecast's rhythm.
+
+    One row. A monthly re-forecast on a day of the month, a weekly refresh on a weekday and,
+    when chosen, a daily refresh, each at ``run_at`` in ``time_zone``. A cadence is due when
+    no finished run is as of a day since its last anchor (a run made by hand or from the
+    command line counts), so a stopped worker catches up once, never several times.
+    """
+
+    enabled = models.BooleanField(_("runs on a schedule"), default=True)
+    run_at = models.TimeField(_("at"), default=time(2, 0))
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    monthly_day = models.PositiveSmallIntegerField(
+        _("monthly re-forecast on day"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+    )
+    weekly_weekday = models.PositiveSmallIntegerField(
+        _("weekly refresh on"), choices=Weekday.choices, default=Weekday.MONDAY
+    )
+    daily = models.BooleanField(_("refresh every day"), default=False)
+    horizon_months = models.PositiveSmallIntegerField(
+        _("months ahead"), default=6, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    blend = models.CharField(
+        _("blend rule"), max_length=20, choices=BlendRule.choices, default=BlendRule.WEIGHTED
+    )
+    frozen_days = models.PositiveSmallIntegerField(
+        _("frozen days"), default=7, validators=[MaxValueValidator(90)]
+    )
+
+    class Meta:
+        verbose_name = _("rolling forecast schedule")
+        verbose_name_plural = _("rolling forecast schedules")
+
+    def __str__(self) -> str:
+        return str(_("Rolling forecast schedule"))

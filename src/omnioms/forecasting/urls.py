@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("sku/<str:code>/", views.sku_page, name="sku"),
     path("family/<str:code>/", views.family_page, name="family"),
+    path("schedule/", views.schedule, name="schedule"),
     path("accuracy/", views.accuracy, name="accuracy"),
     path("sales/", views.sales_grid, name="sales"),
     path("sales/upload/", views.sales_upload, name="sales_upload"),

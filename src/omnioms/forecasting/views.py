@@ -26,13 +26,14 @@ from omnioms.catalog.models import ProductFamily, Sku, SkuKind
 from omnioms.core.actor import Actor
 from omnioms.core.jobs import start_job
 from omnioms.core.models import Job
-from omnioms.forecasting.forms import EventForm, RunForm, UploadForm
+from omnioms.forecasting.forms import EventForm, RunForm, ScheduleForm, UploadForm
 from omnioms.forecasting.models import (
     DemandDay,
     DemandEvent,
     ForecastFigure,
     ForecastRun,
     Level,
+    RollingSchedule,
     RunStatus,
     SalesInput,
 )
@@ -99,11 +100,15 @@ def overview(request: HttpRequest) -> HttpResponse:
             .annotate(total=Sum("final"))
             .order_by("-total")[:25]
         )
+    scheduled = Job.objects.filter(kind="forecasting.run", params__has_key="scheduled").first()
     return render(
         request,
         "forecasting/overview.html",
         {
             "form": form,
+            "schedule_form": ScheduleForm(instance=RollingSchedule.objects.filter(pk=1).first()),
+            "schedule_saved": RollingSchedule.objects.filter(pk=1).exists(),
+            "last_scheduled": scheduled,
             "job": shown,
             "running": [j for j in running if shown is None or j.pk != shown.pk],
             "runs": runs,
@@ -112,6 +117,29 @@ def overview(request: HttpRequest) -> HttpResponse:
             "families": ProductFamily.objects.all(),
         },
     )
+
+
+@login_required
+@permission_required("forecasting.change_rollingschedule", raise_exception=True)
+@require_http_methods(["POST"])
+def schedule(request: HttpRequest) -> HttpResponse:
+    """Save the rolling forecast's rhythm; the worker starts the runs it calls for."""
+    existing = RollingSchedule.objects.filter(pk=1).first()
+    form = ScheduleForm(request.POST, instance=existing or RollingSchedule(pk=1))
+    if not form.is_valid():
+        problems = "; ".join(
+            f"{form.fields[name].label}: {' '.join(str(e) for e in errors)}"
+            if name in form.fields
+            else str(errors[0])
+            for name, errors in form.errors.items()
+        )
+        messages.error(
+            request, _("The schedule was not saved: %(problems)s") % {"problems": problems}
+        )
+        return HttpResponseRedirect(reverse("forecasting:overview"))
+    form.save()
+    messages.success(request, _("The rolling forecast schedule was saved."))
+    return HttpResponseRedirect(reverse("forecasting:overview"))
 
 
 def _series(level: str, sku_ids: list[int], latest: ForecastRun | None) -> dict[str, Any]:

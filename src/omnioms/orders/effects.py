@@ -41,6 +41,11 @@ class OrderChange:
     """The timeline rows the use case wrote for it (saved)."""
     results: dict[str, Any] = field(default_factory=dict)
     """What effects did, for the caller to report (``"outbound_command"``: the queued command)."""
+    previous_stage: str | None = None
+    """The flow stage before the change (``Order.stage``)."""
+    action: Any = None
+    """The flow action a person took (:func:`omnioms.orders.services.apply_move`), opaque to
+    ``orders``: the flows app's effect reads it."""
 
     @property
     def status_changed(self) -> bool:

@@ -31,6 +31,30 @@ class Order(models.Model):
     """The account's platform code, copied so the order list filters without a join."""
     external_id = models.CharField(_("external id"), max_length=100)
     status = models.CharField(_("status"), max_length=30, choices=OrderStatus.choices)
+    stage = models.CharField(
+        _("stage"),
+        max_length=50,
+        blank=True,
+        help_text=_("Where the order is in its flow; its status is the one the stage stands for."),
+    )
+    flow_version = models.ForeignKey(
+        "flows.FlowVersion",
+        verbose_name=_("flow version"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        help_text=_("The version of its account's flow the order runs under."),
+    )
+    conflict = models.JSONField(
+        _("conflict with the channel"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "What the channel reported that contradicts what staff did; open until a person "
+            "resolves it."
+        ),
+    )
     raw_status = models.CharField(_("channel status"), max_length=100, blank=True)
     channel_status = models.CharField(
         _("status the channel reported"),
@@ -163,6 +187,11 @@ class OrderLine(models.Model):
     total = amount_field(_("line total"))
     is_gift = models.BooleanField(_("gift"), default=False)
     refunded_quantity = models.PositiveIntegerField(_("refunded"), default=0)
+    shipped_quantity = models.PositiveIntegerField(_("shipped"), default=0)
+    """Units staff recorded as shipped (partial shipments add up); kept when the channel
+    rewrites the lines."""
+    returned_quantity = models.PositiveIntegerField(_("returned"), default=0)
+    """Units that came back and were inspected into stock or quarantine."""
 
     class Meta:
         ordering = ["order", "position"]
@@ -171,6 +200,14 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(refunded_quantity__lte=models.F("quantity")),
                 name="order_line_refund_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shipped_quantity__lte=models.F("quantity")),
+                name="order_line_shipped_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(returned_quantity__lte=models.F("quantity")),
+                name="order_line_returned_within_quantity",
             ),
         ]
         verbose_name = _("order line")
@@ -209,6 +246,9 @@ class OrderEventKind(models.TextChoices):
     STATUS_CHANGED = "status_changed", _("Status changed")
     STALE_IGNORED = "stale_ignored", _("Older version ignored")
     NOTE = "note", _("Note")
+    ACTION = "action", _("Action taken")
+    STAGE_FOLLOWED = "stage_followed", _("Stage followed the channel")
+    CONFLICT = "conflict", _("Conflict with the channel")
 
 
 class OrderEvent(models.Model):

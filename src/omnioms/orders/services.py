@@ -11,13 +11,14 @@ transaction; the use cases at the bottom own theirs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,7 @@ from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutco
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import JsonText, bulk_insert, bulk_set, new_rows
 from omnioms.core.choices import OrderStatus
+from omnioms.core.money import AMOUNT_PLACES
 from omnioms.customers.services import resolve_customers
 from omnioms.orders.domain import (
     Shipment,
@@ -46,6 +48,7 @@ from omnioms.orders.models import (
     OrderLine,
     OrderLineComponent,
 )
+from omnioms.orders.stages import Placement, placement
 
 
 @dataclass
@@ -132,6 +135,7 @@ def upsert_orders(
     PostgreSQL; SQLite's IMMEDIATE transaction already holds the write lock).
     """
     external_ids = {item.order.external_id for item in incoming}
+    flow = placement(account)
     states: dict[str, _State] = {}
     for order in Order.objects.select_for_update().filter(
         account=account, external_id__in=external_ids
@@ -167,6 +171,7 @@ def upsert_orders(
             )
             _write_fields(order, item.order, JsonText(text), digest, now, received)
             order.status = item.order.status
+            flow.place(order)
             state = states[item.order.external_id] = _State(
                 order=order,
                 stored=text,
@@ -190,18 +195,18 @@ def upsert_orders(
             # A new row is inserted by bulk_insert, which writes JsonText as it is; an existing
             # one goes through bulk_update, which needs the value.
             stored = JsonText(text) if state.is_new else snapshot
+            previous_report = state.order.channel_status
             _write_fields(state.order, item.order, stored, digest, now, received)
             events.append(
                 _PendingEvent(
                     state.order, OrderEventKind.UPDATED, {"changes": changes}, item.payload
                 )
             )
-            status_event = _set_status(
-                state.order, item.order.status, actor=actor, from_channel=True
-            )
-            if status_event is not None:
-                status_event.at = now
-                events.append(status_event)
+            for stage_event in _follow_channel(
+                state.order, item.order.status, previous_report, flow, actor=actor
+            ):
+                stage_event.at = now
+                events.append(stage_event)
             state.stored, state.key, state.written, state.dirty = snapshot, key, item.order, True
             state.received = received
             outcomes.append(PayloadOutcome.UPDATED)
@@ -286,6 +291,9 @@ def _write_fields(
 _UPDATED_FIELDS = [
     "external_id",
     "status",
+    "stage",
+    "flow_version",
+    "conflict",
     "raw_status",
     "channel_status",
     "currency",
@@ -330,7 +338,9 @@ def _save(account: ChannelAccount, states: list[_State]) -> None:
 
     # Lines come from the version being written (Decimals as they are, not the JSON text).
     rewrite = [(s, s.written) for s in states if s.lines_changed and s.written]
-    OrderLine.objects.filter(order__in=[s.order for s, _ in rewrite if not s.is_new]).delete()
+    rewritten = [s.order for s, _ in rewrite if not s.is_new]
+    tallies = _staff_tallies(rewritten)
+    OrderLine.objects.filter(order__in=rewritten).delete()
     skus = _sku_lookup(account, _sku_codes(written for _, written in rewrite))
     lines: list[OrderLine] = []
     parts: list[tuple[OrderLine, Component]] = []
@@ -350,6 +360,11 @@ def _save(account: ChannelAccount, states: list[_State]) -> None:
                 is_gift=line.is_gift,
                 refunded_quantity=line.refunded_quantity,
             )
+            kept = tallies.get((state.order.pk, line_key(row)))
+            if kept is not None:
+                row.shipped_quantity = min(kept[0], line.quantity)
+                row.returned_quantity = min(kept[1], line.quantity)
+                row.refunded_quantity = max(line.refunded_quantity, min(kept[2], line.quantity))
             lines.append(row)
             parts.extend((row, component) for component in line.components)
     bulk_insert(lines, returning_ids=bool(parts))
@@ -358,6 +373,37 @@ def _save(account: ChannelAccount, states: list[_State]) -> None:
         for row, c in parts
     ]
     bulk_insert(components, returning_ids=False)
+
+
+def line_key(line: OrderLine) -> str:
+    """How people and the API name a line: the channel's line id, else ``#`` and its position
+    (staff entry and store exports send no line ids)."""
+    return line.external_line_id or f"#{line.position}"
+
+
+def _staff_tallies(orders: list[Order]) -> dict[tuple[int, str], tuple[int, int, int]]:
+    """What staff recorded per line (shipped, returned, refunded units), to keep when the
+    channel's new version rewrites the lines: the channel's report does not undo a shipment."""
+    if not orders:
+        return {}
+    rows = OrderLine.objects.filter(order__in=orders).filter(
+        Q(shipped_quantity__gt=0) | Q(returned_quantity__gt=0) | Q(refunded_quantity__gt=0)
+    )
+    return {
+        (row.order_id, line_key(row)): (
+            row.shipped_quantity,
+            row.returned_quantity,
+            row.refunded_quantity,
+        )
+        for row in rows.only(
+            "order_id",
+            "external_line_id",
+            "position",
+            "shipped_quantity",
+            "returned_quantity",
+            "refunded_quantity",
+        )
+    }
 
 
 def _sku_codes(orders: Iterable[NormalizedOrder]) -> set[str]:
@@ -408,16 +454,25 @@ def _event(
 
 
 def _set_status(
-    order: Order, target: str, *, actor: Actor, from_channel: bool, reason: str = ""
+    order: Order,
+    target: str,
+    *,
+    actor: Actor,
+    from_channel: bool,
+    reason: str = "",
+    checked: bool = False,
 ) -> OrderEvent | None:
-    """Move ``order`` to ``target`` along its flow; return the unsaved event, or None if no change.
+    """Move ``order`` to ``target``; return the unsaved event, or None if no change.
 
-    Private on purpose: the use cases of this module are the only callers, so that the effects
-    of a change (:mod:`omnioms.orders.effects`) always follow it.
+    ``checked``: the order's flow already allowed the move (:func:`apply_move`), so the
+    status graph of :mod:`omnioms.orders.flows` is not asked. Private on purpose: the use
+    cases of this module are the only callers, so that the effects of a change
+    (:mod:`omnioms.orders.effects`) always follow it.
     """
     if order.status == target:
         return None
-    check_transition(order.status, target, from_channel=from_channel)
+    if not checked:
+        check_transition(order.status, target, from_channel=from_channel)
     data = {"from": order.status, "to": target}
     if reason:
         data["reason"] = reason
@@ -425,6 +480,32 @@ def _set_status(
     order.status = target
     order.modified_at = timezone.now()
     return event
+
+
+def _follow_channel(
+    order: Order, reported: str, previous_report: str, flow: Placement, *, actor: Actor
+) -> list[OrderEvent]:
+    """The channel reports ``reported``: the order's stage follows by its flow's rule, or the
+    contradiction is recorded for a person (``Order.conflict``), never overwritten."""
+    if not order.stage:
+        flow.place(order)
+    follow = flow.follow(order, reported, previous_report)
+    if follow.conflict:
+        details = {"reported": reported, "stage": order.stage, "status": order.status}
+        order.conflict = {**details, "at": timezone.now().isoformat()}
+        return [_event(order, OrderEventKind.CONFLICT, actor, data=details)]
+    if follow.ignored:
+        return []
+    stage_from = order.stage
+    order.stage = follow.stage
+    event = _set_status(order, follow.status, actor=actor, from_channel=True)
+    if stage_from != follow.stage:
+        stages = {"stage_from": stage_from, "stage_to": follow.stage}
+        if event is None:
+            event = _event(order, OrderEventKind.STAGE_FOLLOWED, actor, data=stages)
+        else:
+            event.data.update(stages)
+    return [event] if event is not None else []
 
 
 def change_order_status(
@@ -439,6 +520,7 @@ def change_order_status(
 
     With a ``shipment``, the order may also stay where it is (a further tracking number for an
     order already shipped); the shipment is written on the timeline and the effects see it.
+    The order's stage becomes its flow's stage for ``target``.
     """
     with transaction.atomic():
         order = _locked_order(order_id)
@@ -450,18 +532,52 @@ def ship_order(
 ) -> OrderChange:
     """Record that an order (or some of its lines) shipped; the status follows.
 
-    Shipped whole, or partially shipped when ``shipment.lines`` leave units behind. An order
-    already shipped takes a further tracking number unless ``again`` is false (a second click
-    on a stale page must not record a second shipment). Raises ``TransitionNotAllowed`` when
-    the order's status does not allow it and ``ShipmentError`` naming a bad field.
+    Shipped whole, or partially shipped when units stay behind after this and earlier
+    shipments (``OrderLine.shipped_quantity`` adds them up). An order already shipped takes a
+    further tracking number unless ``again`` is false (a second click on a stale page must not
+    record a second shipment). Raises ``TransitionNotAllowed`` when the order's status does not
+    allow it and ``ShipmentError`` naming a bad field.
     """
     with transaction.atomic():
         order = _locked_order(order_id)
         if not again and order.status == OrderStatus.SHIPPED:
             raise TransitionNotAllowed(order.status, OrderStatus.SHIPPED)
-        ordered = dict(order.lines.values_list("external_line_id", "quantity"))
-        target = shipped_status(order.status, ordered, shipment)
+        lines = list(order.lines.all())
+        if order.status == OrderStatus.SHIPPED:  # a further tracking number: nothing is left
+            ordered = {line_key(line): line.quantity for line in lines}
+            target = shipped_status(order.status, ordered, shipment)
+        else:
+            left = {
+                line_key(line): max(
+                    0, line.quantity - line.refunded_quantity - line.shipped_quantity
+                )
+                for line in lines
+            }
+            target = shipped_status(order.status, left, shipment)
+            check_transition(order.status, target, from_channel=False)
+            _count_shipped(lines, shipment_units(shipment, left))
         return _change(order, target, actor=actor, shipment=shipment)
+
+
+def shipment_units(shipment: Shipment, left: dict[str, int]) -> dict[str, int]:
+    """Units per line ``shipment`` takes: its lines, or everything left when it names none."""
+    if not shipment.lines:
+        return {key: units for key, units in left.items() if units > 0}
+    units: dict[str, int] = {}
+    for line in shipment.lines:
+        units[line.external_line_id] = units.get(line.external_line_id, 0) + line.quantity
+    return units
+
+
+def _count_shipped(lines: list[OrderLine], units: dict[str, int]) -> None:
+    changed = []
+    for line in lines:
+        more = units.get(line_key(line), 0)
+        if more:
+            line.shipped_quantity = min(line.quantity, line.shipped_quantity + more)
+            changed.append(line)
+    if changed:
+        OrderLine.objects.bulk_update(changed, ["shipped_quantity"])
 
 
 def _locked_order(order_id: int) -> Order:
@@ -484,24 +600,23 @@ def _change(
     shipment: Shipment | None = None,
 ) -> OrderChange:
     """Change a locked order as a person or job asked, write its events, run the effects."""
-    previous = order.status
+    previous, previous_stage = order.status, order.stage
     events: list[OrderEvent] = []
     status_event = _set_status(order, target, actor=actor, from_channel=False, reason=reason)
     if status_event is not None:
-        order.save(update_fields=["status", "modified_at"])
+        order.stage = placement(order.account).stage_for_status(order, target)
+        if order.stage != previous_stage:
+            status_event.data.update({"stage_from": previous_stage, "stage_to": order.stage})
+        order.save(update_fields=["status", "stage", "modified_at"])
         events.append(status_event)
     if shipment is not None:
-        text = _("Shipped with %(carrier)s, tracking number %(tracking)s.") % {
-            "carrier": shipment.carrier,
-            "tracking": shipment.tracking_number,
-        }
-        data = {"text": text, "shipment": shipment.details(), "command": None}
-        events.append(_event(order, OrderEventKind.NOTE, actor, data=data))
+        events.append(_shipment_note(order, shipment, actor))
     for event in events:
         event.save()
     change = OrderChange(
         order=order,
         previous_status=previous,
+        previous_stage=previous_stage,
         from_channel=False,
         shipment=shipment,
         events=events,
@@ -511,9 +626,216 @@ def _change(
     return change
 
 
+def _shipment_note(order: Order, shipment: Shipment, actor: Actor) -> OrderEvent:
+    text = _("Shipped with %(carrier)s, tracking number %(tracking)s.") % {
+        "carrier": shipment.carrier,
+        "tracking": shipment.tracking_number,
+    }
+    data = {"text": text, "shipment": shipment.details(), "command": None}
+    return _event(order, OrderEventKind.NOTE, actor, data=data)
+
+
 def add_order_note(order_id: int, text: str, *, actor: Actor) -> OrderEvent:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         event = _event(order, OrderEventKind.NOTE, actor, data={"text": text})
         event.save()
     return event
+
+
+# ----------------------------------------------------------------------------------------------
+# A flow's action (omnioms.flows decides, this writes): the same one path as every change
+
+
+@dataclass
+class Move:
+    """What an action does to a locked order, as its flow decided (``apply_move``'s ``decide``).
+
+    Line quantities are keyed by :func:`line_key` and are the units this action adds.
+    """
+
+    action: str
+    stage: str | None = None
+    """The stage the order moves to; None keeps it."""
+    status: str | None = None
+    """The unified status of that stage."""
+    reason: str = ""
+    shipment: Shipment | None = None
+    shipped: dict[str, int] = field(default_factory=dict)
+    refunded: dict[str, int] = field(default_factory=dict)
+    returned: dict[str, int] = field(default_factory=dict)
+    ship_to: dict[str, Any] | None = None
+    """A new shipping address (``change_address``)."""
+    clear_conflict: bool = False
+    split_off: dict[str, int] = field(default_factory=dict)
+    """Units per line that leave for a new order of their own."""
+    data: dict[str, Any] = field(default_factory=dict)
+    """What the action's timeline row says (label, fields, ``marks``)."""
+    context: Any = None
+    """Handed to the effects as ``OrderChange.action``."""
+
+
+class StageMoved(Exception):
+    """The order is no longer in the stage the person saw: nothing was changed."""
+
+    def __init__(self, expected: str, current: str) -> None:
+        self.expected, self.current = expected, current
+        super().__init__(f"the order moved on from {expected!r} to {current!r}")
+
+
+def apply_move(
+    order_id: int,
+    decide: Callable[[Order, list[OrderLine]], Move],
+    *,
+    actor: Actor,
+    expected_stage: str | None = None,
+) -> list[OrderChange]:
+    """Take a flow's action on an order: lock it, let ``decide`` check and shape the move
+    against the locked row and its lines (raising to refuse: nothing is written), write it
+    with its timeline rows and run every effect. Returns the change of the order (and of the
+    order split off from it, if any).
+
+    Raises :class:`StageMoved` when the order left ``expected_stage`` meanwhile.
+    """
+    with transaction.atomic():
+        order = _locked_order(order_id)
+        if expected_stage is not None and order.stage != expected_stage:
+            raise StageMoved(expected_stage, order.stage)
+        lines = list(order.lines.all())
+        move = decide(order, lines)
+        return _apply(order, lines, move, actor)
+
+
+def _apply(order: Order, lines: list[OrderLine], move: Move, actor: Actor) -> list[OrderChange]:
+    previous, previous_stage = order.status, order.stage
+    fields = {"modified_at"}
+    order.modified_at = timezone.now()
+    events: list[OrderEvent] = [
+        _event(order, OrderEventKind.ACTION, actor, data={"action": move.action, **move.data})
+    ]
+    if move.stage is not None and move.stage != order.stage:
+        order.stage = move.stage
+        fields.add("stage")
+        events[0].data.update({"stage_from": previous_stage, "stage_to": move.stage})
+    if move.status is not None:
+        status_event = _set_status(
+            order, move.status, actor=actor, from_channel=False, reason=move.reason, checked=True
+        )
+        if status_event is not None:
+            fields.add("status")
+            events.append(status_event)
+    if move.ship_to is not None:
+        events[0].data["changes"] = {"ship_to": [order.ship_to, move.ship_to]}
+        order.ship_to = move.ship_to
+        fields.add("ship_to")
+    if move.clear_conflict and order.conflict is not None:
+        events[0].data["conflict"] = order.conflict
+        order.conflict = None
+        fields.add("conflict")
+    lines_changed = _tally(lines, move)
+    order.save(update_fields=sorted(fields))
+    if move.shipment is not None:
+        events.append(_shipment_note(order, move.shipment, actor))
+    split = _split(order, lines, move.split_off, actor) if move.split_off else None
+    if split is not None:
+        events[0].data["split_to"] = [split.pk, split.external_id]
+    for event in events:
+        event.save()
+    changes = [
+        OrderChange(
+            order=order,
+            previous_status=previous,
+            previous_stage=previous_stage,
+            from_channel=False,
+            lines_changed=lines_changed or split is not None,
+            shipment=move.shipment,
+            events=events,
+            action=move.context,
+        )
+    ]
+    if split is not None:
+        changes.append(
+            OrderChange(
+                order=split,
+                previous_status=None,
+                previous_stage=None,
+                from_channel=False,
+                lines_changed=True,
+            )
+        )
+    run_effects(changes, actor=actor)
+    return changes
+
+
+def _tally(lines: list[OrderLine], move: Move) -> bool:
+    """Add the move's shipped, refunded and returned units to the lines; True if any."""
+    changed: list[OrderLine] = []
+    for line in lines:
+        key = line_key(line)
+        shipped, refunded = move.shipped.get(key, 0), move.refunded.get(key, 0)
+        returned = move.returned.get(key, 0)
+        if shipped or refunded or returned:
+            line.shipped_quantity += shipped
+            line.refunded_quantity += refunded
+            line.returned_quantity += returned
+            changed.append(line)
+    if changed:
+        OrderLine.objects.bulk_update(
+            changed, ["shipped_quantity", "refunded_quantity", "returned_quantity"]
+        )
+    return bool(changed)
+
+
+def _split(order: Order, lines: list[OrderLine], units: dict[str, int], actor: Actor) -> Order:
+    """A new order of the same account with ``units`` of the lines; the original keeps the
+    rest. It runs under the same flow version, in the same stage."""
+    taken = Order.objects.filter(
+        account_id=order.account_id, external_id__startswith=f"{order.external_id}~"
+    ).count()
+    child = Order.objects.get(pk=order.pk)
+    child.pk = None
+    child.external_id = f"{order.external_id}~{taken + 2}"[:100]
+    child.conflict = None
+    child.ingested_at = child.modified_at = timezone.now()
+    child.save(force_insert=True)
+    position = 0
+    for line in lines:
+        move = units.get(line_key(line), 0)
+        if not move:
+            continue
+        position += 1
+        share = Decimal(move) / Decimal(line.quantity)
+        part = OrderLine(
+            order=child,
+            position=position,
+            external_line_id=line.external_line_id,
+            sku_code=line.sku_code,
+            sku_id=line.sku_id,
+            title=line.title,
+            quantity=move,
+            unit_price=line.unit_price,
+            discount=(line.discount * share).quantize(_CENT),
+            total=(line.total * share).quantize(_CENT),
+            is_gift=line.is_gift,
+        )
+        part.save()
+        for component in line.components.all():
+            OrderLineComponent.objects.create(
+                line=part,
+                sku_code=component.sku_code,
+                sku_id=component.sku_id,
+                quantity=component.quantity,
+            )
+        if move == line.quantity:
+            line.delete()
+        else:
+            line.quantity -= move
+            line.discount -= part.discount
+            line.total -= part.total
+            line.save(update_fields=["quantity", "discount", "total"])
+    data = {"split_from": [order.pk, order.external_id]}
+    _event(child, OrderEventKind.CREATED, actor, data={"status": child.status, **data}).save()
+    return child
+
+
+_CENT = Decimal(1).scaleb(-AMOUNT_PLACES)

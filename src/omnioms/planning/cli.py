@@ -1,4 +1,5 @@
-"""``omnioms schedule jobshop FILE``: the scheduling engine on an OR-Library job-shop instance.
+"""``omnioms schedule jobshop FILE``: the scheduling engine on an OR-Library job-shop instance;
+``omnioms plan …``: planning runs against the database, as jobs.
 
 Contract (docs/contracts.md, docs/scheduling.md): it prints one JSON object
 ``{"makespan", "status", "lower_bound", "operations": [{"job", "step", "machine", "start",
@@ -27,6 +28,112 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS")
     p.add_argument("--workers", type=int, default=2, metavar="N")
     p.set_defaults(func=cmd_jobshop, needs_db=False)
+    add_plan_commands(subparsers)
+
+
+def add_plan_commands(subparsers: Any) -> None:
+    """``omnioms plan schedule`` (a new proposed plan) and ``omnioms plan requirements`` (net
+    requirements, as a job): planning runs from the database."""
+    plan = subparsers.add_parser("plan", help="production planning from the database")
+    actions = plan.add_subparsers(dest="action", required=True)
+    p = actions.add_parser(
+        "schedule", help="plan the open production orders on the machines (a proposed plan)"
+    )
+    p.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS")
+    p.add_argument("--workers", type=int, default=2, metavar="N")
+    p.add_argument(
+        "--no-bottleneck-first", action="store_true", help="do not sequence the bottleneck first"
+    )
+    p.add_argument("--publish", action="store_true", help="publish the plan when it is made")
+    p.add_argument("--json", action="store_true", help="print the plan's figures as JSON")
+    p.set_defaults(func=cmd_plan_schedule)
+    p = actions.add_parser(
+        "requirements", help="net requirements: planned orders to make and buy, with pegging"
+    )
+    p.add_argument("--as-of", help="the run's date, YYYY-MM-DD (default: today)")
+    p.add_argument("--horizon-days", type=int, default=120, help="days ahead to plan (default 120)")
+    p.add_argument(
+        "--make-cover-days",
+        type=int,
+        default=7,
+        help="days of net requirements one planned production order covers (default 7; 1: lot"
+        " for lot)",
+    )
+    p.set_defaults(func=cmd_requirements)
+
+
+def cmd_plan_schedule(args: argparse.Namespace) -> int:
+    from .schedules import publish, run_schedule
+
+    if args.time_limit <= 0:
+        return _fail("--time-limit: must be a positive number of seconds")
+    if args.workers < 1:
+        return _fail("--workers: must be at least 1")
+    plan = run_schedule(
+        time_limit=args.time_limit,
+        workers=args.workers,
+        bottleneck_first=not args.no_bottleneck_first,
+    )
+    if args.publish:
+        plan = publish(plan, None)
+    figures = plan.objective
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "plan": plan.pk,
+                    "version": plan.version,
+                    "status": plan.status,
+                    "solver_status": plan.solver_status,
+                    **{k: v for k, v in figures.items() if k not in ("daily", "releases")},
+                },
+                default=str,
+            )
+        )
+        return 0
+    print(
+        f"plan v{plan.version} ({plan.status}): {plan.solver_status}, "
+        f"{figures.get('orders', 0)} orders, {figures.get('late', 0)} late, "
+        f"on time {100 * figures.get('on_time_share', 1):.1f} %, "
+        f"weighted tardiness {figures.get('weighted_tardiness_hours')} h, "
+        f"lower bound {figures.get('lower_bound_hours')}, "
+        f"bottlenecks {', '.join(figures.get('bottlenecks', [])) or '-'}, "
+        f"{figures.get('seconds')} s"
+    )
+    return 0
+
+
+def cmd_requirements(args: argparse.Namespace) -> int:
+    """A requirements run recorded as a job (its progress and result on the job's row)."""
+    from datetime import date
+
+    from omnioms.core.actor import Actor
+    from omnioms.core.jobs import run_job, start_job
+    from omnioms.core.models import Job
+
+    if args.as_of:
+        try:
+            date.fromisoformat(args.as_of)
+        except ValueError:
+            return _fail(f"--as-of: {args.as_of!r} is not a date (YYYY-MM-DD)")
+    if not 1 <= args.horizon_days <= 730:
+        return _fail("--horizon-days: must be from 1 to 730")
+    if not 1 <= args.make_cover_days <= 90:
+        return _fail("--make-cover-days: must be from 1 to 90")
+    job = start_job(
+        "planning.requirements",
+        actor=Actor.system("omnioms plan requirements"),
+        as_of=args.as_of,
+        horizon_days=args.horizon_days,
+        make_cover_days=args.make_cover_days,
+    )
+    status = run_job(job.pk)
+    job = Job.objects.get(pk=job.pk)
+    if status != "succeeded":
+        print(f"omnioms: the requirements run {status}: {job.error}", file=sys.stderr)
+        return 1
+    print(json.dumps(job.result, ensure_ascii=False))
+    return 0
 
 
 def cmd_jobshop(args: argparse.Namespace) -> int:

@@ -120,6 +120,7 @@ class Peg(models.Model):
 
 
 class ProductionStatus(models.TextChoices):
+    REQUESTED = "requested", _("Rush request (not accepted yet)")
     RELEASED = "released", _("Released")
     IN_PROGRESS = "in_progress", _("In progress")
     COMPLETED = "completed", _("Completed")
@@ -294,6 +295,11 @@ class Plan(models.Model):
     horizon_start = models.DateTimeField(_("from"))
     horizon_end = models.DateTimeField(_("until"))
     solver_status = models.CharField(_("solver status"), max_length=20, blank=True)
+    what_if = models.BooleanField(
+        _("what-if"),
+        default=False,
+        help_text=_("Made for a rush request: published only if accepted."),
+    )
     objective = models.JSONField(_("objective"), default=dict, blank=True)
     """Weighted tardiness, flow time, the lower bound, the bottlenecks and how it was made."""
     job = models.ForeignKey(
@@ -312,6 +318,7 @@ class Plan(models.Model):
 
     class Meta:
         ordering = ["-version"]
+        permissions = [("publish_plan", "Can publish a plan")]
         constraints = [
             models.UniqueConstraint(
                 fields=["status"],
@@ -366,3 +373,167 @@ class PlannedOperation(models.Model):
     def __str__(self) -> str:
         where = f"{self.work_center_id}/{self.machine}"
         return f"{self.operation_id} on {where} {self.start:%Y-%m-%d %H:%M}"
+
+
+class PlanningSettings(models.Model):
+    """The planner's settings: the weights of the priority score (one row)."""
+
+    urgency_weight = models.DecimalField(
+        _("weight of urgency"), max_digits=5, decimal_places=2, default=5
+    )
+    customer_weight = models.DecimalField(
+        _("weight of the customer's tier"), max_digits=5, decimal_places=2, default=3
+    )
+    margin_weight = models.DecimalField(
+        _("weight of margin"), max_digits=5, decimal_places=2, default=2
+    )
+    urgency_days = models.PositiveIntegerField(
+        _("slack that is not urgent (days)"),
+        default=20,
+        help_text=_("An order with this many days of slack or more gets no urgency points."),
+    )
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("planning settings")
+        verbose_name_plural = _("planning settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(urgency_weight__gte=0)
+                & Q(customer_weight__gte=0)
+                & Q(margin_weight__gte=0),
+                name="planning_weights_not_negative",
+            ),
+            models.CheckConstraint(condition=Q(urgency_days__gte=1), name="planning_urgency_days"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("planning settings"))
+
+    @classmethod
+    def load(cls) -> PlanningSettings:
+        row = cls.objects.order_by("pk").first()
+        return row if row is not None else cls.objects.create()
+
+
+class RushStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    PROPOSED = "proposed", _("Proposed by PMC")
+    CHANGES = "changes", _("Changes asked")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class RushRequest(models.Model):
+    """A rush order (插单): sales or PMC ask for a quantity by a date; omnioms plans it into a
+    what-if of the published plan with its impact; PMC proposes it, production accepts or
+    rejects it (either may ask for changes); only an accepted one is published."""
+
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    sku = models.ForeignKey(Sku, verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    wanted = models.DateField(_("wanted by"))
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    customer_order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("customer order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=RushStatus.choices, default=RushStatus.REQUESTED
+    )
+    production_order = models.OneToOneField(
+        ProductionOrder,
+        verbose_name=_("production order"),
+        on_delete=models.PROTECT,
+        related_name="rush_request",
+    )
+    what_if = models.ForeignKey(
+        Plan,
+        verbose_name=_("what-if plan"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    impact = models.JSONField(_("impact"), default=dict, blank=True)
+    promisable = models.DateField(_("date it can be promised"), null=True, blank=True)
+    job = models.ForeignKey(
+        "core.Job", verbose_name=_("job"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="rush_positive")]
+        permissions = [
+            ("propose_rushrequest", "Can propose a rush order (PMC)"),
+            ("decide_rushrequest", "Can accept or reject a rush order (production)"),
+        ]
+        verbose_name = _("rush request")
+        verbose_name_plural = _("rush requests")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+RUSH_ACTIONS = {
+    "requested": _("Requested"),
+    "assessed": _("Assessed (what-if)"),
+    "proposed": _("Proposed to production"),
+    "changes_asked": _("Changes asked"),
+    "revised": _("Changed"),
+    "accepted": _("Accepted"),
+    "rejected": _("Rejected"),
+    "published": _("Published"),
+}
+
+
+class RushStep(models.Model):
+    """One step of a rush request's approval: who did what, when, with what comment."""
+
+    request = models.ForeignKey(
+        RushRequest, verbose_name=_("rush request"), on_delete=models.CASCADE, related_name="steps"
+    )
+    action = models.CharField(_("action"), max_length=20)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    by_label = models.CharField(_("by"), max_length=200, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["request", "at", "pk"]
+        verbose_name = _("rush request step")
+        verbose_name_plural = _("rush request steps")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.action}"
+
+    def get_action_label(self) -> str:
+        return str(RUSH_ACTIONS.get(self.action, self.action))

@@ -16,7 +16,8 @@ them become late and by how much.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from .calendar import CalendarError
 from .cpsat import Model
@@ -59,10 +60,17 @@ class Shift:
 
 @dataclass(frozen=True)
 class MoveResult:
+    """``reason`` in words; ``code`` and ``args`` say the same for a caller that words it
+    itself (the pages translate it): ``unknown``, ``held``, ``not_allowed``, ``no_machine``,
+    ``materials``, ``off_shift``, ``calendar``, ``predecessor``, ``first_batch``, ``busy``,
+    ``infeasible``, ``timeout``; minutes are in ``args`` as numbers."""
+
     accepted: bool
     reason: str = ""
     plan: Plan | None = None
     knock_on: tuple[Shift, ...] = ()
+    code: str = ""
+    args: Mapping[str, object] = field(default_factory=dict)
 
 
 def check_move(
@@ -74,14 +82,29 @@ def check_move(
     placed = plan.by_operation()
     step = by_id.get(move.operation)
     if step is None or move.operation not in placed:
-        return MoveResult(False, f"no operation {move.operation!r} in this plan")
+        return MoveResult(
+            False,
+            f"no operation {move.operation!r} in this plan",
+            code="unknown",
+            args={"operation": move.operation},
+        )
     op = step.operation
     now = placed[op.id]
     if op.fixed is not None:
-        return MoveResult(False, f"{op.id} is started or firmed: it stays where it is")
+        return MoveResult(
+            False,
+            f"{op.id} is started or firmed: it stays where it is",
+            code="held",
+            args={"operation": op.id},
+        )
     code = move.work_center or now.work_center
     if code not in op.durations:
-        return MoveResult(False, f"{op.id} cannot run on work centre {code}")
+        return MoveResult(
+            False,
+            f"{op.id} cannot run on work centre {code}",
+            code="not_allowed",
+            args={"operation": op.id, "work_center": code},
+        )
     wc = problem.centers[code]
     machine = (
         move.machine
@@ -89,31 +112,52 @@ def check_move(
         else (now.machine if code == now.work_center else 0)
     )
     if not 0 <= machine < wc.machines:
-        return MoveResult(False, f"work centre {code} has no machine {machine}")
+        return MoveResult(
+            False,
+            f"work centre {code} has no machine {machine}",
+            code="no_machine",
+            args={"work_center": code, "machine": machine},
+        )
     start = move.start if move.start is not None else now.start
     duration = op.durations[code]
     release = max(op.release, step.order.release)
     if start < release:
-        return MoveResult(False, f"{op.id} cannot start before its materials, at {release}")
+        return MoveResult(
+            False,
+            f"{op.id} cannot start before its materials, at {release}",
+            code="materials",
+            args={"operation": op.id, "at": release},
+        )
     if duration > 0 and not wc.is_working(start):
-        return MoveResult(False, f"{start} is outside the working time of {code}")
+        return MoveResult(
+            False,
+            f"{start} is outside the working time of {code}",
+            code="off_shift",
+            args={"at": start, "work_center": code},
+        )
     try:
         end = wc.finish(start, duration)
     except CalendarError as exc:
-        return MoveResult(False, str(exc))
+        return MoveResult(False, str(exc), code="calendar", args={"work_center": code})
     if step.previous is not None:
         before = flat[step.previous].operation
         prev = placed[before.id]
         if not transfer_lag(before, op):
             if start < prev.end:
                 return MoveResult(
-                    False, f"{op.id} would start before {before.id} ends, at {prev.end}"
+                    False,
+                    f"{op.id} would start before {before.id} ends, at {prev.end}",
+                    code="predecessor",
+                    args={"operation": op.id, "before": before.id, "at": prev.end},
                 )
         else:
             clock = transfer_clock(problem.centers[prev.work_center], wc)
             if clock(start) < clock(prev.start) + (before.transfer_batch or 0):
                 return MoveResult(
-                    False, f"{op.id} would start before the first batch of {before.id} is done"
+                    False,
+                    f"{op.id} would start before the first batch of {before.id} is done",
+                    code="first_batch",
+                    args={"operation": op.id, "before": before.id},
                 )
     cut = min(start, now.start)
     downstream = set()
@@ -134,6 +178,14 @@ def check_move(
                 False,
                 f"{code} machine {machine} is busy with {other.operation} ({what}) "
                 f"until {other.end}",
+                code="busy",
+                args={
+                    "work_center": code,
+                    "machine": machine,
+                    "other": other.operation,
+                    "held": other_op.fixed is not None,
+                    "at": other.end,
+                },
             )
     frozen = {
         o.operation
@@ -172,8 +224,17 @@ def check_move(
     outcome = model.solve_displacement({o.operation: o.start for o in plan.operations}, time_limit)
     if outcome.plan is None:
         if outcome.status == "infeasible":
-            return MoveResult(False, f"no feasible plan keeps what starts before {cut} in place")
-        return MoveResult(False, "no plan found in the time allowed; try again with more time")
+            return MoveResult(
+                False,
+                f"no feasible plan keeps what starts before {cut} in place",
+                code="infeasible",
+                args={"at": cut},
+            )
+        return MoveResult(
+            False,
+            "no plan found in the time allowed; try again with more time",
+            code="timeout",
+        )
     new_plan = make_plan(
         problem,
         outcome.plan.operations,

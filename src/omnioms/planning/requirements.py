@@ -6,7 +6,8 @@ depths is planned once, after every parent), day by day over the horizon:
     projected(d) = projected(d-1) + scheduled receipts(d) + planned receipts(d) - gross(d)
 
 and whenever ``projected`` would fall below the safety stock a planned order is added, sized
-by the lot rules (minimum, multiple) and started its lead time earlier; a made SKU's planned
+to cover the net requirements of the item's cover days (a period order quantity), then by
+the lot rules (minimum, multiple), and started its lead time earlier; a made SKU's planned
 order then asks its components for what it consumes on its start day. Gross requirements of
 an end item are its confirmed orders plus the forecast not yet consumed by orders of the same
 week (the forecast is consumed, never added to orders). Every planned order keeps its pegging:
@@ -41,6 +42,9 @@ class Item:
     multiple: Decimal = ZERO
     step: Decimal = Decimal(1)
     """The smallest quantity the ledger counts (1 piece; 0.01 m): orders are rounded up to it."""
+    cover_days: int = 1
+    """Days of net requirements one planned order covers (a period order quantity): 7 makes
+    a week's garments in one batch instead of a small order every day; 1 is lot for lot."""
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,7 @@ def plan_requirements(
         for n, day in enumerate(days):
             on_hand += receipt_row[n] - gross_row[n]
             if on_hand < item.safety_stock:
-                quantity = _lot(item.safety_stock - on_hand, item)
+                quantity = _lot(_short_over_cover(item, on_hand, n, gross_row, receipt_row), item)
                 start = day - timedelta(days=item.lead_time_days)
                 order = PlannedOrder(len(planned) + 1, code, item.made, quantity, start, day)
                 planned.append(order)
@@ -195,6 +199,18 @@ def plan_requirements(
         )
     late = [order for order in planned if order.start < today]
     return Plan(planned, projections, late)
+
+
+def _short_over_cover(
+    item: Item, on_hand: Decimal, n: int, gross: list[Decimal], receipts: list[Decimal]
+) -> Decimal:
+    """What keeps the projection at the safety stock from day ``n`` through the order's cover."""
+    short = item.safety_stock - on_hand
+    projected = on_hand
+    for k in range(n + 1, min(n + max(item.cover_days, 1), len(gross))):
+        projected += receipts[k] - gross[k]
+        short = max(short, item.safety_stock - projected)
+    return short
 
 
 def _lot(short: Decimal, item: Item) -> Decimal:

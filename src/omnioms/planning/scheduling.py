@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from .bottleneck import bottleneck_problem, bottlenecks, load_table
@@ -51,12 +51,19 @@ def schedule(
     settings: Settings | None = None,
     *,
     hint: Plan | None = None,
+    progress: Progress | None = None,
 ) -> Plan:
-    """The best plan found for ``problem`` within the settings' time limit (see module doc)."""
+    """The best plan found for ``problem`` within the settings' time limit (see module doc).
+
+    ``progress(fraction, message)`` is called between the steps (and between the windows of a
+    large problem); it may raise to stop the run (a job's cancel), nothing is returned then.
+    """
     settings = settings or Settings()
     began = time.perf_counter()
+    report = progress or _silent
     validate(problem)
     objective = settings.objective
+    report(0.02, "dispatching rules")
     baselines = [dispatch(problem, rule, objective=objective) for rule in RULES]
     best_rule, fallback = min(zip(RULES, baselines, strict=True), key=lambda rp: _score(rp[1]))
     broken = check_plan(problem, fallback)  # only when fixed operations contradict each other
@@ -72,6 +79,7 @@ def schedule(
         and len(problem.work_centers) > 1
     ):
         left = settings.time_limit - (time.perf_counter() - began)
+        report(0.05, "bottleneck first")
         found = _bottleneck_first(problem, settings, best_rule, left * 0.25)
         if found is not None:
             code, sequenced, drum = found
@@ -82,6 +90,7 @@ def schedule(
                 # the drum's plan is worse than the rules': the search starts from the rules'
                 notes.append(f"bottleneck first: {code}, not better than the rules' plan")
     if objective == "weighted_tardiness" and not broken:
+        report(0.3, "searching the orders' priorities")
         now = time.perf_counter()
         share = min(
             max(began + settings.time_limit * 0.55, now + settings.time_limit * 0.3),
@@ -96,9 +105,12 @@ def schedule(
     deadline = began + settings.time_limit
     count = sum(len(order.operations) for order in problem.orders)
     windows: dict[tuple[str, int], int] = {}
+    report(0.6, "CP-SAT")
     if (span is not None or count > settings.max_full_operations) and not broken:
         notes.append("large: improved window by window")
-        improved = _improve_by_windows(problem, settings, start_hint, deadline, horizon, span)
+        improved = _improve_by_windows(
+            problem, settings, start_hint, deadline, horizon, span, report, began
+        )
         outcome = Outcome(improved, "feasible", None)
         span = span or 0
     else:
@@ -157,6 +169,13 @@ def schedule(
         seconds=time.perf_counter() - began,
         notes=(*notes, f"dispatching baseline: {best_rule}"),
     )
+
+
+Progress = Callable[[float, str], None]
+
+
+def _silent(fraction: float, message: str) -> None:
+    return None
 
 
 def best_of(plans: Sequence[Plan]) -> Plan:
@@ -415,6 +434,8 @@ def _improve_by_windows(
     deadline: float,
     horizon: int,
     span: int | None,
+    report: Progress = _silent,
+    began: float = 0.0,
 ) -> Plan:
     """Large problems: re-solve a window of operations at a time, the rest held in place.
 
@@ -434,6 +455,8 @@ def _improve_by_windows(
     building = 1.0
     while ordered and deadline - time.perf_counter() > building + 1.0:
         built = time.perf_counter()
+        total = max(1e-9, deadline - began)
+        report(0.6 + 0.4 * min(1.0, (built - began) / total), "CP-SAT, window by window")
         chunk = set(ordered[position : position + size])
         held = {
             o.operation: Fixed(o.work_center, o.machine, o.start, o.end)

@@ -86,7 +86,17 @@ class Inputs:
     skus: dict[str, Sku]
 
 
-def gather_inputs(today: date, *, horizon_days: int, forecast: ForecastRun | None) -> Inputs:
+MAKE_COVER_DAYS = 7
+"""A made SKU's planned order covers a week of net requirements unless the run says otherwise."""
+
+
+def gather_inputs(
+    today: date,
+    *,
+    horizon_days: int,
+    forecast: ForecastRun | None,
+    make_cover_days: int = MAKE_COVER_DAYS,
+) -> Inputs:
     """What the engine needs, read in a fixed number of queries per kind of fact."""
     boms = boms_in_effect(today)
     # Bundles are not planned: their demand is their parts' (``needs_of_orders``).
@@ -121,6 +131,7 @@ def gather_inputs(today: date, *, horizon_days: int, forecast: ForecastRun | Non
             min_lot=supply.min_order_quantity if supply and not made else Decimal(0),
             multiple=supply.order_multiple if supply and not made else Decimal(0),
             step=1 / per,
+            cover_days=make_cover_days if made else 1,
         )
     code_of = {sku.pk: code for code, sku in skus.items()}
     demands: list[Demand] = []
@@ -160,6 +171,7 @@ def run_requirements(
     *,
     as_of: date | None = None,
     horizon_days: int = 120,
+    make_cover_days: int = MAKE_COVER_DAYS,
     forecast: ForecastRun | None = None,
     progress: Callable[[float, str], None] | None = None,
     job_id: int | None = None,
@@ -174,7 +186,9 @@ def run_requirements(
     )
     report = progress or (lambda fraction, message: None)
     report(0.05, "reading stock, orders and the forecast")
-    inputs = gather_inputs(today, horizon_days=horizon_days, forecast=forecast)
+    inputs = gather_inputs(
+        today, horizon_days=horizon_days, forecast=forecast, make_cover_days=make_cover_days
+    )
     report(0.4, "planning level by level")
     plan = plan_requirements(
         inputs.items,

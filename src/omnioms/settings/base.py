@@ -56,8 +56,10 @@ INSTALLED_APPS = [
     "omnioms.planning",
     "omnioms.customers",
     "omnioms.orders",
+    "omnioms.flows",
     "omnioms.service",
     "omnioms.api",
+    "omnioms.sales",
     "omnioms.web",
 ]
 

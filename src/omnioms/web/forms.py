@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.choices import OrderStatus, Platform
+from omnioms.core.models import Location
 from omnioms.orders.selectors import EARLIEST_DAY, LATEST_DAY, OrderFilters
-from omnioms.web.selectors import DeadLetterState
+from omnioms.web.selectors import DeadLetterState, ListFilters
 
 _DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 # 0001-01-01 or 9999-12-31 would overflow once made a time in the business time zone and UTC.
@@ -58,10 +59,40 @@ class OrderFilterForm(forms.Form):
         strip=True,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("External id or buyer")}),
     )
+    location = forms.ChoiceField(label=_("Fulfilled from"), required=False)
+    sku = forms.CharField(label=_("SKU"), required=False, max_length=200, strip=True)
+    ship_by = forms.DateField(
+        label=_("Must ship by"),
+        required=False,
+        widget=_DATE_WIDGET,
+        input_formats=["%Y-%m-%d"],
+        validators=_ORDER_DAYS,
+        help_text=_("Orders still to ship whose deadline is this day or earlier."),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("-placed", _("Newest first")),
+            ("placed", _("Oldest first")),
+            ("-total", _("Largest total first")),
+            ("total", _("Smallest total first")),
+        ],
+    )
     cursor = forms.CharField(label=_("Page"), required=False, max_length=500)
 
-    def __init__(self, *args: Any, accounts: Iterable[ChannelAccount] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        accounts: Iterable[ChannelAccount] = (),
+        locations: Iterable[Location] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["location"].choices = [  # type: ignore[attr-defined]
+            ("", _("All")),
+            *((str(location.pk), f"{location.code} · {location.name}") for location in locations),
+        ]
         everything = ("", _("All"))
         self.fields["channel"].choices = [everything, *Platform.choices]  # type: ignore[attr-defined]
         self.fields["account"].choices = [  # type: ignore[attr-defined]
@@ -97,6 +128,24 @@ class OrderFilterForm(forms.Form):
             placed_to=business_day_start(end + timedelta(days=1)) if end else None,
             search=data.get("q") or None,
         )
+
+    def list_filters(self) -> ListFilters:
+        """The filters of the list beyond ``orders.selectors`` (``sales.order_queries``)."""
+        data = self.cleaned_data
+        day: date | None = data.get("ship_by")
+        location = data.get("location")
+        return ListFilters(
+            location_id=int(location) if location else None,
+            sku=data.get("sku") or None,
+            ship_by=business_day_start(day + timedelta(days=1)) if day else None,
+            sort=data.get("sort") or "-placed",
+        )
+
+
+class BulkShipForm(forms.Form):
+    """One carrier for the selected orders; each order's tracking number is its own field."""
+
+    carrier = forms.CharField(label=_("Carrier"), max_length=100, strip=True)
 
 
 class NoteForm(forms.Form):

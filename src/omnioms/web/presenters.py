@@ -16,6 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.core.choices import OrderStatus
+from omnioms.flows.registry import FIELDS
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind
 
 _FIELD_LABELS = {
@@ -199,7 +200,42 @@ def timeline_entry(event: OrderEvent) -> TimelineEntry:
         entry.details.append(Change(capfirst(str(_("reason"))), "", str(data["reason"])))
     if event.kind == OrderEventKind.NOTE:
         entry.text = _shipping_text(data) or entry.text
+    if event.kind == OrderEventKind.ACTION:
+        _action_details(entry, data)
+    if event.kind == OrderEventKind.CONFLICT:
+        entry.text = str(
+            _(
+                "The channel reported %(reported)s while the order was at %(stage)s here: "
+                "kept as it was, for a person to decide."
+            )
+            % {"reported": status_label(data.get("reported")), "stage": data.get("stage", "")}
+        )
+    if data.get("stage_to"):
+        entry.details.append(
+            Change(
+                capfirst(str(_("stage"))), str(data.get("stage_from") or ""), str(data["stage_to"])
+            )
+        )
     return entry
+
+
+def _action_details(entry: TimelineEntry, data: dict[str, Any]) -> None:
+    """An action a person took: its label, what they filled in, what its effects said."""
+    label = data.get("label") or data.get("action") or ""
+    notes = [str(note) for note in data.get("notes") or []]
+    entry.text = " ".join([str(_(str(label))), *notes]).strip()
+    fields = data.get("fields")
+    if isinstance(fields, dict):
+        for name, value in fields.items():
+            if name == "address":
+                continue  # shown as the change of the address
+            if isinstance(value, list):
+                value = ", ".join(f"{line} × {units}" for line, units in value)
+            spec = FIELDS.get(name)
+            title = spec.label if spec is not None else _FIELD_LABELS.get(name, name)
+            entry.details.append(Change(capfirst(str(title)), "", str(value)))
+    if isinstance(data.get("split_to"), list):
+        entry.details.append(Change(capfirst(str(_("new order"))), "", str(data["split_to"][1])))
 
 
 def _shipping_text(data: dict[str, Any]) -> str:

@@ -6,15 +6,20 @@ opens another store's order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import F, Prefetch, QuerySet, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 from omnioms.channels.bodies import with_body_head
 from omnioms.channels.models import ChannelAccount, DeadLetter, InboundPayload
+from omnioms.core.models import Location
 from omnioms.core.roles import ROLE_LABELS
 from omnioms.orders.models import Order, OrderEvent, OrderLine, OrderLineComponent
 from omnioms.orders.selectors import (
+    BadCursor,
     OrderFilters,
     Page,
     filter_orders,
@@ -22,6 +27,8 @@ from omnioms.orders.selectors import (
     user_store_id,
     visible_orders,
 )
+from omnioms.sales import order_queries
+from omnioms.sales.order_queries import SortedPage
 
 WebUser = User | AnonymousUser
 
@@ -40,14 +47,59 @@ def visible_accounts(user: WebUser) -> QuerySet[ChannelAccount]:
     return accounts.filter(location_id=store_id) if store_id is not None else accounts.none()
 
 
-def order_list_page(user: WebUser, filters: OrderFilters, *, cursor: str | None) -> Page:
-    """One page of the order list, newest first. Raises ``BadCursor`` for a broken cursor."""
-    orders = filter_orders(visible_orders(user), filters).select_related("account")
-    return page_orders(orders, cursor=cursor, size=ORDER_PAGE_SIZE)
+@dataclass(frozen=True)
+class ListFilters:
+    """The order list's filters on stock, lines and deadlines, and its sorting."""
+
+    location_id: int | None = None
+    sku: str | None = None
+    ship_by: datetime | None = None
+    """Orders still to ship whose deadline is before this time."""
+    sort: str = "-placed"
+
+
+def list_locations() -> QuerySet[Location]:
+    return Location.objects.filter(is_active=True).order_by("code")
+
+
+def filtered_orders(
+    user: WebUser, filters: OrderFilters, more: ListFilters | None = None
+) -> QuerySet[Order]:
+    """The orders of the list: what ``user`` sees, narrowed by every filter."""
+    orders = filter_orders(visible_orders(user), filters)
+    more = more or ListFilters()
+    if more.location_id is not None:
+        orders = order_queries.fulfilled_from(orders, more.location_id)
+    if more.sku:
+        orders = order_queries.with_sku(orders, more.sku)
+    if more.ship_by is not None:
+        orders = order_queries.must_ship_by(orders, more.ship_by)
+    return orders
+
+
+def order_list_page(
+    user: WebUser,
+    filters: OrderFilters,
+    *,
+    cursor: str | None,
+    more: ListFilters | None = None,
+) -> Page | SortedPage:
+    """One page of the order list, newest first unless sorted otherwise. Raises
+    ``BadCursor`` for a broken cursor."""
+    more = more or ListFilters()
+    orders = filtered_orders(user, filters, more).select_related("account")
+    if more.sort == "-placed":
+        return page_orders(orders, cursor=cursor, size=ORDER_PAGE_SIZE)
+    try:
+        return order_queries.sorted_page(
+            orders, sort=more.sort, cursor=cursor, size=ORDER_PAGE_SIZE
+        )
+    except order_queries.BadSortCursor as exc:
+        raise BadCursor(str(exc)) from exc
 
 
 def order_detail_queryset(user: WebUser) -> QuerySet[Order]:
-    return visible_orders(user).select_related("account", "location", "customer")
+    return visible_orders(user).select_related("account", "location", "customer", "flow_version")
 
 
 def order_lines(order: Order) -> list[OrderLine]:

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from omnioms.web import jobs, settings_views, views
+from omnioms.web import jobs, order_actions, settings_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -17,8 +17,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
+    path("orders/bulk/", views.order_bulk, name="order_bulk"),
+    path("orders/bulk/ship/", views.order_bulk_ship, name="order_bulk_ship"),
+    path("orders/export.xlsx", views.order_export, name="order_export"),
     path("orders/<int:pk>/notes/", views.order_add_note, name="order_add_note"),
     path("orders/<int:pk>/shipments/", views.order_ship, name="order_ship"),
+    path("orders/<int:pk>/actions/<slug:action>/", order_actions.order_action, name="order_action"),
     path("jobs/<int:pk>/", jobs.job_status, name="job_status"),
     path("jobs/<int:pk>/cancel/", jobs.job_cancel, name="job_cancel"),
     path("dead-letters/", views.dead_letter_list, name="dead_letter_list"),

@@ -9,14 +9,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -29,11 +37,21 @@ from omnioms.orders.domain import ShipmentError, make_shipment
 from omnioms.orders.flows import TransitionNotAllowed, allowed_targets
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import BadCursor, Page, visible_orders
-from omnioms.orders.services import add_order_note, ship_order
+from omnioms.orders.services import add_order_note, line_key, ship_order
+from omnioms.sales import documents, order_queries
+from omnioms.sales.exports import write_workbook
+from omnioms.sales.order_queries import SortedPage
 from omnioms.sync.forms import DismissForm
 from omnioms.sync.services import DeadLetterClosed, dismiss_dead_letter, replay_dead_letter
 from omnioms.web import selectors
-from omnioms.web.forms import DeadLetterFilterForm, NoteForm, OrderFilterForm, ShipmentForm
+from omnioms.web.forms import (
+    BulkShipForm,
+    DeadLetterFilterForm,
+    NoteForm,
+    OrderFilterForm,
+    ShipmentForm,
+)
+from omnioms.web.order_actions import action_forms, flow_summary
 from omnioms.web.presenters import status_story, timeline_entry
 
 
@@ -56,29 +74,60 @@ def _page_url(request: HttpRequest, cursor: str | None) -> str | None:
     return f"{reverse('web:order_list')}?{params.urlencode()}"
 
 
+def _filter_form(request: HttpRequest) -> OrderFilterForm:
+    return OrderFilterForm(
+        request.GET,
+        accounts=selectors.visible_accounts(request.user),
+        locations=selectors.list_locations(),
+    )
+
+
+def _export_url(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    for key in [key for key, value in params.items() if value == ""]:
+        del params[key]
+    query = params.urlencode()
+    return reverse("web:order_export") + (f"?{query}" if query else "")
+
+
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def order_list(request: HtmxHttpRequest) -> HttpResponse:
-    form = OrderFilterForm(request.GET, accounts=selectors.visible_accounts(request.user))
-    page: Page | None = None
+    form = _filter_form(request)
+    page: Page | SortedPage | None = None
+    count: tuple[int, bool] | None = None
     if form.is_valid():
         try:
             page = selectors.order_list_page(
-                request.user, form.filters(), cursor=form.cleaned_data["cursor"] or None
+                request.user,
+                form.filters(),
+                cursor=form.cleaned_data["cursor"] or None,
+                more=form.list_filters(),
+            )
+            count = order_queries.bounded_count(
+                selectors.filtered_orders(request.user, form.filters(), form.list_filters())
             )
         except BadCursor:
             form.add_error(
                 "cursor",
                 _("This page link is not valid (any more); start again from the first page."),
             )
+    for order in page.items if page else []:
+        order.ship_by = order_queries.ship_by(order)  # type: ignore[attr-defined]
     context = {
         "form": form,
         "page": page,
         "next_url": _page_url(request, page.next_cursor) if page else None,
         "previous_url": _page_url(request, page.previous_cursor) if page else None,
-        "filtered": any(value for key, value in request.GET.items() if key != "cursor"),
+        "filtered": any(
+            value for key, value in request.GET.items() if key not in ("cursor", "sort")
+        ),
         "fragment": _swaps_fragment(request),
+        "count": count,
+        "export_url": _export_url(request),
+        "may_ship": request.user.has_perm("orders.change_order"),
     }
     template = "web/_order_results.html" if context["fragment"] else "web/order_list.html"
     response = render(request, template, context)
@@ -86,26 +135,199 @@ def order_list(request: HtmxHttpRequest) -> HttpResponse:
     return response
 
 
+# ----------------------------------------------------------------------------------------------
+# Bulk actions on the order list
+
+
+def _selected(request: HttpRequest) -> list[int]:
+    """The ids of the ticked orders (``order``), at most ``BULK_LIMIT``; others are ignored."""
+    ids = []
+    for value in request.POST.getlist("order")[: order_queries.BULK_LIMIT]:
+        if value.isdigit() and len(value) < 19:
+            ids.append(int(value))
+    return ids
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_POST
+def order_bulk(request: HttpRequest) -> HttpResponse:
+    """What to do with the ticked orders: pick list or packing slips (PDF), or ship them."""
+    ids = _selected(request)
+    orders = visible_orders(request.user).filter(pk__in=ids)
+    action = request.POST.get("action", "")
+    if not ids or not orders.exists():
+        messages.error(request, _("Tick at least one order first."))
+        return redirect(_back(request))
+    if action == "pick_list":
+        content = documents.pick_list_pdf(order_queries.slip_orders(orders))
+        return _pdf_response(content, "pick-list.pdf")
+    if action == "packing_slips":
+        content = documents.packing_slips_pdf(order_queries.slip_orders(orders))
+        return _pdf_response(content, "packing-slips.pdf")
+    if action == "ship":
+        if not request.user.has_perm("orders.change_order"):
+            raise PermissionDenied
+        return _bulk_ship_page(request, list(orders.select_related("account")), BulkShipForm())
+    return HttpResponse(_("Unknown action."), status=400, content_type="text/plain")
+
+
+def _pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _bulk_ship_page(
+    request: HttpRequest,
+    orders: list[Order],
+    form: BulkShipForm,
+    *,
+    errors: dict[int, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    shippable = [order for order in orders if _may_ship(order)]
+    return render(
+        request,
+        "web/order_bulk_ship.html",
+        {
+            "form": form,
+            "orders": shippable,
+            "skipped": [order for order in orders if not _may_ship(order)],
+            "errors": errors or {},
+            "back": _back(request),
+        },
+        status=status,
+    )
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@permission_required("orders.change_order", raise_exception=True)
+@require_POST
+def order_bulk_ship(request: HttpRequest) -> HttpResponse:
+    """Ship each ticked order with the carrier and its own tracking number, one transaction
+    per order through ``ship_order``: one that cannot ship is named, the others ship."""
+    orders = list(
+        visible_orders(request.user).filter(pk__in=_selected(request)).select_related("account")
+    )
+    form = BulkShipForm(request.POST)
+    if not form.is_valid():
+        return _bulk_ship_page(request, orders, form, status=400)
+    actor = Actor.for_user(request.user)
+    shipped: list[str] = []
+    errors: dict[int, str] = {}
+    for order in orders:
+        tracking = request.POST.get(f"tracking_{order.pk}", "")
+        try:
+            shipment = make_shipment(
+                form.cleaned_data["carrier"], tracking, shipped_at=timezone.now()
+            )
+            ship_order(order.pk, shipment, actor=actor, again=False)
+        except TransitionNotAllowed as exc:
+            errors[order.pk] = _("is %(status)s and cannot be marked shipped") % {
+                "status": OrderStatus(exc.current).label
+            }
+        except ShipmentError as exc:
+            errors[order.pk] = str(exc)
+        else:
+            shipped.append(order.external_id)
+    if shipped:
+        messages.success(
+            request,
+            _("%(count)d orders marked shipped: %(ids)s")
+            % {"count": len(shipped), "ids": ", ".join(shipped)},
+        )
+    if errors:
+        rest = [order for order in orders if order.pk in errors]
+        for order in rest:
+            order.refresh_from_db()
+        return _bulk_ship_page(request, rest, form, errors=errors, status=400)
+    return redirect(_back(request))
+
+
+def _back(request: HttpRequest) -> str:
+    """The list page the bulk action came from (its filters and page), on this site only."""
+    target = request.POST.get("back", "")
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return reverse("web:order_list")
+    return target
+
+
+EXPORT_HEADER = (
+    gettext_lazy("Placed"),
+    gettext_lazy("Account"),
+    gettext_lazy("Channel"),
+    gettext_lazy("External id"),
+    gettext_lazy("Buyer"),
+    gettext_lazy("Phone"),
+    gettext_lazy("Status"),
+    gettext_lazy("Status the channel reported"),
+    gettext_lazy("Currency"),
+    gettext_lazy("Total"),
+    gettext_lazy("Paid"),
+    gettext_lazy("Store or warehouse"),
+)
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def order_export(request: HttpRequest) -> HttpResponse | FileResponse:
+    """The filtered list, every page of it, as an Excel workbook (written in constant memory
+    and sent from a temporary file)."""
+    form = _filter_form(request)
+    if not form.is_valid():
+        return HttpResponse(
+            "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in form.errors.items()),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    orders = selectors.filtered_orders(request.user, form.filters(), form.list_filters())
+    workbook = write_workbook(
+        [str(name) for name in EXPORT_HEADER],
+        order_queries.export_rows(orders),
+        title=_("Orders"),
+    )
+    filename = f"orders-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
+    return FileResponse(
+        workbook,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
 def _may_ship(order: Order) -> bool:
     """Whether the order's status lets a person mark it shipped (not again once shipped)."""
     return OrderStatus.SHIPPED in allowed_targets(order.status)
 
 
-def _order_detail_page(
+def order_detail_page(
     request: HttpRequest,
     order_id: int,
     *,
     note_form: NoteForm | None = None,
     ship_form: ShipmentForm | None = None,
     status: int = 200,
+    failed_action: str = "",
+    action_errors: dict[str, str] | None = None,
 ) -> HttpResponse:
     order = get_object_or_404(selectors.order_detail_queryset(request.user), pk=order_id)
     may_change = request.user.has_perm("orders.change_order")
+    lines = selectors.order_lines(order)
     events = selectors.order_events(order)
     context: dict[str, Any] = {
         "order": order,
         "status": status_story(order, events),
-        "lines": selectors.order_lines(order),
+        "lines": lines,
+        "line_keys": [(line, line_key(line)) for line in lines],
+        "flow": flow_summary(order),
+        "actions": action_forms(order, request.user, failed=failed_action, errors=action_errors)
+        if may_change
+        else [],
         "timeline": [timeline_entry(event) for event in events],
         "payloads": selectors.order_payloads(order),
         "other_orders": selectors.other_orders_of_customer(request.user, order),
@@ -115,6 +337,9 @@ def _order_detail_page(
         "may_ship": may_change and _may_ship(order),
     }
     return render(request, "web/order_detail.html", context, status=status)
+
+
+_order_detail_page = order_detail_page
 
 
 @login_required

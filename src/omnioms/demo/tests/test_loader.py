@@ -12,11 +12,14 @@ from django.db.models import Count
 from pytest_django import DjangoDbBlocker
 
 from omnioms.channels.models import DeadLetter, InboundPayload, PayloadOutcome
-from omnioms.core.models import Location
+from omnioms.core.models import Job, JobStatus, Location
 from omnioms.core.roles import Role
 from omnioms.customers.models import Customer
 from omnioms.demo.loader import ACCOUNTS, LOCATIONS, PASSWORD, USERS, load_demo
+from omnioms.forecasting.models import ForecastRun
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind, OrderLineComponent
+from omnioms.planning.models import PlannedOrder, RequirementsRun
+from omnioms.production.models import Bom, Routing, WorkCenter
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +136,26 @@ def test_the_report_names_users_password_counts_and_where_to_go(demo: str) -> No
     assert "/api/v1/webhooks/tmall-flagship" in demo
     assert "/admin/" in demo
     assert "dead letters" in demo
+
+
+def test_the_demo_factory_has_master_data_a_forecast_and_a_requirements_run(demo: str) -> None:
+    assert set(WorkCenter.objects.values_list("code", flat=True)) == {
+        "CUT",
+        "SEW-1",
+        "SEW-2",
+        "PRESS",
+        "PACK",
+    }
+    assert Bom.objects.exists()
+    assert Routing.objects.exists()
+    jobs = dict(Job.objects.values_list("kind", "status"))
+    assert jobs == {
+        "forecasting.run": JobStatus.SUCCEEDED,
+        "planning.requirements": JobStatus.SUCCEEDED,
+    }
+    run = ForecastRun.objects.get()
+    assert run.figures.exists()
+    assert RequirementsRun.objects.count() == 1
+    kinds = set(PlannedOrder.objects.values_list("kind", flat=True))
+    assert kinds == {"make", "buy"}, "the factory both makes its garments and buys materials"
+    assert "Factory: 5 work centres" in demo

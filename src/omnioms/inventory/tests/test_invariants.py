@@ -1,5 +1,9 @@
 """Random receipts, orders, cancels, shipments, returns and transfers keep the books right.
 
+The flow's actions are among the paths: shipping part of an order and then the rest,
+cancelling with a reason, refunding a line before shipment, and receiving a return inspected
+back to sellable stock or into quarantine (``omnioms.flows.services.take_action``).
+
 Orders are shipped and cancelled through every path a user has: the order page, the REST API,
 a person or job through the use case, and the channel reporting it (a newer version of the
 order). After every step: on hand equals the ledger's sum and the model's own count, reserved equals
@@ -29,6 +33,7 @@ from hypothesis.stateful import (
 
 from omnioms.core.actor import Actor
 from omnioms.core.roles import Role
+from omnioms.flows.services import take_action
 from omnioms.inventory.models import (
     ChannelStockRule,
     OrderStock,
@@ -36,6 +41,7 @@ from omnioms.inventory.models import (
     Reservation,
     RuleLocation,
     StockBalance,
+    StockMovement,
 )
 from omnioms.inventory.rules import forget_rules
 from omnioms.inventory.selectors import stock_problems
@@ -83,6 +89,7 @@ class StockMachine(RuleBasedStateMachine):
         self.sent: dict[int, tuple[str, list[tuple[str, int]], int]] = {}
         """What the channel last sent of each order: external id, lines, version."""
         self.numbers = 0
+        self.boss = make_user(Role.MANAGER)
         self.page = Client()
         self.page.force_login(make_user(Role.ORDER_CLERK))
         self.api = api_as(Client(), Role.ORDER_CLERK)
@@ -152,6 +159,69 @@ class StockMachine(RuleBasedStateMachine):
         else:
             self._channel_reports(order_id, "shipped")
         assert Order.objects.get(pk=order_id).status == "shipped"
+
+    @rule(order_id=orders, part=st.booleans())
+    def flow_ship(self, order_id: int, part: bool) -> None:
+        """Ship through the flow's action: one unit of the first line first when it has more."""
+        order = Order.objects.get(pk=order_id)
+        if order.status not in ("paid", "partially_shipped"):
+            return
+        if order.stock.status != OrderStockStatus.RESERVED:
+            return
+        first = order.lines.order_by("position").first()
+        fields: dict[str, object] = {"carrier": "SF", "tracking_number": f"F{order_id}"}
+        if part and first is not None and first.quantity - first.shipped_quantity > 1:
+            fields["lines"] = [{"line": "#1", "quantity": 1}]
+        else:
+            for r in Reservation.objects.filter(order_id=order_id, state="reserved").select_related(
+                "sku", "location"
+            ):
+                self.on_hand[(r.sku.code, r.location.code)] -= r.quantity
+        result = take_action(order, "ship", fields, self.boss)
+        assert result.status == ("partially_shipped" if "lines" in fields else "shipped")
+
+    @rule(order_id=orders)
+    def flow_cancel(self, order_id: int) -> None:
+        order = Order.objects.get(pk=order_id)
+        if order.stage != "paid":
+            return
+        assert take_action(order, "cancel", {"reason": "buyer asked"}, self.boss).status == (
+            "cancelled"
+        )
+
+    @rule(order_id=orders)
+    def flow_refund_a_unit(self, order_id: int) -> None:
+        """A unit of a plain line refunded before shipment: the order needs one unit less."""
+        order = Order.objects.get(pk=order_id)
+        line = order.lines.filter(sku_code__in=SKUS).order_by("position").first()
+        if order.status != "paid" or line is None or line.quantity - line.refunded_quantity < 1:
+            return
+        key = f"#{line.position}"
+        take_action(
+            order,
+            "refund",
+            {"lines": [{"line": key, "quantity": 1}], "amount": "10", "reason": "gone"},
+            self.boss,
+        )
+        self.needs[order_id][line.sku_code] -= 1
+        self.needs[order_id] = {k: v for k, v in self.needs[order_id].items() if v}
+
+    @rule(order_id=orders, quarantine=st.booleans())
+    def flow_return_a_unit(self, order_id: int, quarantine: bool) -> None:
+        order = Order.objects.get(pk=order_id)
+        line = order.lines.filter(sku_code__in=SKUS).order_by("position").first()
+        if order.stage != "shipped" or line is None or line.returned_quantity >= line.quantity:
+            return
+        fields = {
+            "lines": [{"line": f"#{line.position}", "quantity": 1}],
+            "inspection": "quarantine" if quarantine else "sellable",
+            "reason": "returned",
+        }
+        take_action(order, "receive_return", fields, self.boss)
+        back = StockMovement.objects.filter(order_id=order_id, kind="return").latest("pk")
+        self.on_hand[(line.sku_code, back.location.code)] += 1
+        if quarantine:
+            assert back.location.code == "quarantine"
 
     @rule(order_id=orders, n=st.integers(1, 2))
     def give_back(self, order_id: int, n: int) -> None:

@@ -144,3 +144,24 @@ def test_a_bom_cycle_is_refused() -> None:
 
     with pytest.raises(BomError):
         plan_requirements({}, boms, [], [], today=TODAY, horizon_days=5)
+
+
+def test_a_made_sku_is_planned_in_batches_covering_its_cover_days_not_a_small_order_a_day() -> None:
+    weekly = Item("SHIRT", made=True, lead_time_days=2, cover_days=7)
+    demands = [Demand("SHIRT", day(n), D(3), f"order:{n}") for n in range(10, 24)]
+
+    plan = plan_requirements({"SHIRT": weekly}, {}, demands, [], today=TODAY, horizon_days=60)
+
+    assert [(o.due, o.quantity) for o in plan.orders] == [(day(10), D(21)), (day(17), D(21))]
+    first = plan.orders[0]
+    assert [p.source for p in first.pegs] == [f"order:{n}" for n in range(10, 17)]
+
+
+def test_a_receipt_inside_the_cover_shrinks_the_batch_it_would_otherwise_double() -> None:
+    weekly = Item("SHIRT", made=True, lead_time_days=2, cover_days=7)
+    demands = [Demand("SHIRT", day(n), D(3), f"order:{n}") for n in range(10, 17)]
+    arriving = [Receipt("SHIRT", day(12), D(9), "production")]
+
+    plan = plan_requirements({"SHIRT": weekly}, {}, demands, arriving, today=TODAY, horizon_days=60)
+
+    assert [(o.due, o.quantity) for o in plan.orders] == [(day(10), D(12))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -157,3 +158,32 @@ def test_shipped_and_cancelled_orders_are_not_requirements(factory: None) -> Non
     run = run_requirements(as_of=timezone.localdate(), horizon_days=30)
 
     assert not run.orders.exists()
+
+
+def test_the_command_line_makes_a_requirements_run_as_a_job(
+    factory: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from omnioms.cli import build_parser
+
+    submit(account("tmall"), order_json("T-1", [("SHIRT", 100)]))
+    parser = build_parser()
+    args = parser.parse_args(["plan", "requirements", "--as-of", TODAY.isoformat()])
+
+    assert args.func(args) == 0
+
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["make"], printed["buy"]) == (1, 1)
+    job = Job.objects.get(kind="planning.requirements")
+    assert (job.status, job.created_by_label) == (JobStatus.SUCCEEDED, "omnioms plan requirements")
+
+
+def test_the_command_line_names_a_bad_date_and_runs_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from omnioms.cli import build_parser
+
+    args = build_parser().parse_args(["plan", "requirements", "--as-of", "2026-02-30"])
+
+    assert args.func(args) == 2
+    assert "--as-of: '2026-02-30' is not a date" in capsys.readouterr().err
+    assert not Job.objects.exists()

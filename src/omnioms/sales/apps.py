@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesConfig(AppConfig):
+    """Selling by people: the store counter, inquiries and quotes, orders keyed in by staff."""
+
+    name = "omnioms.sales"
+    label = "sales"
+    verbose_name = _("Sales")

@@ -1,0 +1,199 @@
+"""The sales pages through HTTP: the counter from scan to invoice PDF, inquiries and quotes
+from the form to the order, and what each role may do."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from omnioms.orders.models import Order
+from omnioms.sales.models import Invoice, Quote, QuoteStatus
+from omnioms.sales.selectors import versions_of
+from omnioms.sales.services import LineInput, make_quote, quote_link_token, record_inquiry
+from omnioms.sales.tests.conftest import Shop
+from omnioms.testing import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def _clerk(client: Client) -> None:
+    client.force_login(make_user("store_clerk", store="sh-01"))
+
+
+def test_a_scanned_code_adds_a_unit_and_shows_stock_here_and_elsewhere(
+    client: Client, shop: Shop
+) -> None:
+    _clerk(client)
+    assert client.get("/sales/counter/").status_code == 200
+    client.post("/sales/counter/scan/", {"code": "TS-BLK-L"})
+    page = client.post("/sales/counter/scan/", {"code": "TS-BLK-L"}, headers={"HX-Request": "true"})
+    html = page.content.decode()
+    assert 'value="2"' in html  # two units of it
+    assert "2 here" in html
+    assert "wh-01: 10" in html
+
+
+def test_a_search_offers_the_matching_skus_to_pick(client: Client, shop: Shop) -> None:
+    _clerk(client)
+    page = client.post("/sales/counter/scan/", {"code": "杯"}).content.decode()
+    assert "MUG-1" in page
+    assert "马克杯" in page
+    client.post("/sales/counter/scan/", {"code": "MUG-1", "pick": "1"})
+    assert "MUG-1" in client.get("/sales/counter/").content.decode()
+
+
+def test_checkout_with_an_invoice_leads_to_the_receipt_and_its_pdf(
+    client: Client, shop: Shop
+) -> None:
+    _clerk(client)
+    client.post("/sales/counter/scan/", {"code": "TS-BLK-L"})
+    response = client.post(
+        "/sales/counter/checkout/",
+        {
+            "buyer_name": "李雷",
+            "buyer_phone": "13900000000",
+            "paid": "",
+            "method": "wechat_pay",
+            "fulfilment": "hand_over",
+            "want_invoice": "on",
+            "inv-kind": "general",
+            "inv-is_company": "on",
+            "inv-buyer_name": "上海某某贸易有限公司",
+            "inv-tax_number": "91310000MA1FL8XQ2K",
+        },
+    )
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert response["Location"] == f"/sales/counter/orders/{order.pk}/"
+    receipt = client.get(response["Location"]).content.decode()
+    invoice = Invoice.objects.get()
+    assert invoice.number in receipt
+    pdf = client.get(f"/sales/invoices/{invoice.number}.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert b"STSong-Light" in pdf.content
+    assert client.get("/sales/counter/").context["lines"] == []  # the cart is empty again
+
+
+def test_a_sale_short_of_stock_is_refused_with_409_and_the_cart_kept(
+    client: Client, shop: Shop
+) -> None:
+    _clerk(client)
+    client.post("/sales/counter/scan/", {"code": "MUG-1"})
+    client.post("/sales/counter/line/", {"sku": "MUG-1", "quantity": "6"})
+    response = client.post(
+        "/sales/counter/checkout/",
+        {"paid": "", "method": "cash", "fulfilment": "ship", "address": "南京路 1 号"},
+    )
+    assert response.status_code == 409
+    assert "not enough stock" in response.content.decode()
+    assert Order.objects.count() == 0
+    assert response.context["lines"][0].quantity == 6
+
+
+def test_a_bad_quantity_or_payment_is_a_400_not_a_500(client: Client, shop: Shop) -> None:
+    _clerk(client)
+    client.post("/sales/counter/scan/", {"code": "MUG-1"})
+    assert client.post("/sales/counter/line/", {"sku": "MUG-1", "quantity": "x"}).status_code == 400
+    response = client.post(
+        "/sales/counter/checkout/", {"paid": "1e30", "method": "cash", "fulfilment": "hand_over"}
+    )
+    assert response.status_code == 400
+    assert client.post("/sales/counter/scan/", {"code": "a\x00b"}).status_code in (200, 400)
+
+
+def test_a_planner_may_not_open_the_counter(client: Client, shop: Shop) -> None:
+    client.force_login(make_user("planner"))
+    assert client.get("/sales/counter/").status_code == 403
+
+
+def test_an_inquiry_and_a_quote_are_made_from_the_pages(client: Client, shop: Shop) -> None:
+    client.force_login(make_user("order_clerk"))
+    made = client.post(
+        "/sales/inquiries/",
+        {
+            "contact_name": "张伟",
+            "contact_phone": "13700000000",
+            "source": "douyin",
+            "wants": "T恤 20 件",
+        },
+    )
+    assert made.status_code == 302
+    quote_page = client.post(
+        made["Location"],
+        {
+            "lines-TOTAL_FORMS": "2",
+            "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "1",
+            "lines-MAX_NUM_FORMS": "1000",
+            "lines-0-sku": "TS-BLK-L",
+            "lines-0-quantity": "2",
+            "lines-0-list_price": "",
+            "lines-0-discount_percent": "5",
+            "valid_until": "2099-01-01",
+            "note": "",
+        },
+    )
+    assert quote_page.status_code == 302
+    quote = Quote.objects.get()
+    page = client.get(quote_page["Location"]).content.decode()
+    assert quote.number in page
+    assert "188.10" in page
+    deep = client.post(
+        f"/sales/quotes/{quote.pk}/revise/",
+        {
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "1",
+            "lines-MAX_NUM_FORMS": "1000",
+            "lines-0-sku": "TS-BLK-L",
+            "lines-0-quantity": "2",
+            "lines-0-discount_percent": "50",
+            "valid_until": "2099-01-01",
+        },
+    )
+    assert deep.status_code == 400
+    assert "30" in deep.content.decode()
+    assert len(versions_of(quote)) == 1
+
+
+def test_only_a_manager_approves_and_the_maker_is_told_someone_else_must(
+    client: Client, shop: Shop
+) -> None:
+    maker = make_user("manager")
+    inquiry = record_inquiry(
+        name="张伟", phone="", handle="", source="phone", wants="x", user=maker
+    )
+    quote = make_quote(inquiry.pk, [LineInput("MUG-1", 1, Decimal(15))], user=maker)
+    client.force_login(make_user("order_clerk"))
+    assert client.post(f"/sales/quotes/{quote.pk}/approve/").status_code == 403
+    client.force_login(maker)
+    assert "someone else must approve" in client.get(f"/sales/quotes/{quote.pk}/").content.decode()
+    client.post(f"/sales/quotes/{quote.pk}/approve/")
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.AWAITING_APPROVAL
+    client.force_login(make_user("manager"))
+    client.post(f"/sales/quotes/{quote.pk}/approve/")
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.APPROVED
+    accepted = client.post(f"/sales/quotes/{quote.pk}/accept/")
+    order = Order.objects.get()
+    assert accepted["Location"] == f"/orders/{order.pk}/"
+
+
+def test_the_customers_link_serves_the_pdf_and_a_tampered_one_is_404(
+    client: Client, shop: Shop
+) -> None:
+    seller = make_user("order_clerk")
+    inquiry = record_inquiry(
+        name="张伟", phone="", handle="", source="phone", wants="x", user=seller
+    )
+    quote = make_quote(inquiry.pk, [LineInput("MUG-1", 1)], user=seller)
+    token = quote_link_token(quote, versions_of(quote)[0])
+    client.logout()
+    pdf = client.get(f"/sales/q/{token}/")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+    assert client.get(f"/sales/q/{token[:-1]}A/").status_code == 404
