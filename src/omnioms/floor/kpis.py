@@ -25,7 +25,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Sum
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Sum
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from omnioms.catalog.models import SkuKind
@@ -157,15 +158,13 @@ def otd_figures(period: Period, *, by: str = "") -> tuple[OtdFigures, dict[str, 
 # OEE ----------------------------------------------------------------------------------------
 
 
-def _shift_of(
-    shifts: dict[int, list[Shift]], calendar_id: int, moment: datetime, tz: ZoneInfo
-) -> str:
-    local = moment.astimezone(tz)
+def _shift_at(shifts: dict[int, list[Shift]], calendar_id: int, weekday: int, at: time) -> str:
+    """The name of the calendar's shift running at ``at`` on ``weekday`` (0: Monday)."""
     for shift in shifts.get(calendar_id, []):
-        if shift.weekday != local.weekday():
+        if shift.weekday != weekday:
             continue
-        if shift.start <= local.time() < shift.end or (
-            shift.end <= shift.start and (local.time() >= shift.start or local.time() < shift.end)
+        if shift.start <= at < shift.end or (
+            shift.end <= shift.start and (at >= shift.start or at < shift.end)
         ):
             return shift.name or f"{shift.start:%H:%M}"
     return "—"
@@ -188,7 +187,8 @@ def state_records(
 
     OEE's sums are additive, so the engine sees a few hundred records instead of every
     interval of a year; each group's records are laid end to end from the period's start.
-    Two jobs reported at once on one machine count as parallel stations.
+    Two jobs reported at once on one machine count as parallel stations. An interval belongs
+    to the shift running at the hour it started in (local time of the period).
     """
     centres = {c.pk: c for c in WorkCenter.objects.select_related("calendar", "site")}
     shifts: dict[int, list[Shift]] = defaultdict(list)
@@ -199,33 +199,40 @@ def state_records(
     if work_center:
         rows = rows.filter(work_center__code=work_center)
     sums: dict[tuple[str, str, str, str, str], _Sum] = defaultdict(_Sum)
-    zones: dict[int, ZoneInfo] = {}
-    for wc_id, start, end, state, reason, produced, scrap, why, ideal in rows.values_list(
-        "work_center_id",
-        "start",
-        "end",
-        "state",
-        "reason",
-        "produced",
-        "scrap",
-        "scrap_reason",
-        "ideal_seconds_per_unit",
-    ).iterator(chunk_size=5000):
-        centre = centres[wc_id]
+    # Summed by the database per centre, state and reason (and the day, or the weekday and hour
+    # for shifts), so that a year of intervals comes back as a few thousand rows.
+    keys = ["work_center_id", "state", "reason", "scrap_reason"]
+    if by == "day":
+        rows = rows.annotate(local_day=TruncDate("start", tzinfo=period.tz))
+        keys.append("local_day")
+    elif by == "shift":
+        rows = rows.annotate(
+            weekday=ExtractIsoWeekDay("start", tzinfo=period.tz),
+            hour=ExtractHour("start", tzinfo=period.tz),
+        )
+        keys += ["weekday", "hour"]
+    summed = rows.values(*keys).annotate(
+        busy=Sum(ExpressionWrapper(F("end") - F("start"), output_field=DurationField())),
+        made=Sum("produced"),
+        scrapped=Sum("scrap"),
+        ideal_units=Sum(F("ideal_seconds_per_unit") * F("produced")),
+    )
+    for row in summed:
+        centre = centres[row["work_center_id"]]
         if by == "shift":
-            zone = zones.setdefault(wc_id, ZoneInfo(centre.calendar.time_zone))
-            group = _shift_of(shifts, centre.calendar_id, start, zone)
+            group = _shift_at(shifts, centre.calendar_id, row["weekday"] - 1, time(row["hour"]))
         elif by == "line":
             group = centre.site.code if centre.site else "—"
         elif by == "day":
-            group = start.astimezone(period.tz).date().isoformat()
+            group = row["local_day"].isoformat()
         else:
             group = centre.code
-        total = sums[(group, centre.code, state, reason, why if scrap else "")]
-        total.seconds += (end - start).total_seconds()
-        total.produced += produced
-        total.scrap += scrap
-        total.ideal_units += ideal * produced
+        why = row["scrap_reason"] if row["scrapped"] else ""
+        total = sums[(group, centre.code, row["state"], row["reason"], why)]
+        total.seconds += row["busy"].total_seconds() if row["busy"] else 0.0
+        total.produced += row["made"] or 0
+        total.scrap += row["scrapped"] or 0
+        total.ideal_units += Decimal(row["ideal_units"] or 0)
     records = []
     cursor: dict[str, datetime] = {}
     for (group, code, state, reason, why), total in sums.items():
