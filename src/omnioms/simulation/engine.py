@@ -45,6 +45,11 @@ from omnioms.simulation.scenario import Festival, Product, Scenario
 
 POLICIES = ("omnioms", "fifo-mto", "reorder-point-edd")
 OMNIOMS_RULES: tuple[Rule, ...] = ("edd", "mwkr", "atc")
+MAX_COVER = 180.0
+"""Days of use a material lot covers at most (half a year)."""
+MAX_FG_COVER = 90.0
+CHEAP_MATERIALS = 0.25
+"""Materials below this share of the standard cost cannot hold the inventory target."""
 """The scheduling engine's rules omnioms takes the best plan of (weighted tardiness)."""
 DUE_MINUTE = 17 * 60
 """A due day's orders are due at 17:00 (the end of the day shift)."""
@@ -555,7 +560,9 @@ class Omnioms(Policy):
     def _initial_cover(self) -> float:
         """Finished-goods lots of two review periods hold about a week of stock besides the
         safety stock; materials, at their share ``phi`` of the cost, hold the rest of the
-        target: a lot of ``c`` days holds phi x c/2 days of cost of goods sold."""
+        target: a lot of ``c`` days holds phi x c/2 days of cost of goods sold. Where the
+        materials are too cheap to hold it (cosmetics: phi ~ 0.1) the finished-goods lots
+        grow to hold the rest."""
         sim = self.sim
         weights = [p.demand.base * p.unit_cost for p in sim.products.values()]
         phi = sum(
@@ -567,15 +574,19 @@ class Omnioms(Policy):
         target = sim.scenario.benchmark_inventory_days
         review = float(sim.scenario.planning.requirements_every_days)
         self.fg_cover = 2 * review
-        # finished goods: the safety stock (about a week) and half a lot; materials the rest
         rest = max(0.0, target - 7 - self.fg_cover / 2)
+        if phi < CHEAP_MATERIALS:
+            self.fg_cover = max(2 * review, 2 * (target - 7 - phi * MAX_COVER / 2))
+            return MAX_COVER
         # started low (materials ordered now arrive a lead time later, so an overshoot
-        # lasts); the weekly steering below brings it to the target
+        # lasts); the steering below brings it to the target
         return max(review, min(2 * rest / max(phi, 0.05), 2 * rest))
 
     def _steer_cover(self, today: date) -> None:
         """At each requirements run: the last 28 days' inventory days against the target, the
-        material lots' cover corrected by the square root of the ratio (integral control)."""
+        lots' cover corrected by the square root of the ratio (integral control): the
+        materials' first, the finished goods' once the materials' is at its most (or back
+        from it first when there is too much)."""
         sim = self.sim
         since = today - timedelta(days=28)
         values = [v for d, _, v in sim.outcome.snapshots if d >= since]
@@ -585,7 +596,13 @@ class Omnioms(Policy):
         measured = (sum(values) / 28) / (cogs / 28)
         target = sim.scenario.benchmark_inventory_days
         ratio = max(0.5, min(2.0, target / max(measured, 1e-9)))
-        self.cover = max(7.0, min(180.0, self.cover * ratio**0.5))
+        least = 2.0 * sim.scenario.planning.requirements_every_days
+        if ratio > 1 and self.cover >= MAX_COVER:
+            self.fg_cover = min(MAX_FG_COVER, self.fg_cover * ratio**0.5)
+        elif ratio < 1 and self.fg_cover > least:
+            self.fg_cover = max(least, self.fg_cover * ratio**0.5)
+        else:
+            self.cover = max(7.0, min(MAX_COVER, self.cover * ratio**0.5))
 
     def accept_rush(self, order: CustomerOrder, today: date) -> bool:
         sim = self.sim
@@ -710,6 +727,7 @@ class Omnioms(Policy):
         # materials already issued to work orders are not needed again
         plan = plan_requirements(items, boms, demands, receipts, today=today, horizon_days=horizon)
         window = today + timedelta(days=review)
+        in_transit = {p.material for p in sim.purchases}
         for planned in plan.orders:
             if planned.start > window:
                 continue
@@ -724,8 +742,14 @@ class Omnioms(Policy):
                     weight=2 if pegged else 1,
                     customer=pegged,
                 )
-            else:
+            elif planned.start >= today or planned.sku not in in_transit:
                 sim.buy(planned.sku, quantity, today)
+                in_transit.add(planned.sku)
+            # A buy that should have started before today cannot arrive before a lead time
+            # from now; when a purchase is already on its way, the shortage before it arrives
+            # was acted on at an earlier run and buying again would only add a second lot
+            # arriving with the first (the planned order is re-proposed by every run, since
+            # the purchase counts where it arrives, after the shortage).
 
     def overtime_for(self, late: list[WorkOrder], today: date) -> set[str]:
         """Only work orders whose lateness reaches a customer: pegged to customer orders, or
