@@ -576,7 +576,9 @@ class Omnioms(Policy):
         self.fg_cover = 2 * review
         rest = max(0.0, target - 7 - self.fg_cover / 2)
         if phi < CHEAP_MATERIALS:
-            self.fg_cover = max(2 * review, 2 * (target - 7 - phi * MAX_COVER / 2))
+            # half the lot the formula gives: festival pre-builds add their own stock; the
+            # steering raises it when it is short
+            self.fg_cover = max(2 * review, target - 7 - phi * MAX_COVER / 2)
             return MAX_COVER
         # started low (materials ordered now arrive a lead time later, so an overshoot
         # lasts); the steering below brings it to the target
