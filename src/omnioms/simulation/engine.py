@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from statistics import NormalDist
@@ -38,6 +38,7 @@ import pandas as pd
 from omnioms.forecasting.calendar import Event
 from omnioms.planning.dispatching import Rule, dispatch
 from omnioms.planning.model import Fixed, Operation, Order, Plan, Problem, Settings, WorkCenter
+from omnioms.planning.moves import insert_order
 from omnioms.planning.scheduling import best_of, schedule
 from omnioms.simulation.demand import CustomerOrder, DemandModel, festivals_with_history
 from omnioms.simulation.floor import DAY, Clock, Floor, OpState, WorkOrder
@@ -45,6 +46,8 @@ from omnioms.simulation.scenario import Festival, Product, Scenario
 
 POLICIES = ("omnioms", "fifo-mto", "reorder-point-edd")
 OMNIOMS_RULES: tuple[Rule, ...] = ("edd", "mwkr", "atc")
+RUSH_SECONDS = 1.0
+"""Solver time of a rush order's what-if."""
 MAX_COVER = 180.0
 """Days of use a material lot covers at most (half a year)."""
 MAX_FG_COVER = 90.0
@@ -618,19 +621,40 @@ class Omnioms(Policy):
         for wo in trial:
             wo.released = since
         due = sim.minute(order.due) + DUE_MINUTE
-        active = [w for w in sim.released if not w.done]
-        problem = sim.problem(active + trial[:-1], since, extra=trial[-1])
-        plan = dispatch(problem, "edd")
-        ends = [o.completion for o in plan.orders if o.order in {w.id for w in trial}]
         materials_ok = all(
             sim.stock[line.material] >= line.quantity * order.quantity
             for line in sim.products[order.sku].bom
         )
-        if ends and max(ends) <= due and materials_ok:
+        if materials_ok and self._fits(trial, since, due):
             sim.pending.extend(trial)
             return True
         sim.outcome.work_orders -= len(trial)
         return False
+
+    def _fits(self, trial: list[WorkOrder], since: int, due: int) -> bool:
+        """The rush what-if of the scheduling engine (``moves.insert_order``): today's plan
+        with the rush work orders planned in, operations started already held. Accepted when
+        they finish by the date and no other order becomes late because of them."""
+        sim = self.sim
+        ids = {w.id for w in trial}
+        active = [w for w in sim.released if not w.done]
+        settings = Settings(time_limit=RUSH_SECONDS, workers=1)
+        if active:
+            problem = sim.problem(active, since)
+            plan = best_of([dispatch(problem, rule) for rule in OMNIOMS_RULES])
+        else:  # nothing planned: the rush orders alone
+            problem = sim.problem(trial, since)
+            plan = dispatch(problem, "edd")
+            return all(o.completion <= due for o in plan.orders)
+        made_late: set[str] = set()
+        for wo in trial:
+            rush = sim.problem([wo], since).orders[0]
+            what_if = insert_order(problem, plan, rush, settings, frozen_until=since)
+            problem = replace(problem, orders=(*problem.orders, rush))
+            plan = what_if.after
+            made_late |= {i.order for i in what_if.made_late} - ids
+        ends = [o.completion for o in plan.orders if o.order in ids]
+        return bool(ends) and max(ends) <= due and not made_late
 
     def plan(self, today: date, new: list[CustomerOrder]) -> None:
         sim = self.sim
