@@ -12,6 +12,7 @@ from omnioms.api.auth import AUTH
 from omnioms.api.errors import install_error_handlers
 from omnioms.api.openapi import DocumentedAPI
 from omnioms.catalog.api import router as catalog_router
+from omnioms.floor.api import router as floor_router
 from omnioms.flows.api import router as flows_router
 from omnioms.inventory.api import router as inventory_router
 from omnioms.orders.api import router as orders_router
@@ -38,3 +39,4 @@ api.add_router("/", inventory_router)
 api.add_router("/", flows_router)
 api.add_router("/service", service_pushes)
 api.add_router("/", service_router)
+api.add_router("/", floor_router)

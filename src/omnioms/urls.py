@@ -14,6 +14,7 @@ urlpatterns = [
     path("planning/", include("omnioms.planning.urls")),
     path("sales/", include("omnioms.sales.urls")),
     path("service/", include("omnioms.service.urls")),
+    path("floor/", include("omnioms.floor.urls")),
     path("simulation/", include("omnioms.simulation.urls")),
     path("", include("omnioms.web.urls")),
 ]

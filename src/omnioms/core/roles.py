@@ -160,6 +160,30 @@ _SEE_SCHEDULE = [
 ]
 _DECIDE_RUSH = ["planning.decide_rushrequest"]
 _ASK_RUSH = ["planning.view_rushrequest", "planning.add_rushrequest"]
+# The shop floor: supervisors report jobs, issue material and work exceptions; verifying and
+# closing an exception is a supervisor's or manager's; everyone who plans sees the KPIs.
+_SEE_FLOOR = [
+    "floor.view_operationreport",
+    "floor.view_dailyclose",
+    "floor.view_floorexception",
+    "floor.view_kpi_dashboard",
+]
+_RUN_FLOOR = [
+    *_SEE_FLOOR,
+    "floor.report_operation",
+    "floor.issue_material",
+    "floor.run_daily_close",
+    "floor.work_exception",
+    "floor.verify_exception",
+]
+_CONFIGURE_FLOOR = [
+    "floor.change_kpitargets",
+    "floor.view_exceptiontype",
+    "floor.add_exceptiontype",
+    "floor.change_exceptiontype",
+    "floor.add_inventorybenchmark",
+    "floor.view_inventorybenchmark",
+]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -258,6 +282,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_QUOTE,
         "sales.approve_quote",
         *_RUN_SERVICE,
+        *_RUN_FLOOR,
+        *_CONFIGURE_FLOOR,
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,
@@ -294,6 +320,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.add_order",  # a quote accepted becomes an order
         *_ASK_RUSH,
         *_SERVICE,
+        *_SEE_FLOOR,
+        "floor.work_exception",  # a T-3 loop closes when the customer agrees a new date
     ],
     # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.
     Role.PLANNER: [
@@ -305,6 +333,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_PLAN_DEMAND,
         "catalog.change_sku",
         *_SCHEDULE,
+        *_SEE_FLOOR,
+        "floor.work_exception",
     ],
     Role.SUPERVISOR: [
         *_SEE_ORDERS,
@@ -315,6 +345,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.view_channel_health",
         *_SEE_SCHEDULE,
         *_DECIDE_RUSH,
+        *_RUN_FLOOR,
+        "core.view_job",
     ],
 }
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "omnioms.sync",
     "omnioms.forecasting",
     "omnioms.planning",
+    "omnioms.floor",
     "omnioms.simulation",
     "omnioms.customers",
     "omnioms.orders",
@@ -166,6 +167,7 @@ VENDOR_DIRS = {
     "vendor/vis-timeline-styles": "vis-timeline/styles",
     "vendor/vis-data": "vis-data/peer/umd",
     "vendor/moment": "moment/min",
+    "vendor/zxing-browser": "@zxing/browser/umd",
 }
 STATICFILES_DIRS = [
     (prefix, str(NODE_MODULES / path))
