@@ -79,7 +79,8 @@ def run(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("simulation.view_simulationrun", raise_exception=True)
 @require_GET
 @xframe_options_sameorigin
-@csp_replace({"frame-ancestors": ["'self'"]})  # the run's page shows the report in a frame
+# the run's page shows the report in a frame (django-csp types views as one argument)
+@csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]
 def report_file(request: HttpRequest, pk: int, name: str) -> FileResponse:
     found = get_object_or_404(SimulationRun, pk=pk)
     if name not in REPORT_FILES or not found.out_dir:
