@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -62,7 +63,8 @@ def run(scenario_json: Path, policy: str, days: int, db: Path, result: Path) -> 
     data = figures(outcome)
     data["seconds"] = round(time.perf_counter() - began, 1)
     data["seconds_planning"] = round(outcome.seconds_planning, 1)
-    data["failed_shipments"] = company.failed_shipments
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    data["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
     result.write_text(json.dumps(data))
 
 

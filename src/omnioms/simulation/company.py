@@ -75,7 +75,6 @@ class DatabaseCompany:
         self.accounts = {a.name: a for a in ChannelAccount.objects.all()}
         self.prices = {p.sku: Decimal(str(p.price)) for p in scenario.products}
         self.ids: dict[str, int] = {}
-        self.failed_shipments = 0
 
     def _at(self, day: date, hour: int) -> datetime:
         return datetime.combine(day, time(hour), tzinfo=self.zone)
@@ -145,11 +144,8 @@ class DatabaseCompany:
 
     def ship(self, orders: list[CustomerOrder], day: date) -> None:
         shipped_at = self._at(day, 16)
-        for order in orders:
-            shipment = make_shipment("SF", f"SIM{order.number}", shipped_at=shipped_at)
-            try:
+        # one transaction a day (each shipment its own savepoint): a day's commits are one
+        with transaction.atomic():
+            for order in orders:
+                shipment = make_shipment("SF", f"SIM{order.number}", shipped_at=shipped_at)
                 ship_order(self.ids.pop(order.number), shipment, actor=ACTOR)
-            except Exception:  # recorded and counted: the run goes on, the report says it
-                self.failed_shipments += 1
-                if self.failed_shipments <= 3:
-                    raise

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from statistics import NormalDist
@@ -38,6 +38,7 @@ import pandas as pd
 from omnioms.forecasting.calendar import Event
 from omnioms.planning.dispatching import Rule, dispatch
 from omnioms.planning.model import Fixed, Operation, Order, Plan, Problem, Settings, WorkCenter
+from omnioms.planning.moves import insert_order
 from omnioms.planning.scheduling import best_of, schedule
 from omnioms.simulation.demand import CustomerOrder, DemandModel, festivals_with_history
 from omnioms.simulation.floor import DAY, Clock, Floor, OpState, WorkOrder
@@ -45,6 +46,13 @@ from omnioms.simulation.scenario import Festival, Product, Scenario
 
 POLICIES = ("omnioms", "fifo-mto", "reorder-point-edd")
 OMNIOMS_RULES: tuple[Rule, ...] = ("edd", "mwkr", "atc")
+RUSH_SECONDS = 1.0
+"""Solver time of a rush order's what-if."""
+MAX_COVER = 180.0
+"""Days of use a material lot covers at most (half a year)."""
+MAX_FG_COVER = 90.0
+CHEAP_MATERIALS = 0.25
+"""Materials below this share of the standard cost cannot hold the inventory target."""
 """The scheduling engine's rules omnioms takes the best plan of (weighted tardiness)."""
 DUE_MINUTE = 17 * 60
 """A due day's orders are due at 17:00 (the end of the day shift)."""
@@ -555,7 +563,9 @@ class Omnioms(Policy):
     def _initial_cover(self) -> float:
         """Finished-goods lots of two review periods hold about a week of stock besides the
         safety stock; materials, at their share ``phi`` of the cost, hold the rest of the
-        target: a lot of ``c`` days holds phi x c/2 days of cost of goods sold."""
+        target: a lot of ``c`` days holds phi x c/2 days of cost of goods sold. Where the
+        materials are too cheap to hold it (cosmetics: phi ~ 0.1) the finished-goods lots
+        grow to hold the rest."""
         sim = self.sim
         weights = [p.demand.base * p.unit_cost for p in sim.products.values()]
         phi = sum(
@@ -567,15 +577,21 @@ class Omnioms(Policy):
         target = sim.scenario.benchmark_inventory_days
         review = float(sim.scenario.planning.requirements_every_days)
         self.fg_cover = 2 * review
-        # finished goods: the safety stock (about a week) and half a lot; materials the rest
         rest = max(0.0, target - 7 - self.fg_cover / 2)
+        if phi < CHEAP_MATERIALS:
+            # half the lot the formula gives: festival pre-builds add their own stock; the
+            # steering raises it when it is short
+            self.fg_cover = max(2 * review, target - 7 - phi * MAX_COVER / 2)
+            return MAX_COVER
         # started low (materials ordered now arrive a lead time later, so an overshoot
-        # lasts); the weekly steering below brings it to the target
+        # lasts); the steering below brings it to the target
         return max(review, min(2 * rest / max(phi, 0.05), 2 * rest))
 
     def _steer_cover(self, today: date) -> None:
         """At each requirements run: the last 28 days' inventory days against the target, the
-        material lots' cover corrected by the square root of the ratio (integral control)."""
+        lots' cover corrected by the square root of the ratio (integral control): the
+        materials' first, the finished goods' once the materials' is at its most (or back
+        from it first when there is too much)."""
         sim = self.sim
         since = today - timedelta(days=28)
         values = [v for d, _, v in sim.outcome.snapshots if d >= since]
@@ -585,7 +601,13 @@ class Omnioms(Policy):
         measured = (sum(values) / 28) / (cogs / 28)
         target = sim.scenario.benchmark_inventory_days
         ratio = max(0.5, min(2.0, target / max(measured, 1e-9)))
-        self.cover = max(7.0, min(180.0, self.cover * ratio**0.5))
+        least = 2.0 * sim.scenario.planning.requirements_every_days
+        if ratio > 1 and self.cover >= MAX_COVER:
+            self.fg_cover = min(MAX_FG_COVER, self.fg_cover * ratio**0.5)
+        elif ratio < 1 and self.fg_cover > least:
+            self.fg_cover = max(least, self.fg_cover * ratio**0.5)
+        else:
+            self.cover = max(7.0, min(MAX_COVER, self.cover * ratio**0.5))
 
     def accept_rush(self, order: CustomerOrder, today: date) -> bool:
         sim = self.sim
@@ -599,19 +621,40 @@ class Omnioms(Policy):
         for wo in trial:
             wo.released = since
         due = sim.minute(order.due) + DUE_MINUTE
-        active = [w for w in sim.released if not w.done]
-        problem = sim.problem(active + trial[:-1], since, extra=trial[-1])
-        plan = dispatch(problem, "edd")
-        ends = [o.completion for o in plan.orders if o.order in {w.id for w in trial}]
         materials_ok = all(
             sim.stock[line.material] >= line.quantity * order.quantity
             for line in sim.products[order.sku].bom
         )
-        if ends and max(ends) <= due and materials_ok:
+        if materials_ok and self._fits(trial, since, due):
             sim.pending.extend(trial)
             return True
         sim.outcome.work_orders -= len(trial)
         return False
+
+    def _fits(self, trial: list[WorkOrder], since: int, due: int) -> bool:
+        """The rush what-if of the scheduling engine (``moves.insert_order``): today's plan
+        with the rush work orders planned in, operations started already held. Accepted when
+        they finish by the date and no other order becomes late because of them."""
+        sim = self.sim
+        ids = {w.id for w in trial}
+        active = [w for w in sim.released if not w.done]
+        settings = Settings(time_limit=RUSH_SECONDS, workers=1)
+        if active:
+            problem = sim.problem(active, since)
+            plan = best_of([dispatch(problem, rule) for rule in OMNIOMS_RULES])
+        else:  # nothing planned: the rush orders alone
+            problem = sim.problem(trial, since)
+            plan = dispatch(problem, "edd")
+            return all(o.completion <= due for o in plan.orders)
+        made_late: set[str] = set()
+        for wo in trial:
+            rush = sim.problem([wo], since).orders[0]
+            what_if = insert_order(problem, plan, rush, settings, frozen_until=since)
+            problem = replace(problem, orders=(*problem.orders, rush))
+            plan = what_if.after
+            made_late |= {i.order for i in what_if.made_late} - ids
+        ends = [o.completion for o in plan.orders if o.order in ids]
+        return bool(ends) and max(ends) <= due and not made_late
 
     def plan(self, today: date, new: list[CustomerOrder]) -> None:
         sim = self.sim
@@ -710,6 +753,7 @@ class Omnioms(Policy):
         # materials already issued to work orders are not needed again
         plan = plan_requirements(items, boms, demands, receipts, today=today, horizon_days=horizon)
         window = today + timedelta(days=review)
+        in_transit = {p.material for p in sim.purchases}
         for planned in plan.orders:
             if planned.start > window:
                 continue
@@ -724,8 +768,14 @@ class Omnioms(Policy):
                     weight=2 if pegged else 1,
                     customer=pegged,
                 )
-            else:
+            elif planned.start >= today or planned.sku not in in_transit:
                 sim.buy(planned.sku, quantity, today)
+                in_transit.add(planned.sku)
+            # A buy that should have started before today cannot arrive before a lead time
+            # from now; when a purchase is already on its way, the shortage before it arrives
+            # was acted on at an earlier run and buying again would only add a second lot
+            # arriving with the first (the planned order is re-proposed by every run, since
+            # the purchase counts where it arrives, after the shortage).
 
     def overtime_for(self, late: list[WorkOrder], today: date) -> set[str]:
         """Only work orders whose lateness reaches a customer: pegged to customer orders, or

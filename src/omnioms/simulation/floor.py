@@ -241,17 +241,26 @@ class Floor:
         ideal: Decimal,
         tags: dict[str, str],
     ) -> None:
-        # the units are reported on the operation's last segment (where the count is taken)
+        # the units are shared among the segments by their length, so that a month's (or a
+        # shift's) figures hold the units made in it (the rounding's rest in the last); the
+        # scrap is counted where most units were made (all in the last if it does not fit)
+        total = sum(b - a for a, b in segments) or 1
+        shares = [produced * (b - a) // total for a, b in segments]
+        if shares:
+            shares[-1] += produced - sum(shares)
+        biggest = max(range(len(shares)), key=lambda i: shares[i], default=0)
+        if shares and shares[biggest] < scrap:
+            shares = [0] * (len(shares) - 1) + [produced]
+            biggest = len(shares) - 1
         for n, (a, b) in enumerate(segments):
-            last = n == len(segments) - 1
             self._append(
                 wc,
                 machine,
                 a,
                 b,
                 MachineState.PRODUCING,
-                produced=produced if last else 0,
-                scrap=scrap if last else 0,
+                produced=shares[n],
+                scrap=scrap if n == biggest else 0,
                 ideal=ideal,
                 tags=tags,
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -78,6 +79,8 @@ def run(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("simulation.view_simulationrun", raise_exception=True)
 @require_GET
 @xframe_options_sameorigin
+# the run's page shows the report in a frame (django-csp types views as one argument)
+@csp_replace({"frame-ancestors": ["'self'"]})  # type: ignore[arg-type]
 def report_file(request: HttpRequest, pk: int, name: str) -> FileResponse:
     found = get_object_or_404(SimulationRun, pk=pk)
     if name not in REPORT_FILES or not found.out_dir:

@@ -1,5 +1,6 @@
-"""A small company for the simulation's tests: one product, two work centres, one retail
-channel promising next-day delivery, and nothing in stock at the start."""
+"""A small company for the simulation's tests: one product through two work centres whose
+lots take more than a day, one retail channel promising next-day delivery, two days of stock
+at the start."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ def small_scenario(**changes: Any) -> Scenario:
     data: dict[str, Any] = {
         "name": "small",
         "seed": 3,
-        "start": "2026-03-02",
-        "days": 28,
+        "start": "2026-03-01",
+        "days": 61,
         "history_days": 240,
         "benchmark_inventory_days": 10,
         "calendar": {
