@@ -24,9 +24,13 @@ from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
 from omnioms.core.jobs import run_job, start_job
 from omnioms.demo.catalog import SKUS, DemoSku, demand_weight
+from omnioms.floor.demo import load_floor_demo
 from omnioms.forecasting.history import import_demand_history, rebuild_demand
 from omnioms.forecasting.models import RollingSchedule
 from omnioms.forecasting.services import SalesFigure, load_preset_events, save_sales_input
+from omnioms.planning.models import PlannedStatus, RequirementsRun
+from omnioms.planning.schedules import publish, run_schedule
+from omnioms.planning.services import release_planned_order
 from omnioms.production import editing
 from omnioms.production.models import Calendar, Supplier, SupplyTerm
 from omnioms.production.services import import_master_data, roll_up_standard_costs
@@ -311,4 +315,34 @@ def _sales_forecast(today: date) -> None:
     save_sales_input(
         [SalesFigure(code, month, quantity, "demo") for (code, month), quantity in figures.items()],
         actor=PLANNER,
+    )
+
+
+RELEASE_DAYS = 21
+"""The planner has released what is due in the next three weeks; the rest stays proposed."""
+PLAN_SECONDS = 15.0
+"""The demo's planning run: long enough for a good plan of its few dozen orders."""
+
+
+def load_shop_floor(*, now: datetime, seed: int) -> str:
+    """Two weeks of the shop floor behind a published plan (reports, daily closes, exceptions,
+    a T-3 loop), then the planner releases the next three weeks of the requirements run and
+    publishes a plan for every open production order; return a line for the demo's report."""
+    floor = load_floor_demo(now=now, seed=seed)
+    run = RequirementsRun.objects.order_by("-pk").filter(summary__has_key="make").first()
+    released = 0
+    if run is not None:
+        due = run.orders.filter(
+            status=PlannedStatus.PROPOSED, due__lte=now.date() + timedelta(days=RELEASE_DAYS)
+        )
+        for planned in due.order_by("due", "pk"):
+            release_planned_order(planned.pk, actor=PLANNER)
+            released += 1
+    plan = publish(run_schedule(now, time_limit=PLAN_SECONDS, workers=2), None)
+    figures = plan.objective
+    return (
+        f"Shop floor: {floor['reports']} reports over two weeks, {floor['closes']} daily"
+        f" closes, a T-3 loop; {released} planned orders released; plan v{plan.version}"
+        f" published: {figures.get('orders', 0)} production orders,"
+        f" {100 * float(figures.get('on_time_share', 1)):.0f} % on time."
     )

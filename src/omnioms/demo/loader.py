@@ -28,7 +28,7 @@ from omnioms.core.roles import Role
 from omnioms.core.services import create_staff_user
 from omnioms.customers.models import Customer
 from omnioms.demo.catalog import SKUS, STYLES
-from omnioms.demo.factory import load_factory
+from omnioms.demo.factory import load_factory, load_shop_floor
 from omnioms.demo.generators.common import FileExport
 from omnioms.demo.history import generate_all
 from omnioms.inventory.demo import seed_demo_stock
@@ -110,10 +110,11 @@ def load_demo(*, seed: int = 7, days: int = 182, now: datetime | None = None) ->
     stock = seed_demo_stock(now=now, seed=seed)
     sent = _send_history(seed=seed, days=days, now=now)
     factory = load_factory(now=now, history_start=now.date() - timedelta(days=days), seed=seed)
+    floor = load_shop_floor(now=now, seed=seed)
     elapsed = time.perf_counter() - started
     return report(
         note=f"Loaded {days} days of history ({sent} deliveries, seed {seed}) in {elapsed:.1f} s."
-        f" {stock} {factory}"
+        f" {stock} {factory} {floor}"
     )
 
 

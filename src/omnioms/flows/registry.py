@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from omnioms.orders.effects import OrderChange
     from omnioms.orders.models import Order
 
-Label = "str | _StrPromise"
 Guard = Callable[["Order"], "str | None"]
 
 
