@@ -48,10 +48,11 @@ test-sqlite: install
 	$(BIN)/pytest -n 2 -q
 
 # PostgreSQL runs when it answers; CI has it. Concurrency tests need it and skip on SQLite.
+# Only the tests that touch the database run again there (conftest.py): pure ones ran once.
 test-postgres: install
 	@if $(BIN)/python scripts/db_answers.py "$(PG_URL)"; then \
 		echo "== PostgreSQL at $(PG_URL)"; \
-		DATABASE_URL="$(PG_URL)" $(BIN)/pytest -n 2 -q -m "not browser"; \
+		DATABASE_URL="$(PG_URL)" OMNIOMS_DB_TESTS_ONLY=1 $(BIN)/pytest -n 2 -q -m "not browser"; \
 	else \
 		echo "== PostgreSQL does not answer at $(PG_URL): skipping the PostgreSQL run"; \
 	fi

@@ -12,9 +12,13 @@ from omnioms.api.auth import AUTH
 from omnioms.api.errors import install_error_handlers
 from omnioms.api.openapi import DocumentedAPI
 from omnioms.catalog.api import router as catalog_router
+from omnioms.floor.api import router as floor_router
 from omnioms.flows.api import router as flows_router
 from omnioms.inventory.api import router as inventory_router
 from omnioms.orders.api import router as orders_router
+from omnioms.planning.api import router as planning_router
+from omnioms.service.api import pushes as service_pushes
+from omnioms.service.api import router as service_router
 from omnioms.sync.api import router as channels_router
 from omnioms.sync.api import webhooks
 
@@ -34,3 +38,7 @@ api.add_router("/", channels_router)
 api.add_router("/", catalog_router)
 api.add_router("/", inventory_router)
 api.add_router("/", flows_router)
+api.add_router("/service", service_pushes)
+api.add_router("/", service_router)
+api.add_router("/", floor_router)
+api.add_router("/", planning_router)

@@ -13,6 +13,10 @@ urlpatterns = [
     path("forecasting/", include("omnioms.forecasting.urls")),
     path("planning/", include("omnioms.planning.urls")),
     path("sales/", include("omnioms.sales.urls")),
+    path("service/", include("omnioms.service.urls")),
+    path("floor/", include("omnioms.floor.urls")),
+    path("simulation/", include("omnioms.simulation.urls")),
+    path("flows/", include("omnioms.flows.urls")),
     path("", include("omnioms.web.urls")),
 ]
 

@@ -76,6 +76,8 @@ _PLAN_DEMAND = [
     "planning.change_plannedorder",
     "planning.view_productionorder",
     "planning.add_productionorder",
+    "simulation.view_simulationrun",
+    "simulation.add_simulationrun",
 ]
 _MANAGE_STOCK = [
     "inventory.receive_stock",
@@ -158,6 +160,38 @@ _SEE_SCHEDULE = [
 ]
 _DECIDE_RUSH = ["planning.decide_rushrequest"]
 _ASK_RUSH = ["planning.view_rushrequest", "planning.add_rushrequest"]
+# The shop floor: supervisors report jobs, issue material and work exceptions; verifying and
+# closing an exception is a supervisor's or manager's; everyone who plans sees the KPIs.
+_SEE_FLOOR = [
+    "floor.view_operationreport",
+    "floor.view_dailyclose",
+    "floor.view_floorexception",
+    "floor.view_kpi_dashboard",
+]
+_RUN_FLOOR = [
+    *_SEE_FLOOR,
+    "floor.report_operation",
+    "floor.issue_material",
+    "floor.run_daily_close",
+    "floor.work_exception",
+    "floor.verify_exception",
+]
+_CONFIGURE_FLOOR = [
+    "floor.change_kpitargets",
+    "floor.view_exceptiontype",
+    "floor.add_exceptiontype",
+    "floor.change_exceptiontype",
+    "floor.add_inventorybenchmark",
+    "floor.view_inventorybenchmark",
+]
+# Managers shape each channel's order flow and publish new versions of it.
+_SHAPE_FLOWS = [
+    "flows.view_flow",
+    "flows.add_flow",
+    "flows.change_flow",
+    "flows.publish_flow",
+    "flows.view_flowversion",
+]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -188,6 +222,37 @@ _QUOTE = [
     "sales.add_invoice",
     "sales.view_payment",
     "sales.add_payment",
+]
+# Customer service: tickets answered, noted, changed and merged; phone calls and store visits
+# logged; canned replies used. Order actions (refund, return, ...) are the flows' permissions.
+_SERVICE = [
+    "service.view_ticket",
+    "service.add_ticket",
+    "service.change_ticket",
+    "service.answer_ticket",
+    "service.view_cannedreply",
+    "service.view_servicedeadletter",
+]
+# Running the service desk: sources, teams, rules, SLA policies, canned replies, the dashboard.
+_RUN_SERVICE = [
+    *_SERVICE,
+    "service.view_service_dashboard",
+    "service.view_source",
+    "service.add_source",
+    "service.change_source",
+    "service.view_team",
+    "service.add_team",
+    "service.change_team",
+    "service.view_assignmentrule",
+    "service.add_assignmentrule",
+    "service.change_assignmentrule",
+    "service.delete_assignmentrule",
+    "service.view_slapolicy",
+    "service.add_slapolicy",
+    "service.change_slapolicy",
+    "service.add_cannedreply",
+    "service.change_cannedreply",
+    "service.delete_cannedreply",
 ]
 
 # "app_label.codename" permissions per role; "*" means every permission.
@@ -224,6 +289,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_COUNTER,
         *_QUOTE,
         "sales.approve_quote",
+        *_RUN_SERVICE,
+        *_RUN_FLOOR,
+        *_CONFIGURE_FLOOR,
+        *_SHAPE_FLOWS,
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,
@@ -259,6 +328,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_QUOTE,
         "orders.add_order",  # a quote accepted becomes an order
         *_ASK_RUSH,
+        *_SERVICE,
+        *_SEE_FLOOR,
+        "floor.work_exception",  # a T-3 loop closes when the customer agrees a new date
     ],
     # change_sku: a planner marks SKUs made, bought or resold, with their stock unit.
     Role.PLANNER: [
@@ -270,6 +342,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_PLAN_DEMAND,
         "catalog.change_sku",
         *_SCHEDULE,
+        *_SEE_FLOOR,
+        "floor.work_exception",
     ],
     Role.SUPERVISOR: [
         *_SEE_ORDERS,
@@ -280,6 +354,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.view_channel_health",
         *_SEE_SCHEDULE,
         *_DECIDE_RUSH,
+        *_RUN_FLOOR,
+        "core.view_job",
     ],
 }
 

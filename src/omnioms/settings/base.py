@@ -54,9 +54,12 @@ INSTALLED_APPS = [
     "omnioms.sync",
     "omnioms.forecasting",
     "omnioms.planning",
+    "omnioms.floor",
+    "omnioms.simulation",
     "omnioms.customers",
     "omnioms.orders",
     "omnioms.flows",
+    "omnioms.service",
     "omnioms.api",
     "omnioms.sales",
     "omnioms.web",
@@ -164,6 +167,8 @@ VENDOR_DIRS = {
     "vendor/vis-timeline-styles": "vis-timeline/styles",
     "vendor/vis-data": "vis-data/peer/umd",
     "vendor/moment": "moment/min",
+    "vendor/zxing-browser": "@zxing/browser/umd",
+    "vendor/cytoscape": "cytoscape/dist",
 }
 STATICFILES_DIRS = [
     (prefix, str(NODE_MODULES / path))
