@@ -16,9 +16,10 @@ from omnioms.core.models import Job, JobStatus, Location
 from omnioms.core.roles import Role
 from omnioms.customers.models import Customer
 from omnioms.demo.loader import ACCOUNTS, LOCATIONS, PASSWORD, USERS, load_demo
+from omnioms.floor.models import DailyClose, FloorException, OperationReport
 from omnioms.forecasting.models import ForecastRun
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind, OrderLineComponent
-from omnioms.planning.models import PlannedOrder, RequirementsRun
+from omnioms.planning.models import Plan, PlannedOrder, PlanStatus, RequirementsRun
 from omnioms.production.models import Bom, Routing, WorkCenter
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,15 @@ def test_the_demo_factory_has_master_data_a_forecast_and_a_requirements_run(demo
     kinds = set(PlannedOrder.objects.values_list("kind", flat=True))
     assert kinds == {"make", "buy"}, "the factory both makes its garments and buys materials"
     assert "Factory: 5 work centres" in demo
+
+
+def test_the_demo_floor_has_two_weeks_of_reports_closes_a_t3_loop_and_a_published_plan(
+    demo: str,
+) -> None:
+    published = Plan.objects.get(status=PlanStatus.PUBLISHED)
+    assert published.operations.exists()
+    assert OperationReport.objects.count() > 50
+    assert DailyClose.objects.count() >= 10, "a daily close for each day of the two weeks"
+    assert FloorException.objects.filter(type__code="t3").exists()
+    assert FloorException.objects.filter(status="closed").exists()
+    assert "Shop floor:" in demo
