@@ -357,6 +357,7 @@ def inventory_snapshots(
             "production_order_id", "at"
         )
     )
+    wip_by_day = _work_in_progress(wip_moves, completed, period)
     snapshots: list[InventorySnapshot] = []
     per_sku_total: dict[str, Decimal] = defaultdict(Decimal)
     day = period.end
@@ -374,15 +375,7 @@ def inventory_snapshots(
             )
             values[category] += value
             per_sku_total[info[3]] += value
-        end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=period.tz)
-        wip = sum(
-            (
-                q / (Decimal(10) ** d) * cost
-                for order, at, q, cost, d in wip_moves
-                if at < end_of_day and (order not in completed or completed[order] >= end_of_day)
-            ),
-            Decimal(0),
-        )
+        wip = wip_by_day.get(day, Decimal(0))
         for category, value in (*values.items(), (StockCategory.WORK_IN_PROGRESS, wip)):
             snapshots.append(InventorySnapshot(day, category, Money(Decimal(value), currency)))
         for sku_id, quantity in daily.get(day, {}).items():
@@ -394,6 +387,36 @@ def inventory_snapshots(
         Money(Decimal(cogs), currency),
         {code: total / days for code, total in per_sku_total.items()},
     )
+
+
+def _work_in_progress(
+    moves: list[tuple[int, datetime, int, Decimal, int]],
+    completed: dict[int, datetime],
+    period: Period,
+) -> dict[date, Decimal]:
+    """Value of material issued to orders not completed, at the end of each day: one sweep
+    over the issues (adding) and the completions (taking the order's value away)."""
+    events: list[tuple[datetime, Decimal]] = []
+    per_order: dict[int, Decimal] = defaultdict(Decimal)
+    for order, at, quantity, cost, decimals in moves:
+        value = quantity / (Decimal(10) ** decimals) * cost
+        per_order[order] += value
+        events.append((at, value))
+    for order, value in per_order.items():
+        if order in completed:
+            events.append((completed[order], -value))
+    events.sort(key=lambda event: event[0])
+    out: dict[date, Decimal] = {}
+    level, position = Decimal(0), 0
+    day = period.start
+    while day <= period.end:
+        end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=period.tz)
+        while position < len(events) and events[position][0] < end_of_day:
+            level += events[position][1]
+            position += 1
+        out[day] = max(level, Decimal(0))
+        day += timedelta(days=1)
+    return out
 
 
 def inventory_figures(

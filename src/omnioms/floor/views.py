@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from omnioms.core.actor import Actor
 from omnioms.floor.domain import ALLOWED, FloorError
-from omnioms.floor.models import PauseReason, ReportSource, ScrapReason
+from omnioms.floor.models import OperationReport, PauseReason, ReportSource, ScrapReason
 from omnioms.floor.reporting import report_operation
 from omnioms.floor.selectors import job_by_code, ticket_code, work_center_queue
 from omnioms.floor.tickets import tickets_pdf
@@ -103,10 +103,15 @@ def _post_report(request: HttpRequest, operation: ProductionOperation) -> HttpRe
     except ValueError:
         messages.error(request, _("Good and scrap are whole numbers."))
         return HttpResponseRedirect(back)
+    report_id = request.POST.get("report_id", "").replace("\x00", "")
+    if OperationReport.objects.filter(report_id=report_id, operation=operation).exists():
+        # A second tap on the same button: the time differs, the report is the same one.
+        messages.info(request, _("This report had already been applied."))
+        return HttpResponseRedirect(back)
     try:
         applied = report_operation(
             operation_id=operation.pk,
-            report_id=request.POST.get("report_id", "").replace("\x00", ""),
+            report_id=report_id,
             kind=request.POST.get("kind", ""),
             at=timezone.now(),
             good=good,

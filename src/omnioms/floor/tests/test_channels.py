@@ -152,7 +152,9 @@ def test_the_tablet_starts_a_job_once_even_when_the_button_is_pressed_twice(
     report_id = page.context["report_id"]
 
     client.post(url, {"report_id": report_id, "kind": "start"})
-    client.post(url, {"report_id": report_id, "kind": "start"})
+    again = client.post(url, {"report_id": report_id, "kind": "start"}, follow=True)
+
+    assert "This report had already been applied." in again.content.decode()
 
     op.refresh_from_db()
     assert op.status == "running"

@@ -120,3 +120,21 @@ def test_the_worker_starts_the_close_once_the_sites_close_time_has_passed() -> N
     assert start_due_closes(after) == 1
     assert start_due_closes(after) == 0  # queued already
     assert Job.objects.get().params["day"] == "2026-12-01"
+
+
+def test_work_in_progress_is_what_was_issued_to_orders_not_completed_that_day() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from omnioms.floor.kpis import Period, _work_in_progress
+
+    tz = ZoneInfo("Asia/Shanghai")
+    moves = [
+        (1, datetime(2026, 12, 1, 2, tzinfo=UTC), 1000, Decimal(20), 2),  # 10 m × 20 = 200
+        (2, datetime(2026, 12, 2, 2, tzinfo=UTC), 50, Decimal(2), 0),  # 100
+    ]
+    completed = {1: datetime(2026, 12, 3, 2, tzinfo=UTC)}
+
+    wip = _work_in_progress(moves, completed, Period(date(2026, 12, 1), date(2026, 12, 4), tz))
+
+    assert [wip[date(2026, 12, d)] for d in (1, 2, 3, 4)] == [200, 300, 100, 100]

@@ -11,6 +11,7 @@ import pytest
 from babel.messages.extract import extract_python
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation.template import templatize
 
 from omnioms.core.roles import Role
@@ -54,6 +55,9 @@ def test_every_message_of_the_floor_app_has_a_chinese_translation() -> None:
 @pytest.mark.django_db
 def test_the_tablet_page_reads_in_chinese(client: Client) -> None:
     client.force_login(make_user(Role.SUPERVISOR))
-    page = client.get(reverse("floor:tablet"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    try:
+        page = client.get(reverse("floor:tablet"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    finally:
+        translation.activate("en")  # the request's language must not leak into later tests
     for text in ("哪个工作中心", "扫描工单", "作业编号"):
         assert text in page
