@@ -266,11 +266,16 @@ class SearchHitOut(Schema):
     title: str
 
 
+class SearchQuery(InputSchema):
+    q: str = Field(min_length=1, max_length=200)
+
+
 @router.get("/service/search", response={200: dict[str, list[SearchHitOut]], 400: ErrorOut})
 def search_everything(
-    request: HttpRequest, q: Text = Query(..., max_length=200)
+    request: HttpRequest, filters: Query[SearchQuery]
 ) -> dict[str, list[search.Hit]]:
     require_perm(request, "service.view_ticket")
+    q = filters.q
     try:
         return search.search(q, request.user)
     except search.QueryTooShort as exc:
