@@ -68,7 +68,8 @@ def documents_sql(kind: str, orders: int, customers: int, tickets: int) -> list[
         if kind == "postgres":
             return (
                 f"INSERT INTO service_searchentry {columns} SELECT '{entry_kind}', i, {title}, "
-                f"{doc}, {now} - (i || ' seconds')::interval FROM generate_series(1::bigint, {count}) AS i"
+                f"{doc}, {now} - (i || ' seconds')::interval "
+                f"FROM generate_series(1::bigint, {count}) AS i"
             )
         return (
             f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) "
