@@ -39,9 +39,11 @@ LAST = "华明红英平"
 
 def documents_sql(kind: str, orders: int, customers: int, tickets: int) -> list[str]:
     """INSERTs that fill the search table: order entries, customer entries, ticket entries."""
+    cast = "::int" if kind == "postgres" else ""  # PostgreSQL's substr takes an integer
     name = (
-        f"substr('{SURNAMES}', (i % 10) + 1, 1) || substr('{GIVEN}', ((i / 10) % 10) + 1, 1)"
-        f" || substr('{LAST}', ((i / 100) % 5) + 1, 1)"
+        f"substr('{SURNAMES}', ((i % 10) + 1){cast}, 1)"
+        f" || substr('{GIVEN}', (((i / 10) % 10) + 1){cast}, 1)"
+        f" || substr('{LAST}', (((i / 100) % 5) + 1){cast}, 1)"
     )
     pad9 = (
         "lpad(((i * 7919) % 1000000000)::text, 9, '0')"
