@@ -39,9 +39,11 @@ LAST = "华明红英平"
 
 def documents_sql(kind: str, orders: int, customers: int, tickets: int) -> list[str]:
     """INSERTs that fill the search table: order entries, customer entries, ticket entries."""
+    cast = "::int" if kind == "postgres" else ""  # PostgreSQL's substr takes an integer
     name = (
-        f"substr('{SURNAMES}', (i % 10) + 1, 1) || substr('{GIVEN}', ((i / 10) % 10) + 1, 1)"
-        f" || substr('{LAST}', ((i / 100) % 5) + 1, 1)"
+        f"substr('{SURNAMES}', ((i % 10) + 1){cast}, 1)"
+        f" || substr('{GIVEN}', (((i / 10) % 10) + 1){cast}, 1)"
+        f" || substr('{LAST}', (((i / 100) % 5) + 1){cast}, 1)"
     )
     pad9 = (
         "lpad(((i * 7919) % 1000000000)::text, 9, '0')"
@@ -68,7 +70,8 @@ def documents_sql(kind: str, orders: int, customers: int, tickets: int) -> list[
         if kind == "postgres":
             return (
                 f"INSERT INTO service_searchentry {columns} SELECT '{entry_kind}', i, {title}, "
-                f"{doc}, {now} - (i || ' seconds')::interval FROM generate_series(1, {count}) AS i"
+                f"{doc}, {now} - (i || ' seconds')::interval "
+                f"FROM generate_series(1::bigint, {count}) AS i"
             )
         return (
             f"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) "

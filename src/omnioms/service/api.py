@@ -16,7 +16,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from omnioms.api.auth import require_perm
-from omnioms.api.schemas import ErrorOut, InputSchema
+from omnioms.api.schemas import ErrorOut, InputSchema, Text
 from omnioms.channels.adapters import get_adapter
 from omnioms.channels.adapters.base import NormalizationError, hmac_sha256_base64
 from omnioms.core.actor import Actor
@@ -60,7 +60,7 @@ def aftersales_source(account_name: str) -> Source | None:
         "tied to the order and lines it names. What cannot be read is a dead letter."
     ),
 )
-def receive_aftersales(request: HttpRequest, account: str) -> HttpResponse | Status:
+def receive_aftersales(request: HttpRequest, account: Text) -> HttpResponse | Status:
     source = aftersales_source(account)
     if source is None or source.account is None:
         hmac_sha256_base64("", request.body)
@@ -108,7 +108,7 @@ def _query(request: HttpRequest) -> dict[str, str]:
 
 
 @pushes.get("/wechat/{source}", response={200: str, 401: ErrorOut}, summary="WeChat URL check")
-def wechat_check(request: HttpRequest, source: str) -> HttpResponse | Status:
+def wechat_check(request: HttpRequest, source: Text) -> HttpResponse | Status:
     """WeChat's server check: answer ``echostr`` when the signature is right (WeCom: the
     decrypted ``echostr``)."""
     found = _wechat_source(source, SourceKind.WECHAT_OA) or _wechat_source(
@@ -143,7 +143,7 @@ def wechat_check(request: HttpRequest, source: str) -> HttpResponse | Status:
         "requestBody": {"required": False, "content": {"application/xml": {"schema": {}}}}
     },
 )
-def wechat_push(request: HttpRequest, source: str) -> HttpResponse | Status:
+def wechat_push(request: HttpRequest, source: Text) -> HttpResponse | Status:
     found = _wechat_source(source, SourceKind.WECHAT_OA) or _wechat_source(
         source, SourceKind.WECOM_KF
     )
@@ -204,7 +204,7 @@ class TicketOut(Schema):
         return obj.assignee.get_username() if obj.assignee else None
 
 
-class TicketFilter(Schema):
+class TicketFilter(InputSchema):
     status: str | None = Field(None, max_length=20)
     q: str | None = Field(None, max_length=200)
 
@@ -266,11 +266,16 @@ class SearchHitOut(Schema):
     title: str
 
 
+class SearchQuery(InputSchema):
+    q: str = Field(min_length=1, max_length=200)
+
+
 @router.get("/service/search", response={200: dict[str, list[SearchHitOut]], 400: ErrorOut})
 def search_everything(
-    request: HttpRequest, q: str = Query(..., max_length=200)
+    request: HttpRequest, filters: Query[SearchQuery]
 ) -> dict[str, list[search.Hit]]:
     require_perm(request, "service.view_ticket")
+    q = filters.q
     try:
         return search.search(q, request.user)
     except search.QueryTooShort as exc:

@@ -33,6 +33,7 @@ from omnioms.floor.tests.factories import one_of_each_floor
 from omnioms.inventory.tests.factories import one_of_each
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind
 from omnioms.production.tests.factories import one_of_each_master
+from omnioms.service.tests.factories import one_of_each_service
 from omnioms.sync.webhooks import receive_webhook
 from omnioms.testing import make_account, make_location, make_user, manual_order, signed
 
@@ -115,6 +116,7 @@ def test_an_administrator_can_open_the_list_and_change_page_of_every_registered_
     one_of_each()  # every stock model
     one_of_each_master()  # every production model
     one_of_each_floor()  # every floor model
+    one_of_each_service()  # every customer-service model
     OutboundCommand.objects.create(
         account=account, order=Order.objects.get(external_id="A-1"), kind="mark_shipped"
     )

@@ -76,3 +76,17 @@ def logged_in(client: Client, role: str) -> User:
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def one_of_each_service() -> None:
+    """One row of every model the service back office lists (a source, a team with its rule,
+    an SLA policy, a canned reply, a dead letter)."""
+    from omnioms.service import intake
+    from omnioms.service.models import AssignmentRule, CannedReply, SlaPolicy, Team
+
+    source = mailbox("admin-mail")
+    team = Team.objects.create(name="Admin team")
+    AssignmentRule.objects.create(team=team)
+    SlaPolicy.objects.create(name="Default", first_response_minutes=60)
+    CannedReply.objects.create(title="Hello", body="Hello {customer_name}")
+    intake.receive(source, body=b"not a mail", event_id="broken")  # a dead letter
