@@ -18,6 +18,14 @@ from omnioms.core.roles import Role
 from omnioms.inventory.services import receive_stock
 from omnioms.orders.models import Order
 from omnioms.sales.models import Invoice
+from omnioms.sales.selectors import versions_of
+from omnioms.sales.services import (
+    LineInput,
+    make_quote,
+    mark_sent,
+    quote_link_token,
+    record_inquiry,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -194,3 +202,26 @@ def test_ticked_orders_are_shipped_printed_and_exported_from_the_list(
     with page.expect_download() as download:
         page.get_by_role("link", name="Export to Excel").click()
     assert download.value.suggested_filename.endswith(".xlsx")
+
+
+@pytest.mark.usefixtures("goods")
+def test_the_customer_opens_the_quotes_link_and_accepts_it_without_logging_in(
+    page: Page, live_server: object
+) -> None:
+    seller = make_user("fang", Role.ORDER_CLERK)
+    inquiry = record_inquiry(
+        name="张伟", phone="13700000000", handle="", source="wechat", wants="T 恤", user=seller
+    )
+    quote = make_quote(inquiry.pk, [LineInput("TEE-BLK-L", 2, Decimal(5))], user=seller)
+    mark_sent(quote.pk, user=seller)
+    link = f"{live_server}/sales/q/{quote_link_token(quote, versions_of(quote)[-1])}/"
+    page.goto(link)
+    expect(page.locator("main")).to_contain_text("TEE-BLK-L")
+    expect(page.locator("main")).to_contain_text("188.10")  # 2 × 99 less 5 %
+    page.get_by_role("button", name="Accept this quote").click()
+    expect(page.locator("#accepted")).to_contain_text("you accepted this quote")
+    expect(page.get_by_role("button", name="Accept this quote")).to_have_count(0)
+    assert Order.objects.get().total == Decimal("188.10")
+
+    page.goto(link)  # the link again, later: it says why there is nothing more to do
+    expect(page.locator("#refusal")).to_contain_text("already been accepted")

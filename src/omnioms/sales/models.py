@@ -242,6 +242,13 @@ class Quote(models.Model):
         blank=True,
         related_name="sales_quote",
     )
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.CharField(
+        _("accepted by"),
+        max_length=200,
+        blank=True,
+        help_text=_("Who accepted: the staff member, or the customer through the quote's link."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -664,44 +665,47 @@ def mark_sent(quote_id: int, *, user: User) -> QuoteVersion:
 
 
 def accept_quote(quote_id: int, *, user: User) -> Order:
-    """The customer accepted the latest version: it becomes an order in the quote's account,
-    lines and prices as quoted, through the one path (nobody keys it again)."""
+    """The customer accepted the latest version (a staff member says so): it becomes an order
+    in the quote's account, lines and prices as quoted, through the one path."""
     with transaction.atomic():
         quote = _open_quote(quote_id)
-        if quote.status == QuoteStatus.AWAITING_APPROVAL:
-            raise SaleError("approval", {"quote": "a manager must approve this version first"})
-        version = latest_version(quote)
-        if version.valid_until < timezone.localdate():
-            raise SaleError("expired", {"valid_until": "the quote has expired: revise it"})
-        customer = quote.inquiry.customer
-        lines = [
-            PriceLine(
-                line.sku.code, line.title, line.quantity, line.list_price, line.discount_percent
-            )
-            for line in version.lines.select_related("sku").order_by("position")
-        ]
-        draft = SaleDraft(
-            external_id=quote.number,
-            status=OrderStatus.PENDING_PAYMENT,
-            currency=quote.currency,
-            lines=lines,
-            buyer={
-                "name": quote.inquiry.contact_name or customer.name,
-                "phone": quote.inquiry.contact_phone or customer.phone,
-                "email": customer.email,
-            },
-            note_seller=f"{quote.number} v{version.number}",
-            created_at=timezone.now().isoformat(),
-        )
-        payload = submit_order(
-            quote.account, validated_order(draft.as_contract()), actor=Actor.for_user(user)
-        )
-        assert payload.order_id is not None
-        order = Order.objects.get(pk=payload.order_id)
-        quote.order = order
-        quote.status = QuoteStatus.ACCEPTED
-        quote.save(update_fields=["order", "status"])
-        Inquiry.objects.filter(pk=quote.inquiry_id).update(status=InquiryStatus.WON)
+        return _accept(quote, latest_version(quote), Actor.for_user(user))
+
+
+def _accept(quote: Quote, version: QuoteVersion, actor: Actor) -> Order:
+    """Turn ``version`` of the locked ``quote`` into an order (nobody keys it again) and note
+    who accepted and when. The one path for staff and for the customer's link."""
+    if quote.status == QuoteStatus.AWAITING_APPROVAL:
+        raise SaleError("approval", {"quote": "a manager must approve this version first"})
+    if version.valid_until < timezone.localdate():
+        raise SaleError("expired", {"valid_until": "the quote has expired: revise it"})
+    customer = quote.inquiry.customer
+    lines = [
+        PriceLine(line.sku.code, line.title, line.quantity, line.list_price, line.discount_percent)
+        for line in version.lines.select_related("sku").order_by("position")
+    ]
+    draft = SaleDraft(
+        external_id=quote.number,
+        status=OrderStatus.PENDING_PAYMENT,
+        currency=quote.currency,
+        lines=lines,
+        buyer={
+            "name": quote.inquiry.contact_name or customer.name,
+            "phone": quote.inquiry.contact_phone or customer.phone,
+            "email": customer.email,
+        },
+        note_seller=f"{quote.number} v{version.number}",
+        created_at=timezone.now().isoformat(),
+    )
+    payload = submit_order(quote.account, validated_order(draft.as_contract()), actor=actor)
+    assert payload.order_id is not None
+    order = Order.objects.get(pk=payload.order_id)
+    quote.order = order
+    quote.status = QuoteStatus.ACCEPTED
+    quote.accepted_at = timezone.now()
+    quote.accepted_by = actor.label
+    quote.save(update_fields=["order", "status", "accepted_at", "accepted_by"])
+    Inquiry.objects.filter(pk=quote.inquiry_id).update(status=InquiryStatus.WON)
     return order
 
 
@@ -721,21 +725,90 @@ def quote_link_token(quote: Quote, version: QuoteVersion) -> str:
     return signing.dumps([quote.pk, version.number], salt=_LINK_SALT, compress=True)
 
 
+def _token_names(token: str) -> tuple[int, int] | None:
+    try:
+        quote_id, number = signing.loads(token[:500], salt=_LINK_SALT)
+        return int(quote_id), int(number)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+
+
 def quote_from_token(token: str) -> tuple[Quote, QuoteVersion] | None:
     """The quote and version a link names; None when the signature is wrong or the version
     is past its validity."""
+    names = _token_names(token)
+    if names is None:
+        return None
     try:
-        quote_id, number = signing.loads(token[:500], salt=_LINK_SALT)
-        quote = Quote.objects.select_related("inquiry", "account").get(pk=int(quote_id))
-        version = quote.versions.get(number=int(number))
-    except (
-        signing.BadSignature,
-        ValueError,
-        TypeError,
-        Quote.DoesNotExist,
-        QuoteVersion.DoesNotExist,
-    ):
+        quote = Quote.objects.select_related("inquiry", "account").get(pk=names[0])
+        version = quote.versions.get(number=names[1])
+    except (Quote.DoesNotExist, QuoteVersion.DoesNotExist):
         return None
     if version.valid_until < timezone.localdate():
         return None
     return quote, version
+
+
+class LinkRefusal(StrEnum):
+    """Why a link's version cannot be accepted (a stable code; the page words it)."""
+
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    APPROVAL = "approval"
+
+
+class LinkRefused(SaleError):
+    def __init__(self, reason: LinkRefusal) -> None:
+        super().__init__(reason.value, {"quote": reason.value})
+        self.reason = reason
+
+
+def link_refusal(quote: Quote, version: QuoteVersion) -> LinkRefusal | None:
+    """Why the customer may not accept ``version`` through its link now; None when they may."""
+    if quote.status == QuoteStatus.ACCEPTED:
+        return LinkRefusal.ACCEPTED
+    if quote.status == QuoteStatus.DECLINED:
+        return LinkRefusal.DECLINED
+    if latest_version(quote).number != version.number:
+        return LinkRefusal.SUPERSEDED
+    if quote.status == QuoteStatus.AWAITING_APPROVAL:
+        return LinkRefusal.APPROVAL
+    if version.valid_until < timezone.localdate():
+        return LinkRefusal.EXPIRED
+    return None
+
+
+def quote_of_link(token: str) -> tuple[Quote, QuoteVersion] | None:
+    """The quote and version a link names, whatever their state; None when it names none."""
+    names = _token_names(token)
+    if names is None:
+        return None
+    quote = Quote.objects.select_related("inquiry", "account").filter(pk=names[0]).first()
+    version = quote.versions.filter(number=names[1]).first() if quote else None
+    return (quote, version) if quote and version else None
+
+
+def accept_quote_by_link(token: str) -> Order:
+    """The customer accepts the version their link names, without logging in. Only the latest
+    version, in force, approved where needed and not accepted yet; the quote row is locked,
+    so a double click makes one order and the second is refused as already accepted."""
+    names = _token_names(token)
+    if names is None:
+        raise SaleError("link", {"quote": "the link is not valid"})
+    with transaction.atomic():
+        quote = (
+            Quote.objects.select_for_update()
+            .select_related("inquiry__customer", "account")
+            .filter(pk=names[0])
+            .first()
+        )
+        version = quote.versions.filter(number=names[1]).first() if quote else None
+        if quote is None or version is None:
+            raise SaleError("link", {"quote": "the link is not valid"})
+        reason = link_refusal(quote, version)
+        if reason is not None:
+            raise LinkRefused(reason)
+        who = quote.inquiry.contact_name or quote.inquiry.customer.name
+        return _accept(quote, version, Actor(kind="customer", label=f"{who} (quote link)"))

@@ -29,4 +29,5 @@ urlpatterns += [
     path("quotes/<int:pk>/decline/", views.quote_decline, name="quote_decline"),
     path("quotes/<int:pk>/v<int:version>.pdf", views.quote_pdf, name="quote_pdf"),
     path("q/<str:token>/", views.quote_public, name="quote_public"),
+    path("q/<str:token>/quote.pdf", views.quote_public_pdf, name="quote_public_pdf"),
 ]

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from omnioms.catalog.models import Sku
@@ -60,19 +61,24 @@ from omnioms.sales.services import (
     DEFAULT_VALIDITY,
     CounterSale,
     LineInput,
+    LinkRefusal,
+    LinkRefused,
     OutOfStock,
     SaleError,
     accept_quote,
+    accept_quote_by_link,
     approve_quote,
     decline_quote,
     enter_order,
     entry_accounts,
     issue_invoice,
+    link_refusal,
     make_quote,
     mark_sent,
     paid_so_far,
     quote_from_token,
     quote_link_token,
+    quote_of_link,
     record_inquiry,
     revise_quote,
     sell_at_counter,
@@ -727,11 +733,78 @@ def quote_pdf(request: HttpRequest, pk: int, version: int) -> HttpResponse:
     return _pdf(_quote_document(quote, found), f"{quote.number}-v{found.number}.pdf")
 
 
-@require_GET
+_REFUSALS = {
+    LinkRefusal.EXPIRED: (410, gettext_lazy("This quote has expired. Ask us for a new one.")),
+    LinkRefusal.SUPERSEDED: (
+        410,
+        gettext_lazy(
+            "This version of the quote was replaced by a newer one: use the latest link we sent."
+        ),
+    ),
+    LinkRefusal.ACCEPTED: (409, gettext_lazy("This quote has already been accepted. Thank you!")),
+    LinkRefusal.DECLINED: (
+        410,
+        gettext_lazy("This quote was closed and can no longer be accepted."),
+    ),
+    LinkRefusal.APPROVAL: (
+        409,
+        gettext_lazy(
+            "This quote is still being reviewed by a manager; it can be accepted once approved."
+        ),
+    ),
+}
+
+
+def _public_page(
+    request: HttpRequest,
+    token: str,
+    quote: Quote,
+    version: QuoteVersion,
+    *,
+    refusal: LinkRefusal | None,
+    accepted: bool = False,
+) -> HttpResponse:
+    status, reason = _REFUSALS[refusal] if refusal else (200, "")
+    context = {
+        "quote": quote,
+        "version": version,
+        "lines": version.lines.select_related("sku").order_by("position"),
+        "token": token,
+        "reason": reason,
+        "accepted": accepted,
+    }
+    return render(request, "sales/quote_public.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 def quote_public(request: HttpRequest, token: str) -> HttpResponse:
-    """What the customer opens from the link: the version it was made for, as PDF. Signed,
-    so that nobody reaches another quote by changing the address; it ends with the quote's
-    validity."""
+    """What the customer opens from the link, without logging in: the version it was made for,
+    and a button to accept it. Signed, so nobody reaches another quote by changing the address;
+    a link that can no longer be accepted says why (4xx) and changes nothing."""
+    found = quote_of_link(token)
+    if found is None:
+        raise Http404
+    quote, version = found
+    if request.method == "POST":
+        try:
+            accept_quote_by_link(token)
+        except LinkRefused as refused:
+            quote.refresh_from_db()
+            return _public_page(request, token, quote, version, refusal=refused.reason)
+        except SaleError as error:
+            messages.error(request, "; ".join(error.errors.values()) or str(error))
+            return redirect("sales:quote_public", token=token)
+        return redirect(reverse("sales:quote_public", args=[token]) + "?accepted=1")
+    refusal = link_refusal(quote, version)
+    accepted = refusal == LinkRefusal.ACCEPTED and request.GET.get("accepted") == "1"
+    return _public_page(
+        request, token, quote, version, refusal=None if accepted else refusal, accepted=accepted
+    )
+
+
+@require_GET
+def quote_public_pdf(request: HttpRequest, token: str) -> HttpResponse:
+    """The link's version as PDF; it works until the version's validity."""
     found = quote_from_token(token)
     if found is None:
         raise Http404

@@ -184,7 +184,7 @@ def test_only_a_manager_approves_and_the_maker_is_told_someone_else_must(
     assert accepted["Location"] == f"/orders/{order.pk}/"
 
 
-def test_the_customers_link_serves_the_pdf_and_a_tampered_one_is_404(
+def test_the_customers_link_shows_the_quote_and_its_pdf_and_a_tampered_one_is_404(
     client: Client, shop: Shop
 ) -> None:
     seller = make_user("order_clerk")
@@ -194,7 +194,10 @@ def test_the_customers_link_serves_the_pdf_and_a_tampered_one_is_404(
     quote = make_quote(inquiry.pk, [LineInput("MUG-1", 1)], user=seller)
     token = quote_link_token(quote, versions_of(quote)[0])
     client.logout()
-    pdf = client.get(f"/sales/q/{token}/")
+    page = client.get(f"/sales/q/{token}/")
+    assert page.status_code == 200
+    assert "Accept this quote" in page.content.decode()
+    pdf = client.get(f"/sales/q/{token}/quote.pdf")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
     assert client.get(f"/sales/q/{token[:-1]}A/").status_code == 404

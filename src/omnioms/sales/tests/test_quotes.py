@@ -169,6 +169,8 @@ def test_an_accepted_quote_becomes_an_order_with_the_quoted_lines_and_prices(sho
     assert quote.status == QuoteStatus.ACCEPTED
     assert quote.order == order
     assert quote.inquiry.status == InquiryStatus.WON
+    assert quote.accepted_by == seller.username  # the quote's history: who accepted
+    assert quote.accepted_at is not None
     with pytest.raises(SaleError):
         accept_quote(quote.pk, user=seller)  # once
     assert Order.objects.count() == 1
