@@ -104,7 +104,7 @@ def test_the_quotes_history_says_the_customer_accepted_through_the_link_and_when
     assert quote.accepted_by == "张伟 (quote link)"
     assert quote.accepted_at is not None
     assert quote.accepted_at >= before
-    event = Order.objects.get().events.order_by("pk").first()
+    event = Order.objects.get().events.order_by("pk")[0]
     assert (event.actor_kind, event.actor_label) == ("customer", "张伟 (quote link)")
     staff = Client()
     staff.force_login(make_user("order_clerk"))
