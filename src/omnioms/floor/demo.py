@@ -319,6 +319,8 @@ def _report_floor(plan: Plan, now: datetime, rng: random.Random) -> int:
             busy.get((po.work_center_id, po.machine), po.start),
         )
         if begin >= now or came <= 0:
+            # not started by now: nothing reaches the order's next operations either
+            done_until[order.pk] = (now, 0)
             continue
         reports += _run_job(op, order, po, begin, came, now, rng)
         op.refresh_from_db()

@@ -140,13 +140,9 @@ def test_the_report_names_users_password_counts_and_where_to_go(demo: str) -> No
 
 
 def test_the_demo_factory_has_master_data_a_forecast_and_a_requirements_run(demo: str) -> None:
-    assert set(WorkCenter.objects.values_list("code", flat=True)) == {
-        "CUT",
-        "SEW-1",
-        "SEW-2",
-        "PRESS",
-        "PACK",
-    }
+    centres = set(WorkCenter.objects.values_list("code", flat=True))
+    # the garment factory's own, beside the shirt workshop the floor demo reports from (FL-*)
+    assert {"CUT", "SEW-1", "SEW-2", "PRESS", "PACK"} <= centres
     assert Bom.objects.exists()
     assert Routing.objects.exists()
     jobs = dict(Job.objects.values_list("kind", "status"))
@@ -156,7 +152,7 @@ def test_the_demo_factory_has_master_data_a_forecast_and_a_requirements_run(demo
     }
     run = ForecastRun.objects.get()
     assert run.figures.exists()
-    assert RequirementsRun.objects.count() == 1
+    assert RequirementsRun.objects.filter(summary__has_key="make").count() == 1
     kinds = set(PlannedOrder.objects.values_list("kind", flat=True))
     assert kinds == {"make", "buy"}, "the factory both makes its garments and buys materials"
     assert "Factory: 5 work centres" in demo
