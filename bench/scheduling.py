@@ -15,6 +15,14 @@ materials arriving, due dates and priorities; planned by the engine with and wit
 first and by the dispatching rules: weighted tardiness, on-time share, sewing utilisation.
 (c) ``rush``: on the factory's plan, one rush order with a wanted date: seconds from the
 request to the impact report (which orders become late and by how much).
+(d) ``database``: the same factory as rows (calendars, work centres with setups, SKUs by family
+with BOMs and routings, fabric in stock and arriving, 500 released production orders) in a
+fresh SQLite or PostgreSQL database; the planning app's own calls timed: reading the problem
+(``adapter.build_problem``), the planning run (``schedules.run_schedule``: read, engine, write),
+publishing, a rush request's what-if with its impact report and the Saturday-shift variant
+(``rush.assess``), and ``promise_date``.
+
+    python bench/scheduling.py database [--time-limit 60] [--rush-limit 10] [--db sqlite]
 """
 
 from __future__ import annotations
@@ -285,9 +293,269 @@ def rush_bench(orders: int, time_limit: float, rush_limit: float, workers: int, 
         )
 
 
+# ----------------------------------------------------------------------------------------------
+# (d) the factory through the database
+
+
+def database_bench(args: argparse.Namespace) -> None:
+    import subprocess
+    import tempfile
+
+    from benchdb import Database, postgres_answers
+
+    if args.db == "postgres" and not postgres_answers():
+        raise SystemExit("PostgreSQL does not answer (BENCH_PG_URL)")
+    with tempfile.TemporaryDirectory(prefix="omnioms-bench-") as workdir:
+        db = Database(args.db, Path(workdir))
+        db.create()
+        try:
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "database-run",
+                    f"--time-limit={args.time_limit or 60.0}",
+                    f"--rush-limit={args.rush_limit}",
+                    f"--workers={args.workers}",
+                    f"--orders={args.orders}",
+                ],
+                env={**db.env(), "PYTHONPATH": str(ROOT / "src")},
+                cwd=ROOT,
+                check=True,
+            )
+        finally:
+            db.drop()
+
+
+def database_run(orders: int, time_limit: float, rush_limit: float, workers: int) -> None:
+    """Inside the database's own process: load the factory as rows, then time the app."""
+    import django
+
+    django.setup()
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from omnioms.catalog.models import ProductFamily, Sku, SkuKind
+    from omnioms.catalog.services import create_product
+    from omnioms.core.models import Location, LocationKind
+    from omnioms.inventory.models import IncomingStock, PlannedOutput, StockBalance
+    from omnioms.planning.adapter import build_problem
+    from omnioms.planning.models import ProductionOperation, ProductionOrder
+    from omnioms.planning.priority import score_open_orders
+    from omnioms.planning.promise import promise_date
+    from omnioms.planning.rush import assess, request_rush
+    from omnioms.planning.schedules import publish, run_schedule
+    from omnioms.production.models import (
+        Bom,
+        BomLine,
+        Calendar,
+        CalendarDay,
+        Routing,
+        RoutingOperation,
+        SetupTime,
+        ShiftBreak,
+        WorkCenter,
+    )
+    from omnioms.production.models import Shift as ShiftRow
+
+    began = time.perf_counter()
+    rng = random.Random(12)
+    site = Location.objects.create(code="factory", name="Factory", kind=LocationKind.WAREHOUSE)
+
+    def calendar(code: str, shifts: list[tuple[clock, clock, clock, clock]]) -> Calendar:
+        row = Calendar.objects.create(code=code, name=code, time_zone="Asia/Shanghai")
+        for weekday in range(5):
+            for start, end, b0, b1 in shifts:
+                shift = ShiftRow.objects.create(calendar=row, weekday=weekday, start=start, end=end)
+                ShiftBreak.objects.create(shift=shift, start=b0, end=b1)
+        CalendarDay.objects.create(calendar=row, date=HOLIDAY, kind="holiday")
+        return row
+
+    two = calendar(
+        "two-shifts",
+        [
+            (clock(6), clock(14), clock(10), clock(10, 30)),
+            (clock(14), clock(22), clock(18), clock(18, 30)),
+        ],
+    )
+    day = calendar("day-shift", [(clock(8), clock(17), clock(12), clock(13))])
+    centres = {
+        code: WorkCenter.objects.create(code=code, name=code, machines=n, calendar=cal)
+        for code, n, cal in (
+            ("CUT", 3, two),
+            ("EMB", 2, two),
+            ("SEW", 12, two),
+            ("QC", 2, day),
+            ("PRESS", 3, day),
+            ("PACK", 3, day),
+        )
+    }
+    families = {f: ProductFamily.objects.create(code=f, name=f) for f in FAMILIES}
+    for i, a in enumerate(FAMILIES):
+        for j, b in enumerate(FAMILIES):
+            if a != b:
+                SetupTime.objects.create(
+                    work_center=centres["SEW"],
+                    from_family=families[a],
+                    to_family=families[b],
+                    minutes=30 + 15 * abs(i - j),
+                )
+    rates = {"tee": 0.45, "polo": 0.55, "shirt": 0.7, "dress": 0.8, "trousers": 0.65, "jacket": 1.0}
+    fabric = {}
+    skus: dict[tuple[str, bool, bool, bool], Sku] = {}
+    for family in FAMILIES:
+        cloth = create_product(sku=f"FAB-{family}", name=f"fabric {family}")
+        cloth.kind = SkuKind.BOUGHT
+        cloth.save(update_fields=["kind"])
+        fabric[family] = cloth
+        for emb in (False, True):
+            for qc in (False, True):
+                for pack in (False, True):
+                    code = f"{family}-{'E' if emb else ''}{'Q' if qc else ''}{'P' if pack else ''}"
+                    made = create_product(sku=code, name=code, price=Decimal(rng.randint(60, 300)))
+                    made.kind, made.family = SkuKind.MADE, families[family]
+                    made.standard_cost = made.price * Decimal("0.6") if made.price else None
+                    made.save(update_fields=["kind", "family", "standard_cost"])
+                    bom = Bom.objects.create(sku=made, version=1, effective_from=date(2026, 1, 1))
+                    BomLine.objects.create(
+                        bom=bom, position=1, component=cloth, quantity_per=Decimal(1)
+                    )
+                    routing = Routing.objects.create(
+                        sku=made, version=1, effective_from=date(2026, 1, 1)
+                    )
+                    steps = [("Cut", "CUT", 20, 0.12, None)]
+                    if emb:
+                        steps.append(("Embroider", "EMB", 30, 0.25, None))
+                    steps.append(("Sew", "SEW", 30, rates[family], 50))
+                    if qc:
+                        steps.append(("Check", "QC", 10, 0.08, 50))
+                    steps.append(("Press", "PRESS", 15, 0.06, 50))
+                    if pack:
+                        steps.append(("Pack", "PACK", 10, 0.1, None))
+                    for n, (name, code_wc, setup, per_piece, batch) in enumerate(steps):
+                        RoutingOperation.objects.create(
+                            routing=routing,
+                            sequence=10 * (n + 1),
+                            name=name,
+                            work_center=centres[code_wc],
+                            setup_minutes=Decimal(setup),
+                            run_seconds_per_unit=Decimal(str(round(per_piece * 60, 3))),
+                            min_transfer_batch=batch,
+                        )
+                    skus[family, emb, qc, pack] = made
+    week = 7
+    needs: dict[str, int] = {}
+    for n in range(orders):
+        family = rng.choice(FAMILIES)
+        pieces = rng.randint(200, 1200)
+        key = (family, rng.random() < 0.3, rng.random() < 0.4, rng.random() < 0.5)
+        made = skus[key]
+        due = ORIGIN.date() + timedelta(days=rng.randint(int(1.2 * week), int(5.5 * week)))
+        weight = rng.choices((1, 2, 5), weights=(5, 3, 2))[0]
+        order = ProductionOrder.objects.create(
+            number=f"PO{n:04d}",
+            sku=made,
+            quantity=pieces,
+            due=due,
+            location=site,
+            priority={1: 5, 2: 15, 5: 45}[weight],
+        )
+        order.planned_output = PlannedOutput.objects.create(
+            sku=made, location=site, quantity=pieces, due_on=due, reference=order.number
+        )
+        order.save(update_fields=["planned_output"])
+        for op in made.routings.get().operations.all():
+            ProductionOperation.objects.create(
+                production_order=order,
+                sequence=op.sequence,
+                name=op.name,
+                work_center=op.work_center,
+                setup_minutes=op.setup_minutes,
+                run_seconds_per_unit=op.run_seconds_per_unit,
+                min_transfer_batch=op.min_transfer_batch,
+            )
+        needs[family] = needs.get(family, 0) + pieces
+    for family, need in needs.items():  # three quarters in stock, the rest in two deliveries
+        StockBalance.objects.create(sku=fabric[family], location=site, on_hand=int(need * 0.75))
+        for k in (1, 2):
+            IncomingStock.objects.create(
+                sku=fabric[family],
+                location=site,
+                quantity=int(need * 0.15),
+                expected_on=ORIGIN.date() + timedelta(days=5 * k + rng.randint(0, 3)),
+            )
+    print(f"loaded {orders} production orders as rows in {time.perf_counter() - began:.1f} s")
+
+    now = ORIGIN
+    t = time.perf_counter()
+    adapted = build_problem(now)
+    read = time.perf_counter() - t
+    ops = sum(len(o.operations) for o in adapted.problem.orders)
+    print(
+        f"build_problem: {read:.2f} s for {len(adapted.problem.orders)} orders, {ops} operations, "
+        f"{len(adapted.releases)} waiting for fabric, {len(adapted.short)} short"
+    )
+    kept = dict(ProductionOrder.objects.values_list("pk", "priority"))
+    t = time.perf_counter()
+    scored = score_open_orders(now.date())
+    print(f"score_open_orders: {scored} orders in {time.perf_counter() - t:.2f} s (then restored)")
+    rows = list(ProductionOrder.objects.all())
+    for row in rows:
+        row.priority = kept[row.pk]
+    ProductionOrder.objects.bulk_update(rows, ["priority"])
+    for first in (True, False):
+        t = time.perf_counter()
+        plan = run_schedule(
+            now, time_limit=time_limit, workers=workers, bottleneck_first=first, score=False
+        )
+        total = time.perf_counter() - t
+        f = plan.objective
+        print(
+            f"run_schedule ({'bottleneck first' if first else 'no bottleneck first'}): "
+            f"{total:.1f} s in all (engine {f['seconds']} s), {plan.operations.count()} planned "
+            f"operations; weighted tardiness {f['weighted_tardiness_hours']} h, on time "
+            f"{100 * f['on_time_share']:.1f} %, late {f['late']}, bottlenecks {f['bottlenecks']}, "
+            f"status {plan.solver_status}",
+            flush=True,
+        )
+        if first:
+            chosen = plan
+    t = time.perf_counter()
+    publish(chosen, None)
+    print(f"publish: {time.perf_counter() - t:.2f} s")
+    jacket = skus["jacket", False, False, True]
+    for quantity in (100, 2000):
+        t = time.perf_counter()
+        answer = promise_date(jacket, quantity, now.date())
+        print(
+            f"promise_date({jacket.code}, {quantity}): {answer.date} from {answer.source} "
+            f"in {1000 * (time.perf_counter() - t):.0f} ms"
+        )
+    t = time.perf_counter()
+    request = request_rush(
+        sku=jacket, quantity=900, wanted=now.date() + timedelta(days=4), user=None
+    )
+    assess(request, now=now + timedelta(days=1), time_limit=rush_limit, workers=workers)
+    seconds = time.perf_counter() - t
+    impact = request.impact
+    overtime = impact["overtime"]
+    print(
+        f"rush what-if: {seconds:.1f} s from request to impact report (both what-ifs); "
+        f"promisable {request.promisable} (wanted {request.wanted}); "
+        f"{len(impact['later'])} orders end later, {impact['becomes_late']} become late; "
+        f"on time {100 * impact['on_time_before']:.1f} % -> {100 * impact['on_time_after']:.1f} %; "
+        f"with Saturday shifts on {overtime['work_centers']} ({overtime['extra_hours']} machine "
+        f"hours): {overtime['becomes_late']} become late",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("figure", choices=("jobshop", "factory", "rush"))
+    parser.add_argument(
+        "figure", choices=("jobshop", "factory", "rush", "database", "database-run")
+    )
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--time-limit", type=float)
     parser.add_argument("--rush-limit", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=2)
@@ -298,6 +566,10 @@ def main() -> None:
     if args.figure == "jobshop":
         names = args.instances.split(",") if args.instances else JOBSHOP_SET
         jobshop(names, args.time_limit or 10.0, args.workers)
+    elif args.figure == "database":
+        database_bench(args)
+    elif args.figure == "database-run":
+        database_run(args.orders, args.time_limit or 60.0, args.rush_limit, args.workers)
     elif args.figure == "factory":
         factory_bench(args.orders, args.time_limit or 60.0, args.workers, args.runs)
     else:

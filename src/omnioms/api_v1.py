@@ -16,6 +16,7 @@ from omnioms.floor.api import router as floor_router
 from omnioms.flows.api import router as flows_router
 from omnioms.inventory.api import router as inventory_router
 from omnioms.orders.api import router as orders_router
+from omnioms.planning.api import router as planning_router
 from omnioms.service.api import pushes as service_pushes
 from omnioms.service.api import router as service_router
 from omnioms.sync.api import router as channels_router
@@ -40,3 +41,4 @@ api.add_router("/", flows_router)
 api.add_router("/service", service_pushes)
 api.add_router("/", service_router)
 api.add_router("/", floor_router)
+api.add_router("/", planning_router)

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from omnioms.flows import cli as flows_cli
 from omnioms.forecasting.cli import add_commands as add_forecast_commands
 from omnioms.kpi import cli as kpi_cli
 from omnioms.planning import cli as planning_cli
@@ -455,6 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
     kpi_cli.add_commands(sub)
     planning_cli.add_commands(sub)
     simulation_cli.add_commands(sub)
+    flows_cli.add_commands(sub)
 
     p = sub.add_parser("manage", help="Django management commands", add_help=False)
     p.add_argument("args", nargs=argparse.REMAINDER)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("service/", include("omnioms.service.urls")),
     path("floor/", include("omnioms.floor.urls")),
     path("simulation/", include("omnioms.simulation.urls")),
+    path("flows/", include("omnioms.flows.urls")),
     path("", include("omnioms.web.urls")),
 ]
 

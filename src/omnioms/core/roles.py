@@ -184,6 +184,14 @@ _CONFIGURE_FLOOR = [
     "floor.add_inventorybenchmark",
     "floor.view_inventorybenchmark",
 ]
+# Managers shape each channel's order flow and publish new versions of it.
+_SHAPE_FLOWS = [
+    "flows.view_flow",
+    "flows.add_flow",
+    "flows.change_flow",
+    "flows.publish_flow",
+    "flows.view_flowversion",
+]
 # A store clerk: their own store's stock only (no view_all_stock); receipts, counts, transfers.
 _STORE_STOCK = [
     "inventory.view_stockbalance",
@@ -284,6 +292,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_RUN_SERVICE,
         *_RUN_FLOOR,
         *_CONFIGURE_FLOOR,
+        *_SHAPE_FLOWS,
     ],
     Role.ORDER_CLERK: [
         *_SEE_ORDERS,

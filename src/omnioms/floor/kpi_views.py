@@ -119,7 +119,7 @@ def _figures(keys: list[str], period: kpis.Period) -> tuple[list[dict[str, Any]]
             "target": _pct(targets.otd),
         }
     if "oee" in keys:
-        oee_total, per_centre, _parallel = kpis.oee_figures(period)
+        oee_total, per_centre = kpis.oee_figures(period)
         tiles.append(
             _tile(
                 "oee",
@@ -249,7 +249,7 @@ def drill(request: HttpRequest, figure: str) -> HttpResponse:
         )
     elif figure == "oee":
         by = by if by in ("work_center", "shift", "line", "day") else "work_center"
-        _total, oee_groups, _parallel = kpis.oee_figures(
+        _total, oee_groups = kpis.oee_figures(
             period, by=by, work_center=request.GET.get("wc", "")[:50]
         )
         headers = [

@@ -25,7 +25,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Max, Sum
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Sum
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
 
 from omnioms.catalog.models import SkuKind
@@ -40,7 +41,6 @@ from omnioms.floor.models import (
     StateInterval,
 )
 from omnioms.inventory.models import MovementKind, OrderStock, StockBalance, StockMovement
-from omnioms.kpi.common import KpiInputError
 from omnioms.kpi.inventory_days import (
     Benchmarks,
     InventoryDaysReport,
@@ -158,94 +158,115 @@ def otd_figures(period: Period, *, by: str = "") -> tuple[OtdFigures, dict[str, 
 # OEE ----------------------------------------------------------------------------------------
 
 
-def _shift_of(
-    shifts: dict[int, list[Shift]], calendar_id: int, moment: datetime, tz: ZoneInfo
-) -> str:
-    local = moment.astimezone(tz)
+def _shift_at(shifts: dict[int, list[Shift]], calendar_id: int, weekday: int, at: time) -> str:
+    """The name of the calendar's shift running at ``at`` on ``weekday`` (0: Monday)."""
     for shift in shifts.get(calendar_id, []):
-        if shift.weekday != local.weekday():
+        if shift.weekday != weekday:
             continue
-        if shift.start <= local.time() < shift.end or (
-            shift.end <= shift.start and (local.time() >= shift.start or local.time() < shift.end)
+        if shift.start <= at < shift.end or (
+            shift.end <= shift.start and (at >= shift.start or at < shift.end)
         ):
             return shift.name or f"{shift.start:%H:%M}"
     return "—"
 
 
-def state_records(period: Period, *, work_center: str = "") -> list[StateRecord]:
+@dataclass
+class _Sum:
+    seconds: float = 0.0
+    produced: int = 0
+    scrap: int = 0
+    ideal_units: Decimal = Decimal(0)
+    """Σ run time per unit × units made: the planned run time of what was made."""
+
+
+def state_records(
+    period: Period, *, by: str = "work_center", work_center: str = ""
+) -> list[StateRecord]:
+    """The period's machine state intervals summed per group (``by``: work centre, shift,
+    line or day), state, reason and scrap reason, as one record each for the OEE engine.
+
+    OEE's sums are additive, so the engine sees a few hundred records instead of every
+    interval of a year; each group's records are laid end to end from the period's start.
+    Two jobs reported at once on one machine count as parallel stations. An interval belongs
+    to the shift running at the hour it started in (local time of the period).
+    """
     centres = {c.pk: c for c in WorkCenter.objects.select_related("calendar", "site")}
     shifts: dict[int, list[Shift]] = defaultdict(list)
-    for shift in Shift.objects.all():
-        shifts[shift.calendar_id].append(shift)
+    if by == "shift":
+        for shift in Shift.objects.all():
+            shifts[shift.calendar_id].append(shift)
     rows = StateInterval.objects.filter(start__lt=period.after, end__gt=period.first_moment)
     if work_center:
         rows = rows.filter(work_center__code=work_center)
+    sums: dict[tuple[str, str, str, str, str], _Sum] = defaultdict(_Sum)
+    # Summed by the database per centre, state and reason (and the day, or the weekday and hour
+    # for shifts), so that a year of intervals comes back as a few thousand rows.
+    keys = ["work_center_id", "state", "reason", "scrap_reason"]
+    if by == "day":
+        rows = rows.annotate(local_day=TruncDate("start", tzinfo=period.tz))
+        keys.append("local_day")
+    elif by == "shift":
+        rows = rows.annotate(
+            weekday=ExtractIsoWeekDay("start", tzinfo=period.tz),
+            hour=ExtractHour("start", tzinfo=period.tz),
+        )
+        keys += ["weekday", "hour"]
+    summed = rows.values(*keys).annotate(
+        busy=Sum(ExpressionWrapper(F("end") - F("start"), output_field=DurationField())),
+        made=Sum("produced"),
+        scrapped=Sum("scrap"),
+        ideal_units=Sum(F("ideal_seconds_per_unit") * F("produced")),
+    )
+    for row in summed:
+        centre = centres[row["work_center_id"]]
+        if by == "shift":
+            group = _shift_at(shifts, centre.calendar_id, row["weekday"] - 1, time(row["hour"]))
+        elif by == "line":
+            group = centre.site.code if centre.site else "—"
+        elif by == "day":
+            group = row["local_day"].isoformat()
+        else:
+            group = centre.code
+        why = row["scrap_reason"] if row["scrapped"] else ""
+        total = sums[(group, centre.code, row["state"], row["reason"], why)]
+        total.seconds += row["busy"].total_seconds() if row["busy"] else 0.0
+        total.produced += row["made"] or 0
+        total.scrap += row["scrapped"] or 0
+        total.ideal_units += Decimal(row["ideal_units"] or 0)
     records = []
-    for row in rows.values_list(
-        "work_center_id",
-        "machine",
-        "start",
-        "end",
-        "state",
-        "reason",
-        "produced",
-        "scrap",
-        "scrap_reason",
-        "ideal_seconds_per_unit",
-        "operation_id",
-    ).order_by("start"):
-        wc_id, machine, start, end, state, reason, produced, scrap, why, ideal, op = row
-        centre = centres[wc_id]
-        zone = ZoneInfo(centre.calendar.time_zone)
+    cursor: dict[str, datetime] = {}
+    for (group, code, state, reason, why), total in sums.items():
+        start = cursor.get(group, period.first_moment)
+        end = start + timedelta(seconds=total.seconds)
+        cursor[group] = end
+        standard = total.ideal_units / total.produced if total.produced else None
         records.append(
             StateRecord(
-                work_center=centre.code,
+                work_center=code,
                 start=start,
                 end=end,
                 state=MachineState(state),
-                produced=produced,
-                scrap=scrap,
-                ideal_seconds_per_unit=ideal,
+                produced=total.produced,
+                scrap=total.scrap,
+                ideal_seconds_per_unit=standard,
                 reason=reason,
-                scrap_reasons={why: scrap} if scrap else {},
-                machine=str(machine),
-                tags={
-                    "shift": _shift_of(shifts, centre.calendar_id, start, zone),
-                    "line": centre.site.code if centre.site else "—",
-                    "day": start.astimezone(period.tz).date().isoformat(),
-                    "op": str(op),
-                },
+                scrap_reasons={why: total.scrap} if total.scrap else {},
+                machine=group,
+                tags={"group": group},
             )
         )
     return records
 
 
-def _parallel(records: list[StateRecord]) -> list[StateRecord]:
-    """Two jobs reported at once on one machine: counted as parallel stations."""
-    from dataclasses import replace
-
-    return [replace(r, machine=f"{r.machine}/{r.tags['op']}") for r in records]
-
-
 def oee_figures(
     period: Period, *, by: str = "work_center", work_center: str = ""
-) -> tuple[OeeFigures, dict[str, OeeFigures], bool]:
-    """Total, per group, and whether overlapping reports had to be counted in parallel."""
-    records = state_records(period, work_center=work_center)
+) -> tuple[OeeFigures, dict[str, OeeFigures]]:
+    """OEE of the period in total and per group."""
+    records = state_records(period, by=by, work_center=work_center)
     target = targets().oee
-    parallel = False
-
-    def key(record: StateRecord) -> str:
-        return record.work_center if by == "work_center" else record.tags.get(by, "—")
-
-    try:
-        total = oee(records, target=target)
-        groups = oee_by(records, key, target=target)
-    except KpiInputError:
-        parallel, records = True, _parallel(records)
-        total = oee(records, target=target)
-        groups = oee_by(records, key, target=target)
-    return total, groups, parallel
+    return oee(records, target=target), oee_by(
+        records, lambda record: record.tags["group"], target=target
+    )
 
 
 # Schedule adherence -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What each operation of :data:`omnioms.flows.registry.OPERATIONS` does to a locked order:
 it checks the person's fields against the order's lines and returns the
-:class:`~omnioms.orders.services.Move` that ``orders.services.apply_move`` writes.
+:class:`~omnioms.orders.moves.Move` that ``orders.moves.apply_move`` writes.
 
 An operation raises :class:`ActionRefused` (409: the order is not in a state for it) or
 :class:`~omnioms.flows.fields.FieldErrors` (400: what was typed is wrong); nothing is written.
@@ -19,7 +19,8 @@ from omnioms.flows.definition import Definition, Transition
 from omnioms.flows.fields import FieldErrors, LineUnits
 from omnioms.orders.domain import ShipmentError, ShipmentLine, make_shipment
 from omnioms.orders.models import Order, OrderLine
-from omnioms.orders.services import Move, line_key
+from omnioms.orders.moves import Move
+from omnioms.orders.services import line_key
 
 
 class ActionRefused(Exception):

@@ -42,7 +42,7 @@ class EffectContext:
     change: OrderChange
     results: dict[str, Any] = field(default_factory=dict)
     move: Any = None
-    """The :class:`~omnioms.orders.services.Move` written (units shipped, refunded, returned)."""
+    """The :class:`~omnioms.orders.moves.Move` written (units shipped, refunded, returned)."""
 
 
 Effect = Callable[[EffectContext], None]

@@ -3,7 +3,7 @@
 ``available_actions(order, user)`` lists the actions of the order's stage the user may take
 now (their role allows it, the self-approval rule does, every guard holds);
 ``take_action(order, action, fields, user)`` takes one through the one status path
-(:func:`omnioms.orders.services.apply_move`): under the order's row lock it checks again that
+(:func:`omnioms.orders.moves.apply_move`): under the order's row lock it checks again that
 the order is still in the stage the person saw, the role, the self-approval rule and the
 guards, applies the operation, writes the timeline, and runs the effects (the flow's own, then
 the write-back, demand and stock), all in one transaction.
@@ -29,7 +29,7 @@ from omnioms.flows.registry import EFFECTS, FIELDS, EffectContext, check_guard
 from omnioms.flows.selectors import current_version, definition_of
 from omnioms.orders.effects import OrderChange
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind, OrderLine
-from omnioms.orders.services import Move, StageMoved, apply_move
+from omnioms.orders.moves import Move, StageMoved, apply_move
 
 User = Any
 """A user as ``request.user`` gives it (a ``User`` or ``AnonymousUser``)."""
@@ -188,7 +188,13 @@ def take_action(order: Order, action: str, fields: Any, user: User) -> ActionRes
 
     actor = Actor.for_user(user) if user.is_authenticated else Actor.system("anonymous")
     try:
-        changes = apply_move(order.pk, decide, actor=actor, expected_stage=order.stage)
+        changes = apply_move(
+            order.pk,
+            decide,
+            actor=actor,
+            expected_stage=order.stage,
+            expected_version=order.flow_version_id,
+        )
     except StageMoved as exc:
         raise ActionRefused(
             _("the order moved on to the stage %(stage)s meanwhile; nothing was changed")

@@ -63,8 +63,10 @@ _SOLD_AT_STORE = {*_RESERVING, *_GONE, OrderStatus.REFUNDED}
 def phase_for(status: str, rule: Rule, *, placed_at: datetime, paid_at: datetime | None) -> Phase:
     """What stock an order in ``status`` should hold or have taken under ``rule``.
 
-    Partially shipped orders keep their reservation until they ship whole: the channels report
-    no per-line shipments yet. A refund after shipment leaves the shipped stock out; goods that
+    Partially shipped orders keep the reservation of what is left; the units staff recorded as
+    shipped (per line) leave stock at once (``Needs.shipped``; channels report no per-line
+    shipments, so an order the channel calls partially shipped keeps all of it reserved until it
+    ships whole). A refund after shipment leaves the shipped stock out; goods that
     come back are a return (``record_return``).
     """
     if rule.tracks_from is not None and placed_at < rule.tracks_from:
@@ -89,6 +91,8 @@ class LineRow:
     refunded: int
     components: tuple[tuple[int | None, int], ...] = ()
     """(SKU id, quantity per bundle) the channel sent for a bundle line."""
+    shipped: int = 0
+    """Units staff recorded as shipped in a partial shipment (``OrderLine.shipped_quantity``)."""
 
 
 @dataclass
@@ -96,6 +100,9 @@ class Needs:
     net: dict[int, int] = field(default_factory=dict)
     """Units per SKU the order still wants: quantity minus refunded, bundles as components."""
     refunded: dict[int, int] = field(default_factory=dict)
+    shipped: dict[int, int] = field(default_factory=dict)
+    """Units per SKU already shipped in part (never more than ``net``): taken out of stock while
+    the rest of the order stays reserved."""
     unmapped: int = 0
     """Lines (or bundle parts) with no SKU in the catalogue: they reserve nothing."""
 
@@ -108,6 +115,7 @@ def order_needs(lines: Iterable[LineRow], bundles: dict[int, list[tuple[int, int
     """
     net: dict[int, int] = defaultdict(int)
     refunded: dict[int, int] = defaultdict(int)
+    shipped: dict[int, int] = defaultdict(int)
     unmapped = 0
     for line in lines:
         parts: Sequence[tuple[int | None, int]]
@@ -127,7 +135,10 @@ def order_needs(lines: Iterable[LineRow], bundles: dict[int, list[tuple[int, int
                 net[sku] += (line.quantity - line.refunded) * per
             if line.refunded:
                 refunded[sku] += line.refunded * per
-    return Needs(net=dict(net), refunded=dict(refunded), unmapped=unmapped)
+            out = min(line.shipped, max(0, line.quantity - line.refunded))
+            if out:
+                shipped[sku] += out * per
+    return Needs(net=dict(net), refunded=dict(refunded), shipped=dict(shipped), unmapped=unmapped)
 
 
 def candidate_locations(rule: Rule, province: str | None, provinces: dict[int, str]) -> list[int]:

@@ -96,7 +96,7 @@ class _Intent:
         if self.held:
             return True
         return self.phase not in (Phase.IGNORE, Phase.HOLD_NOTHING) and bool(
-            self.needs.net or self.needs.refunded
+            self.needs.net or self.needs.refunded or self.needs.shipped
         )
 
 
@@ -202,7 +202,7 @@ def _write(
 
 
 _LINES_SQL = (
-    "SELECT l.order_id, l.id, l.sku_id, l.quantity, l.refunded_quantity,"  # noqa: S608
+    "SELECT l.order_id, l.id, l.sku_id, l.quantity, l.refunded_quantity, l.shipped_quantity,"  # noqa: S608
     " c.id, c.sku_id, c.quantity, b.id, b.component_id, b.quantity"
     f" FROM {OrderLine._meta.db_table} l"
     f" LEFT JOIN {OrderLineComponent._meta.db_table} c ON c.line_id = l.id"
@@ -216,18 +216,26 @@ def _parse_lines(
 ) -> tuple[dict[int, list[LineRow]], dict[int, list[tuple[int, int]]]]:
     """Each order's lines with the parts the channel sent, and the catalogue's parts of every
     bundle SKU among them."""
-    by_line: dict[int, tuple[int, int | None, int, int, dict[int, tuple[int | None, int]]]] = {}
+    by_line: dict[
+        int, tuple[int, int | None, int, int, int, dict[int, tuple[int | None, int]]]
+    ] = {}
     bundles: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for order_id, line, sku, qty, refunded, c_id, c_sku, c_qty, b_id, b_sku, b_qty in rows:
-        entry = by_line.setdefault(line, (order_id, sku, qty, refunded, {}))
+    for order_id, line, sku, qty, refunded, shipped, c_id, c_sku, c_qty, b_id, b_sku, b_qty in rows:
+        entry = by_line.setdefault(line, (order_id, sku, qty, refunded, shipped, {}))
         if c_id is not None:
-            entry[4][c_id] = (c_sku, c_qty)
+            entry[5][c_id] = (c_sku, c_qty)
         if b_id is not None:
             bundles[sku][b_id] = (b_sku, b_qty)
     lines: dict[int, list[LineRow]] = defaultdict(list)
-    for owner, line_sku, line_qty, line_refunded, parts in by_line.values():
+    for owner, line_sku, line_qty, line_refunded, line_shipped, parts in by_line.values():
         lines[owner].append(
-            LineRow(line_sku, line_qty, line_refunded, tuple(parts[k] for k in sorted(parts)))
+            LineRow(
+                line_sku,
+                line_qty,
+                line_refunded,
+                tuple(parts[k] for k in sorted(parts)),
+                shipped=line_shipped,
+            )
         )
     return lines, {sku: [parts[k] for k in sorted(parts)] for sku, parts in bundles.items()}
 
@@ -496,6 +504,19 @@ def _plan_order(
             release(sku, _total(holdings, sku, State.RESERVED))
         return [], False
     if phase == Phase.RESERVE:
+        # Units shipped in part leave now: from what the order holds, then from free stock.
+        for sku in sorted(needs.shipped):
+            want = needs.shipped[sku] - gone[sku]
+            for loc, q in reserved_at(sku):
+                n = min(q, want)
+                if n > 0:
+                    planner.ship_held((sku, loc), n, order_id, MovementKind.SHIPMENT)
+                    holdings[(sku, loc, State.RESERVED)] -= n
+                    holdings[(sku, loc, State.CONSUMED)] += n
+                    want -= n
+            if want > 0:
+                unbacked |= take(sku, want, candidates, MovementKind.SHIPMENT)
+            gone[sku] = _total(holdings, sku, State.CONSUMED, State.UNBACKED)
         target = {sku: max(0, needs.net.get(sku, 0) - gone[sku]) for sku in skus}
         missing = {}
         for sku in skus:
@@ -510,7 +531,7 @@ def _plan_order(
         for (sku, loc), q in allocation.items():
             planner.hold((sku, loc), q)
             holdings[(sku, loc, State.RESERVED)] += q
-        return shorts, False
+        return shorts, unbacked
     if phase == Phase.CONSUME:
         for sku in sorted(skus):
             want = max(0, needs.net.get(sku, 0) - gone[sku])

@@ -80,6 +80,8 @@ class LineOut(Schema):
     total: str
     is_gift: bool
     refunded_quantity: int
+    shipped_quantity: int
+    returned_quantity: int
     components: list[ComponentOut]
 
     @staticmethod
@@ -116,6 +118,11 @@ class OrderOut(Schema):
     channel: str
     external_id: str
     status: str
+    stage: str = Field(description="Where the order is in its account's flow")
+    flow_version: int | None = Field(None, alias="flow_version_id")
+    conflict: dict[str, Any] | None = Field(
+        None, description="What the channel reported against what staff did, until resolved"
+    )
     raw_status: str
     currency: str
     created_at: datetime = Field(alias="placed_at")

@@ -63,14 +63,29 @@ class CustomerIdentityInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "email", "phone", "tier", "created_at"]
-    list_filter = ["tier"]
+    list_display = ["__str__", "email", "phone", "tier", "suggested_tier", "created_at"]
+    list_filter = ["tier", "tier_by_hand"]
     search_fields = ["name", "email", "phone"]
     autocomplete_fields = ["merged_into"]
-    readonly_fields = ["created_at"]
-    fields = ["name", "email", "phone", "tier", "merged_into", "created_at"]
+    readonly_fields = ["suggested_tier", "created_at"]
+    fields = [
+        "name",
+        "email",
+        "phone",
+        "tier",
+        "tier_by_hand",
+        "suggested_tier",
+        "merged_into",
+        "created_at",
+    ]
     show_full_result_count = False
     inlines = [CustomerIdentityInline]
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        # A tier changed here is the person's choice: suggestions no longer overwrite it.
+        if "tier" in form.changed_data:
+            obj.tier_by_hand = True
+        super().save_model(request, obj, form, change)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         # Also scopes the change, history and autocomplete views, which look rows up here.

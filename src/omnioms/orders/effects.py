@@ -44,7 +44,7 @@ class OrderChange:
     previous_stage: str | None = None
     """The flow stage before the change (``Order.stage``)."""
     action: Any = None
-    """The flow action a person took (:func:`omnioms.orders.services.apply_move`), opaque to
+    """The flow action a person took (:func:`omnioms.orders.moves.apply_move`), opaque to
     ``orders``: the flows app's effect reads it."""
 
     @property

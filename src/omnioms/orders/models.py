@@ -249,6 +249,7 @@ class OrderEventKind(models.TextChoices):
     ACTION = "action", _("Action taken")
     STAGE_FOLLOWED = "stage_followed", _("Stage followed the channel")
     CONFLICT = "conflict", _("Conflict with the channel")
+    FLOW_CHANGED = "flow_changed", _("Moved to a new version of its flow")
 
 
 class OrderEvent(models.Model):

@@ -11,10 +11,9 @@ transaction; the use cases at the bottom own theirs.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +27,6 @@ from omnioms.channels.models import ChannelAccount, InboundPayload, PayloadOutco
 from omnioms.core.actor import Actor
 from omnioms.core.bulk import JsonText, bulk_insert, bulk_set, new_rows
 from omnioms.core.choices import OrderStatus
-from omnioms.core.money import AMOUNT_PLACES
 from omnioms.customers.services import resolve_customers
 from omnioms.orders.domain import (
     Shipment,
@@ -464,9 +462,10 @@ def _set_status(
 ) -> OrderEvent | None:
     """Move ``order`` to ``target``; return the unsaved event, or None if no change.
 
-    ``checked``: the order's flow already allowed the move (:func:`apply_move`), so the
-    status graph of :mod:`omnioms.orders.flows` is not asked. Private on purpose: the use
-    cases of this module are the only callers, so that the effects of a change
+    ``checked``: the order's flow already allowed the move
+    (:func:`omnioms.orders.moves.apply_move`), so the status graph of
+    :mod:`omnioms.orders.flows` is not asked. Private on purpose: the use cases of this module
+    and of :mod:`omnioms.orders.moves` are the only callers, so that the effects of a change
     (:mod:`omnioms.orders.effects`) always follow it.
     """
     if order.status == target:
@@ -641,201 +640,3 @@ def add_order_note(order_id: int, text: str, *, actor: Actor) -> OrderEvent:
         event = _event(order, OrderEventKind.NOTE, actor, data={"text": text})
         event.save()
     return event
-
-
-# ----------------------------------------------------------------------------------------------
-# A flow's action (omnioms.flows decides, this writes): the same one path as every change
-
-
-@dataclass
-class Move:
-    """What an action does to a locked order, as its flow decided (``apply_move``'s ``decide``).
-
-    Line quantities are keyed by :func:`line_key` and are the units this action adds.
-    """
-
-    action: str
-    stage: str | None = None
-    """The stage the order moves to; None keeps it."""
-    status: str | None = None
-    """The unified status of that stage."""
-    reason: str = ""
-    shipment: Shipment | None = None
-    shipped: dict[str, int] = field(default_factory=dict)
-    refunded: dict[str, int] = field(default_factory=dict)
-    returned: dict[str, int] = field(default_factory=dict)
-    ship_to: dict[str, Any] | None = None
-    """A new shipping address (``change_address``)."""
-    clear_conflict: bool = False
-    split_off: dict[str, int] = field(default_factory=dict)
-    """Units per line that leave for a new order of their own."""
-    data: dict[str, Any] = field(default_factory=dict)
-    """What the action's timeline row says (label, fields, ``marks``)."""
-    context: Any = None
-    """Handed to the effects as ``OrderChange.action``."""
-
-
-class StageMoved(Exception):
-    """The order is no longer in the stage the person saw: nothing was changed."""
-
-    def __init__(self, expected: str, current: str) -> None:
-        self.expected, self.current = expected, current
-        super().__init__(f"the order moved on from {expected!r} to {current!r}")
-
-
-def apply_move(
-    order_id: int,
-    decide: Callable[[Order, list[OrderLine]], Move],
-    *,
-    actor: Actor,
-    expected_stage: str | None = None,
-) -> list[OrderChange]:
-    """Take a flow's action on an order: lock it, let ``decide`` check and shape the move
-    against the locked row and its lines (raising to refuse: nothing is written), write it
-    with its timeline rows and run every effect. Returns the change of the order (and of the
-    order split off from it, if any).
-
-    Raises :class:`StageMoved` when the order left ``expected_stage`` meanwhile.
-    """
-    with transaction.atomic():
-        order = _locked_order(order_id)
-        if expected_stage is not None and order.stage != expected_stage:
-            raise StageMoved(expected_stage, order.stage)
-        lines = list(order.lines.all())
-        move = decide(order, lines)
-        return _apply(order, lines, move, actor)
-
-
-def _apply(order: Order, lines: list[OrderLine], move: Move, actor: Actor) -> list[OrderChange]:
-    previous, previous_stage = order.status, order.stage
-    fields = {"modified_at"}
-    order.modified_at = timezone.now()
-    events: list[OrderEvent] = [
-        _event(order, OrderEventKind.ACTION, actor, data={"action": move.action, **move.data})
-    ]
-    if move.stage is not None and move.stage != order.stage:
-        order.stage = move.stage
-        fields.add("stage")
-        events[0].data.update({"stage_from": previous_stage, "stage_to": move.stage})
-    if move.status is not None:
-        status_event = _set_status(
-            order, move.status, actor=actor, from_channel=False, reason=move.reason, checked=True
-        )
-        if status_event is not None:
-            fields.add("status")
-            events.append(status_event)
-    if move.ship_to is not None:
-        events[0].data["changes"] = {"ship_to": [order.ship_to, move.ship_to]}
-        order.ship_to = move.ship_to
-        fields.add("ship_to")
-    if move.clear_conflict and order.conflict is not None:
-        events[0].data["conflict"] = order.conflict
-        order.conflict = None
-        fields.add("conflict")
-    lines_changed = _tally(lines, move)
-    order.save(update_fields=sorted(fields))
-    if move.shipment is not None:
-        events.append(_shipment_note(order, move.shipment, actor))
-    split = _split(order, lines, move.split_off, actor) if move.split_off else None
-    if split is not None:
-        events[0].data["split_to"] = [split.pk, split.external_id]
-    for event in events:
-        event.save()
-    changes = [
-        OrderChange(
-            order=order,
-            previous_status=previous,
-            previous_stage=previous_stage,
-            from_channel=False,
-            lines_changed=lines_changed or split is not None,
-            shipment=move.shipment,
-            events=events,
-            action=move.context,
-        )
-    ]
-    if split is not None:
-        changes.append(
-            OrderChange(
-                order=split,
-                previous_status=None,
-                previous_stage=None,
-                from_channel=False,
-                lines_changed=True,
-            )
-        )
-    run_effects(changes, actor=actor)
-    return changes
-
-
-def _tally(lines: list[OrderLine], move: Move) -> bool:
-    """Add the move's shipped, refunded and returned units to the lines; True if any."""
-    changed: list[OrderLine] = []
-    for line in lines:
-        key = line_key(line)
-        shipped, refunded = move.shipped.get(key, 0), move.refunded.get(key, 0)
-        returned = move.returned.get(key, 0)
-        if shipped or refunded or returned:
-            line.shipped_quantity += shipped
-            line.refunded_quantity += refunded
-            line.returned_quantity += returned
-            changed.append(line)
-    if changed:
-        OrderLine.objects.bulk_update(
-            changed, ["shipped_quantity", "refunded_quantity", "returned_quantity"]
-        )
-    return bool(changed)
-
-
-def _split(order: Order, lines: list[OrderLine], units: dict[str, int], actor: Actor) -> Order:
-    """A new order of the same account with ``units`` of the lines; the original keeps the
-    rest. It runs under the same flow version, in the same stage."""
-    taken = Order.objects.filter(
-        account_id=order.account_id, external_id__startswith=f"{order.external_id}~"
-    ).count()
-    child = Order.objects.get(pk=order.pk)
-    child.pk = None
-    child.external_id = f"{order.external_id}~{taken + 2}"[:100]
-    child.conflict = None
-    child.ingested_at = child.modified_at = timezone.now()
-    child.save(force_insert=True)
-    position = 0
-    for line in lines:
-        move = units.get(line_key(line), 0)
-        if not move:
-            continue
-        position += 1
-        share = Decimal(move) / Decimal(line.quantity)
-        part = OrderLine(
-            order=child,
-            position=position,
-            external_line_id=line.external_line_id,
-            sku_code=line.sku_code,
-            sku_id=line.sku_id,
-            title=line.title,
-            quantity=move,
-            unit_price=line.unit_price,
-            discount=(line.discount * share).quantize(_CENT),
-            total=(line.total * share).quantize(_CENT),
-            is_gift=line.is_gift,
-        )
-        part.save()
-        for component in line.components.all():
-            OrderLineComponent.objects.create(
-                line=part,
-                sku_code=component.sku_code,
-                sku_id=component.sku_id,
-                quantity=component.quantity,
-            )
-        if move == line.quantity:
-            line.delete()
-        else:
-            line.quantity -= move
-            line.discount -= part.discount
-            line.total -= part.total
-            line.save(update_fields=["quantity", "discount", "total"])
-    data = {"split_from": [order.pk, order.external_id]}
-    _event(child, OrderEventKind.CREATED, actor, data={"status": child.status, **data}).save()
-    return child
-
-
-_CENT = Decimal(1).scaleb(-AMOUNT_PLACES)

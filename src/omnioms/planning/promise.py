@@ -35,8 +35,9 @@ from django.utils import timezone
 from omnioms.catalog.models import Sku
 from omnioms.inventory.models import IncomingStock, PlannedOutput, StockBalance, SupplyStatus
 from omnioms.planning import model as engine
-from omnioms.planning.adapter import build_problem, duration_minutes
+from omnioms.planning.adapter import Adapted, build_problem, duration_minutes
 from omnioms.planning.capacity import earliest_finish
+from omnioms.planning.models import Plan
 from omnioms.planning.schedules import engine_plan, published_plan
 from omnioms.production.services import boms_in_effect, routing_in_effect
 
@@ -119,8 +120,7 @@ def _made_by(
     operations = list(routing.operations.all())
     if not operations:
         return None
-    adapted = build_problem(plan=plan)
-    current = engine_plan(adapted, plan)
+    adapted, current = published_view(plan)
     ready = _materials_on(item, quantity, today)
     if ready is None:
         return None
@@ -164,6 +164,26 @@ def _made_by(
         for p in placed
     ]
     return adapted.moment(end).astimezone(tz).date(), steps
+
+
+_VIEWS: dict[int, tuple[Adapted, engine.Plan]] = {}
+
+
+def published_view(plan: Plan) -> tuple[Adapted, engine.Plan]:
+    """The published plan as the engine's problem and plan, kept per plan: a published plan
+    never changes (moves edit proposals), so a promise after the first is milliseconds."""
+    found = _VIEWS.get(plan.pk)
+    if found is None:
+        adapted = build_problem(plan=plan)
+        found = (adapted, engine_plan(adapted, plan))
+        _VIEWS.clear()
+        _VIEWS[plan.pk] = found
+    return found
+
+
+def forget_views() -> None:
+    """Called when a plan is published (and by tests, whose plans reuse ids)."""
+    _VIEWS.clear()
 
 
 def _materials_on(item: Sku, quantity: int, today: date) -> date | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -88,7 +89,7 @@ def plans(request: HttpRequest) -> HttpResponse:
             actor=Actor.for_user(request.user),
             label=_("Planning run"),
             time_limit=limit,
-            bottleneck_first=request.POST.get("bottleneck_first", "on") == "on",
+            bottleneck_first="bottleneck_first" in request.POST,
         )
         messages.success(request, _("The planning run was queued; it runs in the background."))
         return HttpResponseRedirect(reverse("planning:plans") + f"?job={job.pk}")
@@ -203,7 +204,8 @@ def gantt(request: HttpRequest, pk: int) -> HttpResponse:
     if has_nul(order) or len(order) > 30:
         return HttpResponse(_("order: not an order number"), status=400)
     config = {
-        "data": reverse("planning:gantt_data", args=[pk]) + (f"?order={order}" if order else ""),
+        "data": reverse("planning:gantt_data", args=[pk])
+        + (f"?order={quote(order)}" if order else ""),
         "move": reverse("planning:move", args=[pk]),
         "editable": plan.status == PlanStatus.PROPOSED
         and request.user.has_perm("planning.change_plan"),
@@ -328,7 +330,7 @@ def gantt_payload(plan: Plan, *, order: str = "") -> dict[str, Any]:
 def move(request: HttpRequest, pk: int) -> JsonResponse:
     """The Gantt chart's drag: JSON in ({operation, start, work_center, machine}), the engine's
     answer out ({accepted, reason, knock_on, late, weighted_tardiness_hours})."""
-    from omnioms.planning.schedules import move_operation
+    from omnioms.planning.schedules import move_operation, outcome_json
 
     plan = get_object_or_404(Plan, pk=pk)
     try:
@@ -375,28 +377,6 @@ def parse_move(body: Any) -> dict[str, Any] | str:
         "start": start,
         "work_center": work_center,
         "machine": machine,
-    }
-
-
-def outcome_json(outcome: Any) -> dict[str, Any]:
-    tz = _tz()
-    return {
-        "accepted": outcome.accepted,
-        "reason": outcome.reason,
-        "late": outcome.late_after,
-        "weighted_tardiness_hours": outcome.weighted_tardiness_hours,
-        "knock_on": [
-            {
-                "id": k.operation,
-                "operation": k.label,
-                "start_before": k.start_before.astimezone(tz).isoformat(),
-                "start_after": k.start_after.astimezone(tz).isoformat(),
-                "end_after": k.end_after.astimezone(tz).isoformat(),
-                "machine_before": k.machine_before,
-                "machine_after": k.machine_after,
-            }
-            for k in outcome.knock_on
-        ],
     }
 
 
@@ -497,6 +477,19 @@ class WeightsForm(forms.ModelForm):
 @require_http_methods(["GET", "POST"])
 def weights(request: HttpRequest) -> HttpResponse:
     row = PlanningSettings.load()
+    if request.method == "POST" and "suggest_tiers" in request.POST:
+        if not request.user.has_perm("planning.change_planningsettings"):
+            return HttpResponse(status=403)
+        from omnioms.planning.priority import suggest_tiers
+
+        letters = suggest_tiers(timezone.localdate())
+        counts = {k: sum(1 for v in letters.values() if v == k) for k in "ABC"}
+        messages.success(
+            request,
+            _("Tiers suggested for %(n)s customers: A %(a)s, B %(b)s, C %(c)s.")
+            % {"n": len(letters), "a": counts["A"], "b": counts["B"], "c": counts["C"]},
+        )
+        return HttpResponseRedirect(reverse("planning:weights"))
     form = WeightsForm(request.POST or None, instance=row)
     if request.method == "POST":
         if not request.user.has_perm("planning.change_planningsettings"):

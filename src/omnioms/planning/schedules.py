@@ -278,6 +278,9 @@ def publish(plan: Plan, user: Any) -> Plan:
         locked.published_by = user if getattr(user, "pk", None) else None
         locked.save(update_fields=["status", "published_at", "published_by"])
         _follow_plan(locked)
+    from omnioms.planning.promise import forget_views
+
+    forget_views()
     return locked
 
 
@@ -470,6 +473,29 @@ def move_operation(
             plan.objective = {**figures(adapted, refreshed), **kept, "method": "moved by hand"}
             plan.save(update_fields=["objective"])
     return outcome
+
+
+def outcome_json(outcome: MoveOutcome) -> dict[str, Any]:
+    """A move's answer as JSON (the page's endpoint and the REST API)."""
+    tz = ZoneInfo(django_settings.TIME_ZONE)
+    return {
+        "accepted": outcome.accepted,
+        "reason": outcome.reason,
+        "late": outcome.late_after,
+        "weighted_tardiness_hours": outcome.weighted_tardiness_hours,
+        "knock_on": [
+            {
+                "id": k.operation,
+                "operation": k.label,
+                "start_before": k.start_before.astimezone(tz).isoformat(),
+                "start_after": k.start_after.astimezone(tz).isoformat(),
+                "end_after": k.end_after.astimezone(tz).isoformat(),
+                "machine_before": k.machine_before,
+                "machine_after": k.machine_after,
+            }
+            for k in outcome.knock_on
+        ],
+    }
 
 
 def reason_text(code: str, args: dict[str, Any], adapted: Adapted, fallback: str) -> str:

@@ -8,3 +8,8 @@ class SalesConfig(AppConfig):
     name = "omnioms.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from omnioms.sales import flow_hooks
+
+        flow_hooks.register()

@@ -149,14 +149,6 @@ def version_changes(old: VersionView, new: VersionView) -> list[Change]:
     return changes
 
 
-def first_day_covering(points: Sequence[tuple[date, int]], wanted: int) -> date | None:
-    """The first day an available-to-promise timeline reaches ``wanted``, or None."""
-    for day, running in points:
-        if running >= wanted:
-            return day
-    return None
-
-
 # ----------------------------------------------------------------------------------------------
 # Invoices
 

@@ -31,6 +31,14 @@ from omnioms.core.choices import OrderStatus, Platform
 from omnioms.core.models import Location, LocationKind
 from omnioms.customers.models import Customer
 from omnioms.customers.services import resolve_customers
+from omnioms.flows.selectors import create_from_preset
+from omnioms.flows.services import (
+    ActionForbidden,
+    ActionRefused,
+    FieldErrors,
+    flow_definition,
+    take_action,
+)
 from omnioms.inventory.models import (
     ChannelStockRule,
     OrderStock,
@@ -41,12 +49,12 @@ from omnioms.inventory.models import (
     RuleLocation,
     Shortage,
 )
-from omnioms.inventory.rules import forget_rules, routing_config
-from omnioms.inventory.selectors import available_to_promise
+from omnioms.inventory.rules import forget_rules
 from omnioms.orders.domain import make_shipment
 from omnioms.orders.models import Order
 from omnioms.orders.selectors import user_store_id
-from omnioms.orders.services import ship_order
+from omnioms.orders.services import change_order_status, ship_order
+from omnioms.planning.promise import promise_date
 from omnioms.sales.domain import (
     DiscountPolicy,
     InvoiceRequest,
@@ -54,7 +62,6 @@ from omnioms.sales.domain import (
     PriceLine,
     SaleDraft,
     check_discounts,
-    first_day_covering,
     may_approve,
     tax_included,
 )
@@ -182,6 +189,8 @@ def counter_account(store: Location) -> ChannelAccount:
             for i, place in enumerate(places, start=1)
             if place.pk == store.pk or place.kind == LocationKind.WAREHOUSE
         )
+        # A manual account would start with the social-selling flow; a counter's is the store's.
+        create_from_preset("store_counter", account=account)
     forget_rules()
     return account
 
@@ -276,14 +285,38 @@ def sell_at_counter(sale: CounterSale, *, user: User) -> SaleResult:
                 currency=order.currency,
                 received_by_id=user.pk,
             )
-        if sale.hand_over:
-            shipment = make_shipment("counter", order.external_id, shipped_at=timezone.now())
-            ship_order(order.pk, shipment, actor=actor, again=False)
-            order.refresh_from_db()
         invoice = None
         if sale.invoice is not None:
             invoice = _issue(order, sale.invoice, user)
+            _flow_step(order, "issue_invoice", {}, user, required=False)
+        if sale.hand_over and not _flow_step(order, "hand_over", {}, user, required=True):
+            # A flow without a hand-over: the goods leave through the one path directly.
+            shipment = make_shipment("counter", order.external_id, shipped_at=timezone.now())
+            ship_order(order.pk, shipment, actor=actor, again=False)
+        order.refresh_from_db()
     return SaleResult(order, invoice, sorted(set(places)))
+
+
+def _flow_step(
+    order: Order, action: str, fields: dict[str, Any], user: User, *, required: bool
+) -> bool:
+    """Take ``action`` of the order's flow (``flows.services.take_action``: its roles, guards
+    and effects) when the flow has it; False when it has not. When the flow has it but the
+    order's stage does not allow it: a ``SaleError`` if ``required``, else nothing. A refusal
+    undoes the whole sale (the caller's transaction)."""
+    order.refresh_from_db()
+    transition = flow_definition(order).transition(action)
+    if transition is None:
+        return False
+    if order.stage not in transition.sources:
+        if required:
+            raise SaleError(action, {"lines": f"the order's flow does not allow {action} now"})
+        return False
+    try:
+        take_action(order, action, fields, user)
+    except (ActionRefused, ActionForbidden, FieldErrors) as exc:
+        raise SaleError(action, {"lines": str(exc)}) from None
+    return True
 
 
 def _check_stock(order: Order) -> None:
@@ -302,12 +335,11 @@ def _check_stock(order: Order) -> None:
 
 
 def take_payment(order_id: int, *, amount: Decimal, method: str, user: User) -> Payment:
-    """The rest of a deposit order's price (or part of it); the order becomes paid when what
-    was taken reaches its total."""
-    from omnioms.orders.services import change_order_status
-
+    """The rest of a deposit order's price (or part of it). When what was taken reaches the
+    total the order becomes paid: by its flow's ``take_payment`` action where the flow has
+    one at the order's stage, else through the one status path."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
         taken = sum((p.amount for p in Payment.objects.filter(order=order)), Decimal(0))
         if amount <= 0 or taken + amount > order.total:
             raise SaleError("payment", {"amount": f"between 0 and {order.total - taken}"})
@@ -319,9 +351,16 @@ def take_payment(order_id: int, *, amount: Decimal, method: str, user: User) -> 
             currency=order.currency,
             received_by_id=user.pk,
         )
-        if taken + amount == order.total and order.status == OrderStatus.PENDING_PAYMENT:
+        paid_up = taken + amount == order.total and order.status == OrderStatus.PENDING_PAYMENT
+        if paid_up and not _flow_step(
+            order, "take_payment", {"amount": str(order.total)}, user, required=False
+        ):
             change_order_status(order.pk, OrderStatus.PAID, actor=Actor.for_user(user))
     return payment
+
+
+def paid_so_far(order: Order) -> Decimal:
+    return sum((p.amount for p in Payment.objects.filter(order=order)), Decimal(0))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -346,6 +385,10 @@ INVOICE_TAX_RATE = Decimal(13)
 def _issue(order: Order, request: InvoiceRequest, user: User) -> Invoice:
     if Invoice.objects.filter(order=order).exists():
         raise SaleError("invoiced", {"order": "this order has an invoice already"})
+    return _new_invoice(order, request, user.pk)
+
+
+def _new_invoice(order: Order, request: InvoiceRequest, user_id: int | None) -> Invoice:
     return Invoice.objects.create(
         number=next_number("invoice", "INV"),
         order=order,
@@ -361,8 +404,22 @@ def _issue(order: Order, request: InvoiceRequest, user: User) -> Invoice:
         total=order.total,
         tax_rate=INVOICE_TAX_RATE,
         tax=tax_included(order.total, INVOICE_TAX_RATE),
-        issued_by_id=user.pk,
+        issued_by_id=user_id,
     )
+
+
+PERSONAL_BUYER = "个人"
+"""The title of a Chinese invoice to a private person who gives no name."""
+
+
+def invoice_for_order(order: Order, *, user_id: int | None) -> Invoice:
+    """The order's invoice, issued now (general, to the buyer) when it has none: what the
+    flows ``issue_invoice`` effect calls, in the action's transaction."""
+    found = Invoice.objects.filter(order=order).first()
+    if found is not None:
+        return found
+    request = InvoiceRequest(buyer_name=order.buyer_name or PERSONAL_BUYER)
+    return _new_invoice(order, request, user_id)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -447,18 +504,12 @@ def _priced(lines: Sequence[LineInput]) -> tuple[list[PriceLine], dict[str, Sku]
     return priced, skus
 
 
-def promise_dates(
-    account: ChannelAccount, wanted: dict[int, int], *, today: date
-) -> dict[int, date | None]:
-    """When each SKU's wanted quantity can be promised from the account's locations:
-    available-to-promise now, then incoming receipts and planned production by their dates
-    (``inventory.selectors.available_to_promise``). None when nothing known covers it."""
-    locations = list(routing_config().rule(account.pk).locations)
-    found: dict[int, date | None] = {}
-    for sku_id, quantity in wanted.items():
-        timeline = available_to_promise(sku_id, locations, today=today)
-        found[sku_id] = first_day_covering(timeline.points, quantity)
-    return found
+def promise_dates(wanted: dict[Sku, int], *, today: date) -> dict[int, date | None]:
+    """When each SKU's wanted quantity can be delivered: capable-to-promise
+    (``planning.promise.promise_date``: stock now, then incoming receipts and planned
+    production by date, then what the published plan's free capacity can make). None when
+    nothing known covers it."""
+    return {sku.pk: promise_date(sku, quantity, today).date for sku, quantity in wanted.items()}
 
 
 def _write_version(
@@ -479,9 +530,7 @@ def _write_version(
     today = timezone.localdate()
     if valid_until < today:
         raise SaleError("validity", {"valid_until": "must not be in the past"})
-    dates = promise_dates(
-        quote.account, {skus[line.sku].pk: line.quantity for line in priced}, today=today
-    )
+    dates = promise_dates({skus[line.sku]: line.quantity for line in priced}, today=today)
     line_dates = [dates[skus[line.sku].pk] for line in priced]
     delivery = None if any(d is None for d in line_dates) else max(d for d in line_dates if d)
     version = QuoteVersion.objects.create(

@@ -12,6 +12,7 @@ urlpatterns = [
     path("counter/checkout/", views.counter_checkout, name="counter_checkout"),
     path("counter/orders/<int:pk>/", views.counter_receipt, name="counter_receipt"),
     path("orders/<int:pk>/invoice/", views.order_invoice_issue, name="order_invoice"),
+    path("orders/<int:pk>/payments/", views.order_payment, name="order_payment"),
     path("invoices/<str:number>.pdf", views.invoice_pdf, name="invoice_pdf"),
 ]
 urlpatterns += [

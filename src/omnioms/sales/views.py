@@ -40,6 +40,7 @@ from omnioms.sales.forms import (
     InquiryForm,
     InvoiceForm,
     OrderEntryForm,
+    PaymentForm,
     QuoteLineFormSet,
     QuoteTermsForm,
 )
@@ -69,11 +70,13 @@ from omnioms.sales.services import (
     issue_invoice,
     make_quote,
     mark_sent,
+    paid_so_far,
     quote_from_token,
     quote_link_token,
     record_inquiry,
     revise_quote,
     sell_at_counter,
+    take_payment,
 )
 from omnioms.sync.forms import ImportFileForm
 
@@ -110,7 +113,7 @@ def order_entry(request: HttpRequest) -> HttpResponse:
                 external_id=(data.get("external_id") or "").strip(),
                 status=data["status"],
                 currency=form.accounts[data["account"]].default_currency,
-                lines=[f.line() for f in lines.forms if f.has_changed() and f.is_valid()],
+                lines=[f.line() for f in lines.forms if f.is_valid() and f.cleaned_data.get("sku")],
                 buyer={
                     "name": data["buyer_name"],
                     "phone": data.get("buyer_phone") or "",
@@ -382,8 +385,37 @@ def counter_receipt(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             ),
             "invoice_form": InvoiceForm(prefix="inv"),
+            "due": order.total - paid_so_far(order),
+            "payment_form": PaymentForm(initial={"amount": order.total - paid_so_far(order)}),
         },
     )
+
+
+@login_required
+@permission_required("sales.add_payment", raise_exception=True)
+@require_POST
+def order_payment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take the balance of a deposit (or part of it); paid in full, the order moves on."""
+    order = get_object_or_404(visible_orders(request.user), pk=pk)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            take_payment(
+                order.pk,
+                amount=form.cleaned_data["amount"],
+                method=form.cleaned_data["method"],
+                user=request.user,
+            )
+        except SaleError as exc:
+            messages.error(request, "; ".join(exc.errors.values()) or str(exc))
+        else:
+            messages.success(request, _("Payment recorded."))
+    else:
+        messages.error(
+            request,
+            "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in form.errors.items()),
+        )
+    return redirect("sales:counter_receipt", pk=order.pk)
 
 
 @login_required
@@ -483,7 +515,9 @@ def _quote_input(request: HttpRequest) -> tuple[Any, QuoteTermsForm, bool]:
 
 
 def _inputs(lines: Any) -> list[LineInput]:
-    return [form.line() for form in lines.forms if form.has_changed() and form.is_valid()]
+    # Rows carried over from the last version count whether or not they were changed; empty
+    # extra rows have no cleaned SKU and are left out.
+    return [form.line() for form in lines.forms if form.is_valid() and form.cleaned_data.get("sku")]
 
 
 @login_required
@@ -560,7 +594,7 @@ def _quote_page(
         {
             "sku": line.sku.code,
             "quantity": line.quantity,
-            "list_price": line.list_price,
+            "list_price": line.list_price.quantize(Decimal("0.01")),
             "discount_percent": line.discount_percent,
         }
         for line in latest.lines.all()

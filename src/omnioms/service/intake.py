@@ -96,53 +96,66 @@ def accept_item(
 
 
 def process_received(*, limit: int = BATCH) -> int:
-    """The worker step: parse received items, oldest first, one transaction each (a bad one
-    becomes a dead letter without holding up the rest)."""
+    """The worker step: parse up to ``limit`` received items, oldest first, in one
+    transaction (one commit for the batch, as the order intake does), each in a savepoint so
+    that a bad one becomes a dead letter without holding up the rest. Several workers may run
+    at once on PostgreSQL (``SKIP LOCKED``)."""
     with transaction.atomic():
-        ids = list(
-            InboundItem.objects.select_for_update(skip_locked=True)
+        items = list(
+            InboundItem.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("source__account")
             .filter(outcome=ItemOutcome.RECEIVED)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
+            .order_by("pk")[:limit]
         )
-    for pk in ids:
-        process_item(pk)
-    return len(ids)
+        for item in items:
+            _process_one(item)
+    return len(items)
 
 
 def process_item(pk: int) -> str:
-    """Parse one item and open or continue its ticket; returns the outcome."""
+    """Parse one item (a received one, or a dead letter replayed) and open or continue its
+    ticket; returns the outcome. Owns its transaction."""
+    with transaction.atomic():
+        item = (
+            InboundItem.objects.select_for_update(of=("self",))
+            .select_related("source__account")
+            .get(pk=pk)
+        )
+        if item.outcome not in (ItemOutcome.RECEIVED, ItemOutcome.DEAD_LETTERED):
+            return str(item.outcome)
+        return _process_one(item)
+
+
+UNREADABLE = (NormalizationError, ValueError, KeyError, TypeError, RecursionError)
+
+
+def _process_one(item: InboundItem) -> str:
+    """Process a locked item in a savepoint; what cannot be read becomes a dead letter."""
     try:
         with transaction.atomic():
-            item = (
-                InboundItem.objects.select_for_update().select_related("source__account").get(pk=pk)
-            )
-            if item.outcome not in (ItemOutcome.RECEIVED, ItemOutcome.DEAD_LETTERED):
-                return str(item.outcome)
             _process(item)
             ServiceDeadLetter.objects.filter(item=item, resolved_at__isnull=True).update(
                 resolved_at=timezone.now()
             )
             return str(item.outcome)
-    except (NormalizationError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except UNREADABLE as exc:
         reason = (
             str(exc)
             if isinstance(exc, NormalizationError | ValueError)
             else f"could not be read ({type(exc).__name__}: {exc})"
         )
-        with transaction.atomic():
-            item = InboundItem.objects.select_for_update().get(pk=pk)
-            letter, created = ServiceDeadLetter.objects.get_or_create(
-                item=item, defaults={"reason": bounded_reason(reason)}
-            )
-            if not created:
-                letter.reason = bounded_reason(reason)
-                letter.attempts += 1
-                letter.resolved_at = None
-                letter.save()
-            item.outcome = ItemOutcome.DEAD_LETTERED
-            item.save(update_fields=["outcome"])
-        logger.info("service item %s dead-lettered: %s", pk, reason)
+        letter, created = ServiceDeadLetter.objects.get_or_create(
+            item=item, defaults={"reason": bounded_reason(reason)}
+        )
+        if not created:
+            letter.reason = bounded_reason(reason)
+            letter.attempts += 1
+            letter.resolved_at = None
+            letter.save()
+        item.outcome = ItemOutcome.DEAD_LETTERED
+        item.ticket = None
+        item.save(update_fields=["outcome", "ticket"])
+        logger.info("service item %s dead-lettered: %s", item.pk, reason)
         return ItemOutcome.DEAD_LETTERED
 
 

@@ -129,6 +129,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[s
         ),
         "merge_form": forms.get("merge_form") or MergeForm(),
         "link_form": forms.get("link_form") or LinkOrderForm(),
+        "address_parts": order_actions.ADDRESS_PARTS,
         "can_answer": request.user.has_perm(ANSWER),
         "can_change": request.user.has_perm(CHANGE),
     }
@@ -254,13 +255,10 @@ def order_action(request: HttpRequest, ticket_id: int, order_id: int) -> HttpRes
     ticket = _ticket(request, ticket_id)
     order = get_object_or_404(visible_orders(request.user), pk=order_id)
     action = request.POST.get("action", "")[:50]
-    fields = {
-        k: str(v)[:500]
-        for k, v in request.POST.items()
-        if k not in ("action", "csrfmiddlewaretoken")
-    }
     try:
-        result = order_actions.take(order, action, fields, request.user)
+        result = order_actions.take(
+            order, action, request.POST, request.user, seen_stage=request.POST.get("stage", "")
+        )
     except order_actions.ActionRefused as exc:
         messages.error(request, str(exc))
         return _back(ticket)

@@ -168,6 +168,7 @@ VENDOR_DIRS = {
     "vendor/vis-data": "vis-data/peer/umd",
     "vendor/moment": "moment/min",
     "vendor/zxing-browser": "@zxing/browser/umd",
+    "vendor/cytoscape": "cytoscape/dist",
 }
 STATICFILES_DIRS = [
     (prefix, str(NODE_MODULES / path))

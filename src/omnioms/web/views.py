@@ -33,6 +33,15 @@ from omnioms.channels.bodies import attachment
 from omnioms.channels.models import DeadLetter, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
+from omnioms.flows.registry import FIELDS
+from omnioms.flows.services import (
+    ActionForbidden,
+    ActionNotFound,
+    ActionRefused,
+    FieldErrors,
+    offers,
+    take_action,
+)
 from omnioms.orders.domain import ShipmentError, make_shipment
 from omnioms.orders.flows import TransitionNotAllowed, allowed_targets
 from omnioms.orders.models import Order
@@ -186,14 +195,20 @@ def _bulk_ship_page(
     errors: dict[int, str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    shippable = [order for order in orders if _may_ship(order)]
+    shippable, skipped = [], []
+    for order in orders:
+        reason = _ship_refusal(order, request.user)
+        if reason is None or order.pk in (errors or {}):
+            shippable.append(order)
+        else:
+            skipped.append((order, reason))
     return render(
         request,
         "web/order_bulk_ship.html",
         {
             "form": form,
             "orders": shippable,
-            "skipped": [order for order in orders if not _may_ship(order)],
+            "skipped": skipped,
             "errors": errors or {},
             "back": _back(request),
         },
@@ -201,34 +216,47 @@ def _bulk_ship_page(
     )
 
 
+BULK_SHIP_ACTION = "ship"
+"""The flows action the list's bulk ship takes on each ticked order (every preset has it)."""
+
+
+def _ship_refusal(order: Order, user: Any) -> str | None:
+    """None when the user may take the order's ``ship`` action now, else why not."""
+    for offer in offers(order, user):
+        if offer.transition.action == BULK_SHIP_ACTION:
+            return None if offer.allowed else offer.reason
+    return _("its flow has no shipping step at its stage %(stage)s") % {"stage": order.stage}
+
+
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
 @permission_required("orders.change_order", raise_exception=True)
 @require_POST
 def order_bulk_ship(request: HttpRequest) -> HttpResponse:
-    """Ship each ticked order with the carrier and its own tracking number, one transaction
-    per order through ``ship_order``: one that cannot ship is named, the others ship."""
+    """Ship each ticked order with the carrier and its own tracking number through its flow's
+    ``ship`` action (its roles, guards and effects: write-back, notice, stock), one
+    transaction per order: one that cannot ship is named, the others ship."""
     orders = list(
         visible_orders(request.user).filter(pk__in=_selected(request)).select_related("account")
     )
     form = BulkShipForm(request.POST)
     if not form.is_valid():
         return _bulk_ship_page(request, orders, form, status=400)
-    actor = Actor.for_user(request.user)
     shipped: list[str] = []
     errors: dict[int, str] = {}
     for order in orders:
-        tracking = request.POST.get(f"tracking_{order.pk}", "")
+        fields = {
+            "carrier": form.cleaned_data["carrier"],
+            "tracking_number": request.POST.get(f"tracking_{order.pk}", "").strip()[:100],
+        }
         try:
-            shipment = make_shipment(
-                form.cleaned_data["carrier"], tracking, shipped_at=timezone.now()
+            take_action(order, BULK_SHIP_ACTION, fields, request.user)
+        except FieldErrors as exc:
+            errors[order.pk] = "; ".join(
+                f"{FIELDS[name].label if name in FIELDS else name}: {message}"
+                for name, message in exc.errors.items()
             )
-            ship_order(order.pk, shipment, actor=actor, again=False)
-        except TransitionNotAllowed as exc:
-            errors[order.pk] = _("is %(status)s and cannot be marked shipped") % {
-                "status": OrderStatus(exc.current).label
-            }
-        except ShipmentError as exc:
+        except (ActionNotFound, ActionForbidden, ActionRefused) as exc:
             errors[order.pk] = str(exc)
         else:
             shipped.append(order.external_id)

@@ -29,6 +29,7 @@ from omnioms.core.choices import OrderStatus
 from omnioms.core.jobs import execute_job
 from omnioms.core.models import Job
 from omnioms.core.roles import Role
+from omnioms.floor.tests.factories import one_of_each_floor
 from omnioms.inventory.tests.factories import one_of_each
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind
 from omnioms.production.tests.factories import one_of_each_master
@@ -113,6 +114,7 @@ def test_an_administrator_can_open_the_list_and_change_page_of_every_registered_
     SyncState.objects.create(account=account)
     one_of_each()  # every stock model
     one_of_each_master()  # every production model
+    one_of_each_floor()  # every floor model
     OutboundCommand.objects.create(
         account=account, order=Order.objects.get(external_id="A-1"), kind="mark_shipped"
     )

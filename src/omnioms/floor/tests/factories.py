@@ -117,3 +117,45 @@ def production_order(
         )
         at = end
     return order
+
+
+def one_of_each_floor() -> None:
+    """A row of every floor model the back office shows (after ``one_of_each_master``)."""
+    from omnioms.catalog.models import Sku
+    from omnioms.core.models import Location, LocationKind
+    from omnioms.floor.close import run_daily_close
+    from omnioms.floor.exceptions import open_exception
+    from omnioms.floor.models import ChatKind, ChatWebhook, InventoryBenchmark, T3Rule
+    from omnioms.floor.reporting import report_operation
+
+    T3Rule.objects.create(days=3)
+    ChatWebhook.objects.create(name="line", kind=ChatKind.WECOM, url="https://example.com/hook")
+    InventoryBenchmark.objects.create(
+        segment="Apparel", company="Own", year=2025, days=Decimal(60), source="own figures"
+    )
+    sku_row = Sku.objects.order_by("pk").first()
+    centre = WorkCenter.objects.order_by("pk").first()
+    assert sku_row is not None
+    assert centre is not None
+    MaterialPolicy.objects.get_or_create(sku=sku_row)
+    place = Location.objects.create(code="fl-wh", name="Factory", kind=LocationKind.WAREHOUSE)
+    order = ProductionOrder.objects.create(
+        number="MO-ADMIN", sku=sku_row, quantity=10, due=date(2026, 12, 10), location=place
+    )
+    op = ProductionOperation.objects.create(
+        production_order=order,
+        sequence=10,
+        name="Sew",
+        work_center=centre,
+        run_seconds_per_unit=Decimal(60),
+    )
+    report_operation(
+        operation_id=op.pk,
+        report_id="admin-1",
+        kind="start",
+        at=START,
+        actor=ACTOR,
+        source="api",
+    )
+    run_daily_close(START.date())
+    open_exception("scrap", key="admin:scrap", title="scrap", figures={}, actor=ACTOR)

@@ -72,6 +72,7 @@ def test_partial_shipments_each_with_their_tracking_number_reach_the_channel(
     assert first.status_code == 200, first.content
     assert first.json()["stage"] == "partially_shipped"
     assert first.json()["status"] == "partially_shipped"
+    assert _stock() == (8, 1)  # the two units left; the third stays reserved
     second = api.post(
         f"/orders/{order.pk}/actions/ship", {"carrier": "YTO", "tracking_number": "YT2"}
     )

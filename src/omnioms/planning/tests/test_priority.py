@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from omnioms.customers.models import Customer, CustomerTier
 from omnioms.inventory.tests.factories import account, order_json, submit
@@ -99,3 +101,25 @@ def test_tiers_are_suggested_from_revenue_and_frequency_but_a_tier_set_by_hand_s
     assert tiers[small.customer.pk] == CustomerTier.STANDARD
     assert tiers[held.customer.pk] == CustomerTier.KEY  # by hand: kept
     assert Customer.objects.get(pk=held.customer.pk).suggested_tier == "C"
+
+
+@pytest.mark.django_db
+def test_a_tier_changed_in_the_back_office_is_set_by_hand_and_kept(
+    admin_client: Client,
+) -> None:
+    customer = Customer.objects.create(name="Big buyer", email="big@example.com")
+
+    admin_client.post(
+        reverse("admin:customers_customer_change", args=[customer.pk]),
+        {
+            "name": "Big buyer",
+            "email": "big@example.com",
+            "phone": "",
+            "tier": CustomerTier.KEY,
+            "identities-TOTAL_FORMS": "0",
+            "identities-INITIAL_FORMS": "0",
+        },
+    )
+
+    customer.refresh_from_db()
+    assert (customer.tier, customer.tier_by_hand) == (CustomerTier.KEY, True)

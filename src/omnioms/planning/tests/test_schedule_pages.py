@@ -63,10 +63,12 @@ def test_a_planner_sees_the_plans_with_their_load_and_publishes_one(
 
 def test_a_planning_run_is_started_from_the_page_as_a_job(client: Client, plan: Plan) -> None:
     client.force_login(make_user(Role.PLANNER))
-    response = client.post(reverse("planning:plans"), {"time_limit": "5"})
+    response = client.post(reverse("planning:plans"), {"time_limit": "5", "bottleneck_first": "on"})
     job = Job.objects.get(kind="planning.schedule")
     assert response["Location"].endswith(f"?job={job.pk}")
-    assert job.params["time_limit"] == 5.0
+    assert (job.params["time_limit"], job.params["bottleneck_first"]) == (5.0, True)
+    client.post(reverse("planning:plans"), {"time_limit": "5"})
+    assert Job.objects.latest("pk").params["bottleneck_first"] is False
     bad = client.post(reverse("planning:plans"), {"time_limit": "nope"}, follow=True)
     assert "1 to 600 seconds" in bad.content.decode()
 
@@ -184,6 +186,8 @@ def test_the_planner_sets_the_weights_and_a_bad_weight_is_refused(
     # only urgency counts now: MO-B (due first, nothing else) is scored on its slack alone
     order = ProductionOrder.objects.get(number="MO-B")
     assert order.priority_reasons["customer"]["weight"] == 0.0
+    suggested = client.post(url, {"suggest_tiers": "1"}, follow=True).content.decode()
+    assert "Tiers suggested for 0 customers" in suggested
 
 
 def test_the_rush_request_journey_through_the_pages(client: Client, plan: Plan) -> None:
@@ -233,3 +237,16 @@ def test_sales_ask_for_a_promise_date(client: Client, plan: Plan) -> None:
     assert 'id="answer"' in page.content.decode()
     assert client.get(reverse("planning:promise") + "?sku=NOPE&quantity=1").status_code == 400
     assert client.get(reverse("planning:promise") + "?sku=SHIRT&quantity=-1").status_code == 400
+
+
+def test_the_pages_open_before_anything_is_planned(client: Client) -> None:
+    shop()
+    client.force_login(make_user(Role.MANAGER))
+    for name in ("planning:plans", "planning:orders", "planning:rush_list", "planning:weights"):
+        assert client.get(reverse(name)).status_code == 200, name
+    answer = client.get(reverse("planning:promise") + "?sku=SHIRT&quantity=5").content.decode()
+    assert "No date can be promised" in answer  # no stock, no supply, no published plan
+    empty = run_schedule(MONDAY, **FAST)
+    assert empty.objective["orders"] == 0
+    assert client.get(reverse("planning:plan", args=[empty.pk])).status_code == 200
+    assert client.get(reverse("planning:gantt_data", args=[empty.pk])).json()["items"] != []

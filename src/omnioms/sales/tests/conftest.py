@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from omnioms.catalog.models import Product, Sku
 from omnioms.core.actor import Actor
 from omnioms.core.models import Location, LocationKind
 from omnioms.inventory.services import receive_stock
 from omnioms.testing import make_location
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """A page requested in Chinese leaves Chinese active in the thread; reasons and labels
+    asserted outside requests are English."""
+    with translation.override("en"):
+        yield
 
 
 @dataclass

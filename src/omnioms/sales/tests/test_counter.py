@@ -27,7 +27,7 @@ def _on_hand(shop: Shop, location: Location) -> int:
     return StockBalance.objects.get(sku=shop.shirt, location=location).on_hand
 
 
-def test_a_sale_handed_over_takes_the_stores_stock_and_is_paid_and_shipped(shop: Shop) -> None:
+def test_a_sale_handed_over_takes_the_stores_stock_through_the_counters_flow(shop: Shop) -> None:
     clerk = make_user("store_clerk", store="sh-01")
     result = sell_at_counter(
         CounterSale(
@@ -36,7 +36,9 @@ def test_a_sale_handed_over_takes_the_stores_stock_and_is_paid_and_shipped(shop:
         user=clerk,
     )
     order = result.order
-    assert order.status == "shipped"
+    # The counter account runs the store-counter flow: paid, then its hand-over action.
+    assert (order.status, order.stage) == ("completed", "handed_over")
+    assert order.events.filter(kind="action", data__action="hand_over").exists()
     assert order.account.name == "counter-sh-01"
     assert order.location == shop.store
     assert order.payloads.count() == 1  # through the intake like every channel's order
@@ -155,3 +157,34 @@ def test_an_incomplete_special_invoice_request_refuses_the_sale(shop: Shop) -> N
     assert set(refused.value.errors) >= {"tax_number", "address", "bank", "bank_account"}
     assert Order.objects.count() == 0
     assert Invoice.objects.count() == 0
+
+
+def test_the_balance_of_a_deposit_makes_the_order_paid_through_its_flow(shop: Shop) -> None:
+    from omnioms.sales.services import take_payment
+
+    clerk = make_user("store_clerk", store="sh-01")
+    order = sell_at_counter(
+        CounterSale(
+            shop.store,
+            [_line(shop.mug, 2)],
+            paid=Decimal("20.00"),
+            hand_over=False,
+            ship_to={"address": "南京路 1 号"},
+        ),
+        user=clerk,
+    ).order
+    assert order.stage == "awaiting_payment"
+    with pytest.raises(SaleError):
+        take_payment(order.pk, amount=Decimal("71.00"), method="cash", user=clerk)  # too much
+    take_payment(order.pk, amount=Decimal("30.00"), method="cash", user=clerk)
+    order.refresh_from_db()
+    assert order.status == "pending_payment"
+    take_payment(order.pk, amount=Decimal("40.00"), method="alipay", user=clerk)
+    order.refresh_from_db()
+    assert (order.status, order.stage) == ("paid", "paid")
+    assert order.events.filter(kind="action", data__action="take_payment").exists()
+    assert [p.kind for p in Payment.objects.filter(order=order)] == [
+        "deposit",
+        "balance",
+        "balance",
+    ]

@@ -3,6 +3,7 @@ from the form to the order, and what each role may do."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -197,3 +198,56 @@ def test_the_customers_link_serves_the_pdf_and_a_tampered_one_is_404(
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
     assert client.get(f"/sales/q/{token[:-1]}A/").status_code == 404
+
+
+def _form_fields(html: str, form_id: str) -> dict[str, str]:
+    """The named inputs of one form on a page, with their values, as a browser posts them."""
+    form = html[html.index(f'id="{form_id}"') :]
+    form = form[: form.index("</form>")]
+    fields: dict[str, str] = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    for name, text in re.findall(r'<textarea name="([^"]+)"[^>]*>([^<]*)</textarea>', form):
+        fields[name] = text.strip()
+    return fields
+
+
+def test_the_revise_form_posted_back_with_one_change_makes_a_version_keeping_the_other_lines(
+    client: Client, shop: Shop
+) -> None:
+    seller = make_user("order_clerk")
+    inquiry = record_inquiry(
+        name="张伟", phone="", handle="", source="phone", wants="x", user=seller
+    )
+    quote = make_quote(
+        inquiry.pk, [LineInput("TS-BLK-L", 5), LineInput("MUG-1", 2, Decimal(3))], user=seller
+    )
+    client.force_login(seller)
+    fields = _form_fields(client.get(f"/sales/quotes/{quote.pk}/").content.decode(), "revise-form")
+    fields["lines-0-quantity"] = "6"
+    assert client.post(f"/sales/quotes/{quote.pk}/revise/", fields).status_code == 302
+    latest = versions_of(quote)[-1]
+    assert [(line.sku.code, line.quantity) for line in latest.lines.all()] == [
+        ("TS-BLK-L", 6),
+        ("MUG-1", 2),
+    ]
+    assert latest.lines.get(sku__code="MUG-1").discount_percent == Decimal(3)
+
+
+def test_the_receipt_of_a_deposit_takes_the_balance(client: Client, shop: Shop) -> None:
+    _clerk(client)
+    client.post("/sales/counter/scan/", {"code": "MUG-1"})
+    made = client.post(
+        "/sales/counter/checkout/",
+        {"paid": "5", "method": "cash", "fulfilment": "ship", "address": "南京路 1 号"},
+    )
+    receipt = client.get(made["Location"]).content.decode()
+    assert "Still to pay" in receipt
+    order = Order.objects.get()
+    client.post(f"/sales/orders/{order.pk}/payments/", {"amount": "40", "method": "wechat_pay"})
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert "Still to pay" not in client.get(made["Location"]).content.decode()

@@ -248,3 +248,50 @@ def test_an_order_another_store_owns_cannot_be_added_to_a_ticket(client: Client)
 
     assert answer.status_code == 400
     assert "No order you can see has that number." in answer.content.decode()
+
+
+def test_a_refund_from_the_ticket_goes_through_the_orders_flow_and_is_in_the_history(
+    client: Client,
+) -> None:
+    order = order_for(external_id="WEB-5005")
+    ticket = customer_mail("Please refund", sender="sam@example.com")
+    services.link_order(ticket.pk, order.pk, actor=Actor.system())
+    logged_in(client, Role.MANAGER)
+    page = client.get(reverse("service:ticket", args=[ticket.pk])).content.decode()
+    assert 'name="action" value="refund"' in page
+
+    answer = client.post(
+        reverse("service:order_action", args=[ticket.pk, order.pk]),
+        {
+            "action": "refund",
+            "stage": order.stage,
+            "lines-#1": "2",
+            "amount": "188.00",
+            "reason": "broken",
+        },
+    )
+
+    assert answer.status_code == 302
+    order.refresh_from_db()
+    assert order.status == "refunded"
+    event = TicketEvent.objects.get(ticket=ticket, kind="order_action")
+    assert (event.data["order"], event.data["action"]) == (order.pk, "refund")
+
+
+def test_an_agent_whose_role_may_not_refund_sees_no_button_and_cannot_post_one(
+    client: Client,
+) -> None:
+    order = order_for(external_id="WEB-6006")
+    ticket = customer_mail("Please refund", sender="sam@example.com")
+    logged_in(client, Role.CUSTOMER_SERVICE)
+
+    page = client.get(reverse("service:ticket", args=[ticket.pk])).content.decode()
+    client.post(
+        reverse("service:order_action", args=[ticket.pk, order.pk]),
+        {"action": "refund", "amount": "1", "reason": "x", "lines-#1": "1"},
+    )
+
+    assert 'name="action" value="refund"' not in page
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert not TicketEvent.objects.filter(kind="order_action").exists()

@@ -134,7 +134,7 @@ def test_ticked_orders_ship_each_with_its_tracking_number_and_a_refusal_is_named
         },
     )
     assert response.status_code == 400  # the second lacks its tracking number
-    assert "tracking_number" in response.content.decode()
+    assert "Tracking number: is required" in response.content.decode()
     assert Order.objects.get(pk=first.pk).status == "shipped"
     assert Order.objects.get(pk=second.pk).status == "paid"
     done = client.post(
@@ -190,3 +190,18 @@ def test_the_export_is_the_whole_filtered_list_as_a_workbook(
     assert rows[1][4] == "'=HYPERLINK(1)"  # never a formula
     bad = client.get("/orders/export.xlsx", {"ship_by": "not-a-day"})
     assert bad.status_code == 400
+
+
+def test_a_ticked_order_its_flow_does_not_let_ship_is_left_out_with_the_reason(
+    client: Client, shop: Shop, order_clerk: User
+) -> None:
+    waiting = submit(
+        shop.web_shop, order_data("UNPAID", channel="shopify", status="pending_payment")
+    )
+    paid = submit(shop.web_shop, order_data("PAID", channel="shopify"))
+    page = client.post("/orders/bulk/", {"order": [waiting.pk, paid.pk], "action": "ship"})
+    skipped = page.content.decode().split('id="skipped"')[1].split("</div>")[0]
+    assert "UNPAID" in skipped
+    assert "PAID" not in skipped.replace("UNPAID", "")
+    assert f'name="tracking_{paid.pk}"' in page.content.decode()
+    assert f'name="tracking_{waiting.pk}"' not in page.content.decode()

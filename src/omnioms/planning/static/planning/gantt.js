@@ -73,8 +73,9 @@
       orientation: "top",
       zoomMin: 60 * 60 * 1000,
       zoomMax: 200 * 24 * 3600 * 1000,
-      start: start,
+      start: new Date(start.getTime() - 12 * 3600 * 1000),
       end: new Date(start.getTime() + 7 * 24 * 3600 * 1000),
+      itemsAlwaysDraggable: { item: true, range: true },
       editable: config.editable ? { updateTime: true, updateGroup: true, add: false, remove: false } : false,
       snap: null,
       onMove: onMove,
@@ -96,6 +97,7 @@
       var item = props.item && items.get(props.item);
       if (item && item.order) { window.location.search = "?order=" + encodeURIComponent(item.order); }
     });
+    node.visTimeline = timeline;  // for the browser tests and the console
     node.setAttribute("data-ready", "1");
   });
 })();
