@@ -2,9 +2,9 @@
 
 :func:`run_simulation` is what ``omnioms simulate`` and the web page's job both call. It
 migrates one template SQLite database in DIR, copies it per policy (``DIR/<policy>.sqlite3``),
-runs the policies side by side (``PARALLEL``; each is ``python -m
-omnioms.simulation.child``), reports progress as the mean of the children's days done, stops them all when ``cancelled()`` says so, and
-writes ``kpis.json``, ``kpis.csv`` and ``report.html`` into DIR.
+runs the policies side by side (``PARALLEL``; each is ``python -m omnioms.simulation.child``),
+reports progress as the mean of the children's days done, stops them all when
+``cancelled()`` says so, and writes ``kpis.json``, ``kpis.csv`` and ``report.html`` into DIR.
 """
 
 from __future__ import annotations
