@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from omnioms.simulation.engine import POLICIES
 from omnioms.simulation.report import write_report
@@ -73,6 +73,7 @@ def run_simulation(
     queue = list(policies)
     running: dict[str, subprocess.Popen[str]] = {}
     readers: list[threading.Thread] = []
+    logs: dict[str, IO[str]] = {}
 
     def follow(name: str, child: subprocess.Popen[str]) -> None:
         assert child.stdout is not None
@@ -101,7 +102,9 @@ def run_simulation(
                     ],
                     env=env,
                     stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
+                    # a file, not a pipe: a child's warnings must never fill a buffer and
+                    # block it
+                    stderr=logs.setdefault(name, (out / f"{name}.log").open("w")),
                     text=True,
                 )
                 running[name] = child
@@ -112,9 +115,9 @@ def run_simulation(
             for name, child in list(running.items()):
                 if child.poll() is not None:
                     del running[name]
+                    logs[name].close()
                     if child.returncode != 0:
-                        assert child.stderr is not None
-                        errors[name] = child.stderr.read()[-3000:]
+                        errors[name] = (out / f"{name}.log").read_text()[-3000:]
             if progress is not None:
                 share = sum(done.values()) / len(done)
                 progress(share, ", ".join(f"{n} {v:.0%}" for n, v in done.items()))
@@ -124,6 +127,8 @@ def run_simulation(
         for child in running.values():
             child.kill()
             child.wait()
+        for log in logs.values():
+            log.close()
         template.unlink(missing_ok=True)
     if errors:
         raise SimulationFailed(
