@@ -5,7 +5,7 @@
     python bench/simulation.py --engine-only         # the day loop without a database
 
 The full path runs ``omnioms simulate`` (a fresh SQLite database per policy, orders through
-the intake, shipments through orders.services, two policies at a time) and reports the wall
+the intake, shipments through orders.services, the policies side by side) and reports the wall
 time and each child's own seconds. ``--engine-only`` runs the same policies on the same
 demand without the database (the planning and the floor alone): the KPIs are the same, since
 the database only mirrors what the company did, so this is the quick way to compare policies

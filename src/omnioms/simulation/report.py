@@ -116,5 +116,8 @@ def render_html(result: dict[str, Any], *, script_src: str = ECHARTS) -> str:
         rows="".join(rows),
         benchmark=html.escape(str(next(iter(policies.values()))["benchmark_days"])),
         script_src=html.escape(script_src),
-        data=data.replace("</", "<\\/"),
+        # the figures as a JSON data block (not run; report.js reads it)
+        data_script='<script type="application/json" id="report-data">'
+        + data.replace("</", "<\\/")
+        + "</script>",
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from csp.decorators import csp_replace
+from csp.decorators import csp_replace, csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -69,6 +69,8 @@ def runs(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("simulation.view_simulationrun", raise_exception=True)
 @require_GET
+# the report is shown in a frame of this page (django-csp types views as one argument)
+@csp_update({"frame-src": ["'self'"]})  # type: ignore[arg-type]
 def run(request: HttpRequest, pk: int) -> HttpResponse:
     found = get_object_or_404(SimulationRun.objects.select_related("job"), pk=pk)
     rerun = RunForm(initial={"scenario": found.scenario, "days": found.days, **found.changes})

@@ -69,11 +69,14 @@ def test_a_finished_run_shows_its_figures_and_serves_its_report(
         scenario="demo", days=31, out_dir=str(tmp_path), result=result
     )
     login(client, Role.MANAGER)
-    page = client.get(reverse("simulation:run", args=[run.pk])).content.decode()
+    response = client.get(reverse("simulation:run", args=[run.pk]))
+    page = response.content.decode()
+    assert "frame-src 'self'" in response["Content-Security-Policy"]  # the report's frame
     assert "omnioms" in page
     assert "fifo-mto" in page
     report = client.get(reverse("simulation:file", args=[run.pk, "report.html"]))
     assert report.status_code == 200
+    assert "frame-ancestors 'self'" in report["Content-Security-Policy"]
     assert b"report-data" in b"".join(report.streaming_content)  # type: ignore[attr-defined]
     assert client.get(reverse("simulation:file", args=[run.pk, "scenario.json"])).status_code == 404
 
