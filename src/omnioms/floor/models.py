@@ -323,10 +323,17 @@ class DailyClose(models.Model):
 
     class Meta:
         ordering = ["-day", "pk"]
+        # One close per day and site, and one per day for all sites (site empty): two partial
+        # indexes, which SQLite has too (``nulls_distinct`` it has not).
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "site"], name="daily_close_once", nulls_distinct=False
-            )
+                fields=["day", "site"],
+                condition=Q(site__isnull=False),
+                name="daily_close_once_per_site",
+            ),
+            models.UniqueConstraint(
+                fields=["day"], condition=Q(site__isnull=True), name="daily_close_once_overall"
+            ),
         ]
         permissions = [("run_daily_close", _("Can run the daily close"))]
         verbose_name = _("daily close")

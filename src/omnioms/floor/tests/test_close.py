@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -138,3 +139,14 @@ def test_work_in_progress_is_what_was_issued_to_orders_not_completed_that_day() 
     wip = _work_in_progress(moves, completed, Period(date(2026, 12, 1), date(2026, 12, 4), tz))
 
     assert [wip[date(2026, 12, d)] for d in (1, 2, 3, 4)] == [200, 300, 100, 100]
+
+
+@pytest.mark.django_db
+def test_a_day_has_one_close_for_all_sites_on_either_database() -> None:
+    DailyClose.objects.create(day=date(2026, 12, 1))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DailyClose.objects.create(day=date(2026, 12, 1))
+
+    DailyClose.objects.create(day=date(2026, 12, 2))  # the next day has its own
+    assert DailyClose.objects.count() == 2
