@@ -220,7 +220,11 @@ def report(*, note: str = "") -> str:
         "Web UI: / (orders, dead letters), /inventory/ (stock), /channels/health/, "
         "/settings/ (accounts, users)   Back office: /admin/",
         "Factory: /production/ (BOMs, routings, work centres), /forecasting/ (forecast runs,"
-        " sales input, events), /planning/ (requirements runs, production orders)",
+        " sales input, events), /planning/plans/ (plans, Gantt chart; /planning/requirements/,"
+        " /planning/orders/), /floor/tablet/, /floor/closes/, /floor/exceptions/, /floor/kpi/,"
+        " /simulation/ (a simulated year)",
+        "Selling and service: /sales/counter/, /sales/quotes/, /sales/orders/new/, /flows/"
+        " (each channel's order flow), /service/ (the customer-service inbox)",
         "API docs: /api/v1/docs   OpenAPI: /api/v1/openapi.json",
         "Dead letters: the Dead letters page, or `omnioms replay --all` to retry them.",
     ]
