@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from omnioms.channels.contract import Address
 from omnioms.core.inputs import NUL
 from omnioms.flows.registry import FIELDS, FieldSpec
+from omnioms.orders.models import OrderLine
+from omnioms.orders.services import line_key
 
 MAX_TEXT = 1000
 MAX_AMOUNT = Decimal("99999999999999")
@@ -140,3 +142,41 @@ def as_json(values: dict[str, Any]) -> dict[str, Any]:
         else:
             out[name] = value
     return out
+
+
+ADDRESS_PARTS = ("name", "phone", "province", "city", "district", "address", "postal_code")
+"""The parts of an address form, each an input named ``<field>-<part>``."""
+
+
+def from_form(post: Any, names: tuple[str, ...], lines: list[OrderLine]) -> dict[str, Any]:
+    """The JSON object :func:`parse_fields` takes, from a page's form: ``<field>-<line key>``
+    inputs for quantities per line, ``<field>-<part>`` for an address, ``<field>`` otherwise.
+    The order page and the agent's screen post the same names."""
+    data: dict[str, Any] = {}
+    for name in names:
+        spec = FIELDS[name]
+        if spec.kind == "lines":
+            chosen = []
+            for line in lines:
+                raw = str(post.get(f"{name}-{line_key(line)}") or "").strip()
+                if raw and raw != "0":
+                    # a number as a number; anything else as typed, for the parser to name
+                    chosen.append({"line": line_key(line), "quantity": _whole(raw)})
+            if chosen:
+                data[name] = chosen
+        elif spec.kind == "address":
+            parts = {p: str(post.get(f"{name}-{p}", "")).strip() for p in ADDRESS_PARTS}
+            if any(parts.values()):
+                data[name] = {p: v for p, v in parts.items() if v}
+        else:
+            value = str(post.get(name, ""))
+            if value != "":
+                data[name] = value
+    return data
+
+
+def _whole(raw: str) -> int | str:
+    try:
+        return int(raw)
+    except ValueError:
+        return raw

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from omnioms.flows.fields import from_form
 from omnioms.flows.registry import FIELDS, FieldSpec
 from omnioms.flows.services import (
     ActionForbidden,
@@ -22,10 +23,7 @@ from omnioms.flows.services import (
     take_action,
 )
 from omnioms.flows.services import ActionRefused as FlowRefused
-from omnioms.orders.models import Order, OrderLine
-from omnioms.orders.services import line_key
-
-ADDRESS_PARTS = ("name", "phone", "province", "city", "district", "address", "postal_code")
+from omnioms.orders.models import Order
 
 
 class ActionRefused(Exception):
@@ -49,33 +47,6 @@ def available(order: Order, user: Any) -> list[Action]:
     ]
 
 
-def fields_from_post(post: Any, specs: list[FieldSpec], lines: list[OrderLine]) -> dict[str, Any]:
-    """The JSON object the flows take, from the screen's form (the same names as the order
-    page's form: ``<field>-<line key>`` for quantities, ``<field>-<part>`` for addresses)."""
-    data: dict[str, Any] = {}
-    for spec in specs:
-        name = spec.name
-        if spec.kind == "lines":
-            chosen = []
-            for line in lines:
-                raw = str(post.get(f"{name}-{line_key(line)}") or "").strip()
-                if raw and raw != "0":
-                    chosen.append(
-                        {"line": line_key(line), "quantity": int(raw) if raw.isdigit() else raw}
-                    )
-            if chosen:
-                data[name] = chosen
-        elif spec.kind == "address":
-            parts = {p: str(post.get(f"{name}-{p}", "")).strip() for p in ADDRESS_PARTS}
-            if any(parts.values()):
-                data[name] = {p: v for p, v in parts.items() if v}
-        else:
-            value = str(post.get(name, ""))
-            if value != "":
-                data[name] = value
-    return data
-
-
 def take(order: Order, action: str, post: Any, user: Any, *, seen_stage: str = "") -> str:
     """Take ``action`` with the posted form; returns what happened, or raises
     :class:`ActionRefused` with the flow's reason."""
@@ -88,7 +59,9 @@ def take(order: Order, action: str, post: Any, user: Any, *, seen_stage: str = "
         )
     lines = list(order.lines.order_by("position"))
     try:
-        result = take_action(order, action, fields_from_post(post, chosen.fields, lines), user)
+        result = take_action(
+            order, action, from_form(post, tuple(spec.name for spec in chosen.fields), lines), user
+        )
     except FieldErrors as exc:
         raise ActionRefused(
             "; ".join(f"{name}: {message}" for name, message in exc.errors.items())

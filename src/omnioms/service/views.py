@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from omnioms.core.actor import Actor
 from omnioms.customers.models import Customer
+from omnioms.flows.fields import ADDRESS_PARTS
 from omnioms.orders.selectors import visible_orders
 from omnioms.service import order_actions, search, selectors, services, sla
 from omnioms.service.domain import fill_placeholders
@@ -129,7 +130,7 @@ def ticket_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[s
         ),
         "merge_form": forms.get("merge_form") or MergeForm(),
         "link_form": forms.get("link_form") or LinkOrderForm(),
-        "address_parts": order_actions.ADDRESS_PARTS,
+        "address_parts": ADDRESS_PARTS,
         "can_answer": request.user.has_perm(ANSWER),
         "can_change": request.user.has_perm(CHANGE),
     }

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from omnioms.flows.fields import from_form
 from omnioms.flows.registry import FIELDS, FieldSpec
 from omnioms.flows.services import (
     ActionForbidden,
@@ -24,11 +25,8 @@ from omnioms.flows.services import (
     offers,
     take_action,
 )
-from omnioms.orders.models import Order, OrderLine
+from omnioms.orders.models import Order
 from omnioms.orders.selectors import visible_orders
-from omnioms.orders.services import line_key
-
-ADDRESS_PARTS = ("name", "phone", "province", "city", "district", "address", "postal_code")
 
 
 @dataclass
@@ -96,37 +94,6 @@ def flow_summary(order: Order) -> FlowSummary:
     )
 
 
-def fields_from_post(post: Any, names: tuple[str, ...], lines: list[OrderLine]) -> dict[str, Any]:
-    """The JSON object the action service takes, from the page's form."""
-    data: dict[str, Any] = {}
-    for name in names:
-        spec = FIELDS[name]
-        if spec.kind == "lines":
-            chosen = []
-            for line in lines:
-                raw = (post.get(f"{name}-{line_key(line)}") or "").strip()
-                if raw and raw != "0":
-                    chosen.append({"line": line_key(line), "quantity": _whole(raw)})
-            if chosen:
-                data[name] = chosen
-        elif spec.kind == "address":
-            parts = {p: post.get(f"{name}-{p}", "").strip() for p in ADDRESS_PARTS}
-            if any(parts.values()):
-                data[name] = {p: v for p, v in parts.items() if v}
-        else:
-            value = post.get(name, "")
-            if value != "":
-                data[name] = value
-    return data
-
-
-def _whole(raw: str) -> int | str:
-    try:
-        return int(raw)
-    except ValueError:
-        return raw  # the service names the field
-
-
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
 @permission_required("orders.change_order", raise_exception=True)
@@ -146,9 +113,7 @@ def order_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     offer = next((o for o in offers(order, request.user) if o.transition.action == action), None)
     names = offer.transition.fields if offer is not None else ()
     try:
-        result = take_action(
-            order, action, fields_from_post(request.POST, names, lines), request.user
-        )
+        result = take_action(order, action, from_form(request.POST, names, lines), request.user)
     except ActionNotFound as exc:
         messages.error(request, str(exc))
         return order_detail_page(request, order.pk, status=404)
