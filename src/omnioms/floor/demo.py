@@ -355,6 +355,7 @@ def _run_job(
             actor=SYSTEM,
             source="tablet",
             machine=po.machine,
+            now=now,
             **extra,
         )
         sent += 1

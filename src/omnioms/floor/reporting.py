@@ -66,8 +66,12 @@ def report_operation(
     pause_reason: str = "",
     machine: int | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> Applied:
-    """Apply one report; raise :class:`FloorError` (nothing written) when it contradicts."""
+    """Apply one report; raise :class:`FloorError` (nothing written) when it contradicts.
+
+    ``now`` is the clock a report may not be ahead of: the real one, except for a demo or a
+    simulation whose day is not today."""
     report_id = report_id.strip()
     if not report_id or len(report_id) > 64:
         raise FloorError("report_id", _("give the report an id of 1 to 64 characters"))
@@ -96,7 +100,15 @@ def report_operation(
     try:
         with transaction.atomic():
             return Applied(
-                _apply(report_id, content, actor=actor, source=source, machine=machine, note=note),
+                _apply(
+                    report_id,
+                    content,
+                    actor=actor,
+                    source=source,
+                    machine=machine,
+                    note=note,
+                    now=now or timezone.now(),
+                ),
                 True,
             )
     except IntegrityError:
@@ -151,6 +163,7 @@ def _apply(
     source: str,
     machine: int | None,
     note: str,
+    now: datetime,
 ) -> OperationReport:
     operation_id = content["operation_id"]
     assert isinstance(operation_id, int)
@@ -183,7 +196,7 @@ def _apply(
         at=at,
         good=good,
         scrap=scrap,
-        now=timezone.now(),
+        now=now,
     )
     if progress is None:
         planned_wc, planned_machine = planned_place(operation.pk)
