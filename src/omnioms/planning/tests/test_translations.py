@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import io
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -56,7 +55,7 @@ def test_every_message_of_the_app_has_a_chinese_translation(app: str) -> None:
 
 
 @pytest.mark.django_db
-def test_the_plans_and_rush_pages_read_in_chinese(client: Client) -> None:
+def test_the_plans_rush_and_weights_pages_read_in_chinese(client: Client) -> None:
     from omnioms.planning.tests.factories import shop
 
     shop()
@@ -65,8 +64,13 @@ def test_the_plans_and_rush_pages_read_in_chinese(client: Client) -> None:
     rush = client.get(
         reverse("planning:rush_list"), HTTP_ACCEPT_LANGUAGE="zh-hans"
     ).content.decode()
+    weights = client.get(
+        reverse("planning:weights"), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
 
     assert "排产计划" in plans
     assert "插单" in rush
     assert "需要日期" in rush
-    assert date.today()  # the pages rendered
+    # sentences of {% translate %} tags, looked up as the page has them
+    assert "百分之五十为满分" in weights
+    assert "百分之七十" in weights
