@@ -23,6 +23,7 @@ scheduling engine (``planning.scheduling`` / ``planning.dispatching``).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -461,7 +462,10 @@ class Simulation:
 # -- policies --------------------------------------------------------------------------------
 
 
-class Policy:
+class Policy(ABC):
+    """How a company decides: what to make and when (``plan``), which rush orders it takes
+    and where it spends overtime."""
+
     name = ""
     rule: Rule = "edd"
 
@@ -472,8 +476,9 @@ class Policy:
         """Without a capacity check a sales desk says yes."""
         return True
 
+    @abstractmethod
     def plan(self, today: date, new: list[CustomerOrder]) -> None:
-        raise NotImplementedError
+        """Release and sequence the day's work orders for ``new`` customer orders."""
 
     def overtime_for(self, late: list[WorkOrder], today: date) -> set[str]:
         """The late work orders worth overtime today: without more insight, all of them."""
@@ -801,7 +806,12 @@ def _event(festival: Festival) -> Event:
     return Event(name=festival.name, start=festival.start, end=festival.end, kind=festival.name)
 
 
+POLICIES: dict[str, type[Policy]] = {
+    "omnioms": Omnioms,
+    "fifo-mto": FifoMakeToOrder,
+    "reorder-point-edd": ReorderPointEdd,
+}
+
+
 def make_policy(name: str, sim: Simulation) -> Policy:
-    return {"omnioms": Omnioms, "fifo-mto": FifoMakeToOrder, "reorder-point-edd": ReorderPointEdd}[
-        name
-    ](sim)
+    return POLICIES[name](sim)
