@@ -806,7 +806,7 @@ def _event(festival: Festival) -> Event:
     return Event(name=festival.name, start=festival.start, end=festival.end, kind=festival.name)
 
 
-POLICIES: dict[str, type[Policy]] = {
+_POLICY_CLASSES: dict[str, type[Policy]] = {
     "omnioms": Omnioms,
     "fifo-mto": FifoMakeToOrder,
     "reorder-point-edd": ReorderPointEdd,
@@ -814,4 +814,4 @@ POLICIES: dict[str, type[Policy]] = {
 
 
 def make_policy(name: str, sim: Simulation) -> Policy:
-    return POLICIES[name](sim)
+    return _POLICY_CLASSES[name](sim)
