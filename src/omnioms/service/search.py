@@ -10,7 +10,8 @@ A term that looks like a whole code (an order id, tracking number, SKU, phone, e
 number) is first looked up in ``SearchKey``, an ordinary B-tree index of each document's codes:
 the trigram indexes are slow for codes that share long prefixes (every tracking number of a
 carrier starts alike), the B-tree answers in a lookup. Exact matches come first and are the
-answer when there are any; otherwise the substring path runs.
+answer when there are any; an e-mail typed from its start is then a range of the same index;
+otherwise the substring path runs.
 
 Entries follow every order change (the ``service.search`` effect, in the change's
 transaction) and every ticket change; :func:`rebuild_search` (a job) rebuilds them all.
@@ -257,6 +258,11 @@ def matching_entries(query: str, *, kinds: Sequence[str] = (), limit: int = 50) 
         exact = exact_entries(code, others, kinds, limit)
         if exact:
             return exact
+    if len(terms) == 1 and "@" in terms[0] and looks_like_code(terms[0]):
+        # An e-mail typed from its start: a range of the same B-tree.
+        started = prefix_entries(terms[0], kinds, limit)
+        if started:
+            return started
     if any(len(t) < MIN_TERM for t in terms):
         raise QueryTooShort(
             _("Type at least %(n)s characters (or digits of a phone).") % {"n": MIN_TERM}
@@ -317,6 +323,27 @@ def exact_entries(code: str, others: Sequence[str], kinds: Sequence[str], limit:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [Hit(kind, int(object_id), title) for kind, object_id, title in cursor.fetchall()]
+
+
+def prefix_entries(start: str, kinds: Sequence[str], limit: int) -> list[Hit]:
+    """Entries with a code that begins with ``start`` (a range scan of ``SearchKey``'s index,
+    in key order; ``LIKE`` keeps the answer exact whatever the database's collation)."""
+    key = code_key(start)
+    sql = (
+        "SELECT e.kind, e.object_id, e.title FROM service_searchkey k "
+        "JOIN service_searchentry e ON e.id = k.entry_id "
+        "WHERE k.key >= %s AND k.key < %s AND k.key LIKE %s ESCAPE '\\'"
+    )
+    params: list[Any] = [key, key + chr(0x10FFFF), _escape_like(key) + "%"]
+    if kinds:
+        sql += " AND e.kind IN (" + ", ".join(["%s"] * len(kinds)) + ")"
+        params.extend(kinds)
+    sql += " ORDER BY k.key, k.updated_at DESC LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        hits = [Hit(kind, int(object_id), title) for kind, object_id, title in cursor.fetchall()]
+    return list(dict.fromkeys(hits))
 
 
 def search(query: str, user: User | AnonymousUser, *, limit: int = 20) -> dict[str, list[Hit]]:

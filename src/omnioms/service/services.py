@@ -50,14 +50,24 @@ class TicketError(ValueError):
     """A change a person asked for that cannot be made; the message names the field."""
 
 
-def _event(ticket: Ticket, kind: str, actor: Actor, **data: Any) -> TicketEvent:
+def _event(
+    ticket: Ticket, kind: str, actor: Actor, *, at: datetime | None = None, **data: Any
+) -> TicketEvent:
     return TicketEvent(
-        ticket=ticket, kind=kind, actor_label=actor.label, actor_user_id=actor.user_id, data=data
+        ticket=ticket,
+        kind=kind,
+        at=at or timezone.now(),
+        actor_label=actor.label,
+        actor_user_id=actor.user_id,
+        data=data,
     )
 
 
-def event(ticket: Ticket, kind: str, actor: Actor, **data: Any) -> TicketEvent:
-    made = _event(ticket, kind, actor, **data)
+def event(
+    ticket: Ticket, kind: str, actor: Actor, *, at: datetime | None = None, **data: Any
+) -> TicketEvent:
+    """Write one event of the ticket's history (``at``: when it happened, default now)."""
+    made = _event(ticket, kind, actor, at=at, **data)
     made.save()
     return made
 
@@ -120,7 +130,9 @@ def _new_ticket(
     if customer is not None and customer.pk == customer_id:
         ticket.customer = customer  # already read: choosing the policy need not read it again
     ticket.number = f"T-{ticket.pk:06d}"
-    events = [_event(ticket, TicketEventKind.CREATED, actor, channel=channel, type=ticket_type)]
+    events = [
+        _event(ticket, TicketEventKind.CREATED, actor, at=now, channel=channel, type=ticket_type)
+    ]
     assign_ticket(ticket, actor=actor, save=False, events=events)
     TicketEvent.objects.bulk_create(events)
     ticket.sla_policy = sla.choose_policy(ticket)
@@ -239,7 +251,7 @@ def customer_wrote(ticket: Ticket, *, actor: Actor, at: datetime, now: datetime)
         ticket.awaiting_reply_since = at
     if ticket.status == TicketStatus.SOLVED:
         ticket.reopen_count += 1
-        event(ticket, TicketEventKind.REOPENED, actor)
+        event(ticket, TicketEventKind.REOPENED, actor, at=now)
         _set_status(ticket, TicketStatus.OPEN, actor=actor, now=now)
     elif ticket.status == TicketStatus.WAITING_CUSTOMER:
         _set_status(ticket, TicketStatus.WAITING_US, actor=actor, now=now)
@@ -451,7 +463,12 @@ def reply(
         ticket.updated_at = now
         ticket.save()
         event(
-            ticket, TicketEventKind.MESSAGE, actor, direction=message.direction, message=message.pk
+            ticket,
+            TicketEventKind.MESSAGE,
+            actor,
+            at=now,
+            direction=message.direction,
+            message=message.pk,
         )
         sla.refresh(ticket, now=now)
     return message
@@ -473,14 +490,19 @@ def _set_status(ticket: Ticket, status: str, *, actor: Actor, now: datetime) -> 
         ticket.solved_at = now
     elif status != TicketStatus.CLOSED and old in (TicketStatus.SOLVED, TicketStatus.CLOSED):
         ticket.solved_at = None  # reopened; a solved ticket that is closed keeps its time
-    event(ticket, TicketEventKind.CHANGED, actor, field="status", old=old, new=status)
+    event(ticket, TicketEventKind.CHANGED, actor, at=now, field="status", old=old, new=status)
 
 
 CHANGEABLE = ("status", "priority", "ticket_type", "assignee_id", "team_id")
 
 
 def change_ticket(
-    ticket_id: int, *, actor: Actor, tags: Iterable[str] | None = None, **changes: Any
+    ticket_id: int,
+    *,
+    actor: Actor,
+    tags: Iterable[str] | None = None,
+    now: datetime | None = None,
+    **changes: Any,
 ) -> Ticket:
     """Change a ticket's status, priority, type, assignee or team, and its tags; every change
     is one event with the old and new value."""
@@ -488,7 +510,7 @@ def change_ticket(
     if unknown:
         raise TicketError(f"{sorted(unknown)[0]}: cannot be changed")
     choices = {"status": TicketStatus, "priority": Priority, "ticket_type": TicketType}
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
         for name, value in changes.items():

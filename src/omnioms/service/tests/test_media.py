@@ -268,3 +268,29 @@ def test_a_file_larger_than_the_limit_is_refused_and_named(
     fetch = MediaFetch.objects.get()
     assert fetch.state == MediaState.FAILED
     assert "more than the limit of 100" in fetch.error
+
+
+def test_an_agent_can_have_a_failed_file_fetched_again(
+    client: Client, official_account: Source, platform: ReplayServer
+) -> None:
+    platform.inject("/cgi-bin/media/get", status=502, times=media.MAX_ATTEMPTS)
+    serve_media(
+        platform,
+        {"Kq3yXDbBp4mGz8f9jL2nR7tW1vH6sC0eA5uY3iO9pQxZ": ("Kq3yXD.jpg", "image/jpeg", JPEG)},
+    )
+    push(client, "image_message.xml")
+    for _ in range(media.MAX_ATTEMPTS):
+        media.fetch_due(now=timezone.now() + timedelta(days=1))
+    fetch = MediaFetch.objects.get()
+    assert fetch.state == MediaState.FAILED
+    ticket = Ticket.objects.get()
+    logged_in(client, Role.CUSTOMER_SERVICE)
+    retry = reverse("service:retry_media", args=[ticket.pk, fetch.pk])
+    assert retry in client.get(reverse("service:ticket", args=[ticket.pk])).content.decode()
+
+    client.post(retry)
+    media.fetch_due()
+
+    fetch.refresh_from_db()
+    assert fetch.state == MediaState.FETCHED
+    assert bytes(fetch.attachment.data) == JPEG  # type: ignore[union-attr]

@@ -115,6 +115,17 @@ def test_a_whole_code_with_another_word_must_match_both(order: Order) -> None:
     assert not kinds_found("wang sf1402039441234")
 
 
+def test_the_start_of_an_e_mail_finds_it_and_its_middle_still_does(order: Order) -> None:
+    other = order_for(email="li.huang@example.cn", external_id="TB-3712845069123450001")
+
+    assert kinds_found("li.hua@exa") == {
+        (SearchKind.ORDER, order.pk),
+        (SearchKind.CUSTOMER, order.customer_id),
+    }
+    assert (SearchKind.ORDER, other.pk) in kinds_found("huang@example")
+    assert not kinds_found("li.hua@nowhere")
+
+
 def test_a_name_finds_the_customer_and_their_ticket(order: Order) -> None:
     ticket = customer_mail("杯子碎了", sender="li.hua@example.cn")
 
