@@ -34,7 +34,6 @@ from .model import (
     transfer_lag,
     with_fixed,
 )
-from .scheduling import schedule
 
 
 @dataclass(frozen=True)
@@ -334,25 +333,49 @@ def insert_order(
 ) -> WhatIf:
     """Plan ``order`` into ``plan`` (what-if) and report its impact on the others.
 
-    Operations that start before ``frozen_until`` stay where they are (the shop floor is doing
-    them); the rest is re-planned from the published plan's sequence as the hint, with the
-    rush order ranked first.
+    Only what the rush order can push is re-planned: operations that start before
+    ``frozen_until`` (the shop floor is doing them) or end before the rush order can start
+    at all (its release, or ``frozen_until``) stay where they are. The rest is dispatched
+    again in the published plan's sequence (each operation ranked by its published start, on
+    its published machine or on any machine of its work centre) with the rush order ranked
+    either first or just in time for its due date; the variant with the least weighted
+    tardiness (the rush order's weight included) is the what-if. A few dispatching runs, no
+    search: seconds on a 500-order plan, and the other orders keep their published order.
     """
     began = time.perf_counter()
     settings = settings or Settings()
     placed = plan.by_operation()
+    earliest = max(
+        frozen_until, order.release, min((op.release for op in order.operations), default=0)
+    )
     held = {
         got.operation: Fixed(got.work_center, got.machine, got.start, got.end)
         for got in placed.values()
-        if got.start < frozen_until
+        if got.start < frozen_until or got.end <= earliest
     }
     base = with_fixed(problem, held)
     widened = replace(base, orders=(*base.orders, order))
     ranks = {o.operation: float(o.start) for o in plan.operations}
-    for op in order.operations:
-        ranks[op.id] = -1.0
-    hint = dispatch(widened, priorities=ranks, objective=settings.objective)
-    after = schedule(widened, replace(settings, bottleneck_first=False), hint=hint)
+    machines = {
+        o.operation: (o.work_center, o.machine) for o in plan.operations if o.operation not in held
+    }
+    work = sum(min(op.durations.values()) for op in order.operations)
+    # just in time: as late as its work allows before the due date, in clock minutes (a
+    # rank among the published starts, not a start time)
+    slots = {"first": -1.0, "just in time": float(max(earliest, order.due - 2 * work))}
+    found: list[Plan] = []
+    deadline = began + settings.time_limit
+    for slot in slots.values():
+        for assign in (machines, None):
+            if found and time.perf_counter() > deadline:
+                break
+            given = dict(ranks)
+            for op in order.operations:
+                given[op.id] = slot
+            found.append(
+                dispatch(widened, priorities=given, assign=assign, objective=settings.objective)
+            )
+    after = min(found, key=lambda p: (p.weighted_tardiness, p.flow_time))
     return WhatIf(plan, after, compare_plans(plan, after), time.perf_counter() - began)
 
 
