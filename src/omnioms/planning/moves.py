@@ -26,6 +26,7 @@ from .model import (
     Fixed,
     Order,
     Plan,
+    PlannedOperation,
     Problem,
     Settings,
     make_plan,
@@ -334,13 +335,18 @@ def insert_order(
     """Plan ``order`` into ``plan`` (what-if) and report its impact on the others.
 
     Only what the rush order can push is re-planned: operations that start before
-    ``frozen_until`` (the shop floor is doing them) or end before the rush order can start
-    at all (its release, or ``frozen_until``) stay where they are. The rest is dispatched
-    again in the published plan's sequence (each operation ranked by its published start, on
-    its published machine or on any machine of its work centre) with the rush order ranked
-    either first or just in time for its due date; the variant with the least weighted
-    tardiness (the rush order's weight included) is the what-if. A few dispatching runs, no
-    search: seconds on a 500-order plan, and the other orders keep their published order.
+    ``frozen_until`` (the shop floor is doing them) or end before the rush order can start at
+    all (its release, or ``frozen_until``) stay where they are. The rest is dispatched again
+    from the published plan: on a work centre with changeovers each machine runs its
+    published sequence, with the rush operation put into the sequence of the machine that is
+    free first when it can start (its head: everything before it in the rush order at once
+    on empty machines); elsewhere operations are ranked by their published starts, on their
+    published machine or on any machine of the work centre, and the rush operation is ranked
+    at its head. The rush order goes in either at its heads (*first*) or where its due date
+    less twice its work falls (*just in time*); a fifth and sixth variant keep every
+    machine's published sequence. Of these six dispatching runs (no search: about a second
+    on a 500-order plan, the other orders keep their published order), the one with the
+    least weighted tardiness, the rush order's weight included, is the what-if.
     """
     began = time.perf_counter()
     settings = settings or Settings()
@@ -355,26 +361,70 @@ def insert_order(
     }
     base = with_fixed(problem, held)
     widened = replace(base, orders=(*base.orders, order))
-    ranks = {o.operation: float(o.start) for o in plan.operations}
-    machines = {
-        o.operation: (o.work_center, o.machine) for o in plan.operations if o.operation not in held
-    }
+    published: dict[tuple[str, int], list[PlannedOperation]] = {}
+    for got in sorted(plan.operations, key=lambda o: (o.start, o.end)):
+        if got.operation not in held:
+            published.setdefault((got.work_center, got.machine), []).append(got)
+    centers = problem.centers
+    heads: list[int] = []
+    at = earliest
+    for op in order.operations:
+        wc = centers[next(iter(op.durations))]
+        try:
+            start = wc.next_working(max(at, op.release))
+            at = wc.finish(start, op.durations[wc.code])
+        except CalendarError:
+            start = max(at, op.release)
+        heads.append(start)
     work = sum(min(op.durations.values()) for op in order.operations)
-    # just in time: as late as its work allows before the due date, in clock minutes (a
-    # rank among the published starts, not a start time)
-    slots = {"first": -1.0, "just in time": float(max(earliest, order.due - 2 * work))}
+    just_in_time = max(earliest, order.due - 2 * work)
     found: list[Plan] = []
     deadline = began + settings.time_limit
-    for slot in slots.values():
-        for assign in (machines, None):
-            if found and time.perf_counter() > deadline:
-                break
-            given = dict(ranks)
-            for op in order.operations:
-                given[op.id] = slot
-            found.append(
-                dispatch(widened, priorities=given, assign=assign, objective=settings.objective)
+    ranks = {o.operation: float(o.start) for o in plan.operations}
+    machines = {o.operation: (o.work_center, o.machine) for ops in published.values() for o in ops}
+    for variant, rigid, keep in (
+        ("first", False, False),
+        ("just in time", False, False),
+        ("first", False, True),
+        ("just in time", False, True),
+        ("first", True, True),
+        ("just in time", True, True),
+    ):
+        if found and time.perf_counter() > deadline:
+            break
+        sequences = {
+            key: [o.operation for o in ops]
+            for key, ops in published.items()
+            if rigid or centers[key[0]].has_setups
+        }
+        given = dict(ranks)
+        for op, head in zip(order.operations, heads, strict=True):
+            when = head if variant == "first" else max(head, just_in_time)
+            given[op.id] = when - 0.5
+            if not rigid and not centers[next(iter(op.durations))].has_setups:
+                continue
+            code = next(iter(op.durations))
+            options = []
+            for m in range(centers[code].machines):
+                ops = published.get((code, m), [])
+                index = next((k for k, o in enumerate(ops) if o.start >= when), len(ops))
+                free = max(
+                    [o.end for o in ops[:index]]
+                    + [h.end for h in held.values() if (h.work_center, h.machine) == (code, m)]
+                    + [0]
+                )
+                options.append((free, m, index))
+            _free, m, index = min(options)
+            sequences.setdefault((code, m), []).insert(index, op.id)
+        found.append(
+            dispatch(
+                widened,
+                priorities=given,
+                sequences=sequences,
+                assign=machines if keep and not rigid else None,
+                objective=settings.objective,
             )
+        )
     after = min(found, key=lambda p: (p.weighted_tardiness, p.flow_time))
     return WhatIf(plan, after, compare_plans(plan, after), time.perf_counter() - began)
 
