@@ -34,6 +34,7 @@ from .model import (
     transfer_clock,
     transfer_lag,
     with_fixed,
+    with_setups,
 )
 
 
@@ -425,7 +426,16 @@ def insert_order(
                 objective=settings.objective,
             )
         )
-    after = min(found, key=lambda p: (p.weighted_tardiness, p.flow_time))
+    best = min(found, key=lambda p: (p.weighted_tardiness, p.flow_time))
+    # held operations come back from dispatching without their setups: recompute them all
+    after = make_plan(
+        widened,
+        with_setups(widened, list(best.operations)),
+        status=best.status,
+        method=best.method,
+        objective=best.objective,
+        seconds=time.perf_counter() - began,
+    )
     return WhatIf(plan, after, compare_plans(plan, after), time.perf_counter() - began)
 
 
