@@ -9,7 +9,8 @@ names); capacity is the machines times the working minutes of its calendar in th
 becomes an order of one operation whose release is the earliest it can start when everything
 before it in its order runs at once on infinite capacity (the head), and whose due date is the
 latest it may end for the rest of its order to finish on time, counted backwards through the
-calendars (the tail). Solving that first fixes the sequence the whole plan is built around.
+calendars (the tail). :func:`drums` sequences it by the apparent tardiness cost with setups
+rule (ATCS), the sequence the whole plan is then built around (``scheduling.py``).
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
 """The scheduling engine's entry point: :func:`schedule` (problem and settings in, plan out).
 
-The run, within ``settings.time_limit`` seconds:
+The run, within ``settings.time_limit`` seconds of wall clock (a deadline fixed at the start;
+each step checks what is left before it starts and sizes itself to fit):
 
 1. the dispatching rules (FIFO, EDD, MWKR) each build a feasible plan; the best is the fallback
    and the first hint;
 2. bottleneck first (``settings.bottleneck_first``, weighted-tardiness objective): the most
-   loaded work centre's operations are solved alone (heads as releases, tails as due dates,
-   on its calendar's working time, about a quarter of the time); a dispatching run that
-   follows that sequence (the drum) gives a complete plan and the orders' first ranking;
-3. priority search: the ranking is improved by dispatching again with late orders moved
-   earlier (until about 55 % of the time); the best plan is the hint;
+   loaded work centre's operations (heads as releases, tails as due dates) are sequenced on
+   its working time by the ATCS rule (weight, slack, family changeover; ``bottleneck.drums``);
+   dispatching runs that follow the drum (its lines' sequences, or only its assignment of
+   operations to lines, every order ranked by its bottleneck start) give complete plans and
+   the orders' first ranking;
+3. priority search: the ranking is improved by dispatching again (keeping the drum's guide)
+   with late orders moved earlier (until about 55 % of the time); the best plan is the hint;
 4. the full CP-SAT model (``cpsat.py``) improves on the hint for the rest of the time: weighted
    tardiness first, then flow time under it (large problems: window by window).
 
