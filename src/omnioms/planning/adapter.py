@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -208,12 +208,11 @@ def build_problem(
                 continue
             if plan is None and op.status == OperationStatus.DONE:
                 continue
-            op_id = f"{order.number}/{op.sequence}"
+            free = _free_operation(order, op, code_of)
+            op_id = free.id
             home = code_of[op.work_center_id]
-            minutes = duration_minutes(op.setup_minutes, op.run_seconds_per_unit, order.quantity)
-            durations = {home: minutes}
-            for alt in op.alternatives.all():
-                durations.setdefault(alt.code, minutes)
+            minutes = free.durations[home]
+            durations = dict(free.durations)
             fixed = None
             row = rows.get(op.pk)
             if plan is not None:
@@ -233,35 +232,79 @@ def build_problem(
             if fixed is not None:
                 durations.setdefault(fixed.work_center, minutes)
                 adapted.held.add(op_id)
-            batch = None
-            if op.min_transfer_batch:
-                batch = max(1, math.ceil(op.run_seconds_per_unit * op.min_transfer_batch / 60))
-            family = order.sku.family.code if order.sku.family is not None else None
-            ops.append(
-                engine.Operation(
-                    id=op_id,
-                    durations=durations,
-                    family=family,
-                    transfer_batch=batch,
-                    fixed=fixed,
-                )
-            )
+            ops.append(replace(free, durations=durations, fixed=fixed))
             adapted.operations[op_id] = op.pk
         if not ops:
             continue
-        due = datetime.combine(order.due + timedelta(days=1), time(0), tz)
-        engine_orders.append(
-            engine.Order(
-                id=order.number,
-                operations=tuple(ops),
-                due=adapted.minute(due),
-                weight=weight_of(order.priority),
-                release=releases.get(order.number, 0),
-            )
-        )
+        engine_orders.append(_order(adapted, order, tuple(ops), releases.get(order.number, 0)))
         adapted.orders[order.number] = order.pk
     adapted.problem = engine.Problem(engine_centres, tuple(engine_orders))
     return adapted
+
+
+def _free_operation(
+    order: ProductionOrder, op: ProductionOperation, code_of: dict[int, str]
+) -> engine.Operation:
+    """The engine's operation of ``op``, free to be planned (nothing held)."""
+    home = code_of[op.work_center_id]
+    minutes = duration_minutes(op.setup_minutes, op.run_seconds_per_unit, order.quantity)
+    durations = {home: minutes}
+    for alt in op.alternatives.all():
+        durations.setdefault(alt.code, minutes)
+    batch = None
+    if op.min_transfer_batch:
+        batch = max(1, math.ceil(op.run_seconds_per_unit * op.min_transfer_batch / 60))
+    family = order.sku.family.code if order.sku.family is not None else None
+    return engine.Operation(
+        id=f"{order.number}/{op.sequence}",
+        durations=durations,
+        family=family,
+        transfer_batch=batch,
+    )
+
+
+def _order(
+    adapted: Adapted, order: ProductionOrder, ops: tuple[engine.Operation, ...], release: int
+) -> engine.Order:
+    tz = ZoneInfo(django_settings.TIME_ZONE)
+    due = datetime.combine(order.due + timedelta(days=1), time(0), tz)
+    return engine.Order(
+        id=order.number,
+        operations=ops,
+        due=adapted.minute(due),
+        weight=weight_of(order.priority),
+        release=release,
+    )
+
+
+def with_order(adapted: Adapted, pk: int) -> tuple[Adapted, engine.Order]:
+    """``adapted`` (a plan's problem, e.g. the published plan's kept view) with production
+    order ``pk`` added, all its operations free, reading only that order: a rush order's
+    what-if does not read the plan again. ``adapted`` itself is not changed."""
+    order = (
+        ProductionOrder.objects.select_related("sku__family")
+        .prefetch_related("operations__alternatives", "operations__work_center")
+        .get(pk=pk)
+    )
+    code_of = {wc_pk: code for code, wc_pk in adapted.work_centers.items()}
+    missing = {
+        op.work_center_id for op in order.operations.all() if op.work_center_id not in code_of
+    }
+    if missing:
+        raise ValueError(f"work_center: {sorted(missing)} not in the plan's problem")
+    ops = tuple(_free_operation(order, op, code_of) for op in order.operations.all())
+    engine_order = _order(adapted, order, ops, 0)
+    widened = replace(
+        adapted,
+        problem=replace(adapted.problem, orders=(*adapted.problem.orders, engine_order)),
+        operations={
+            **adapted.operations,
+            **{f"{order.number}/{op.sequence}": op.pk for op in order.operations.all()},
+        },
+        orders={**adapted.orders, order.number: order.pk},
+        held=set(adapted.held),
+    )
+    return widened, engine_order
 
 
 def _fixed_at(adapted: Adapted, row: PlannedOperation) -> engine.Fixed:
