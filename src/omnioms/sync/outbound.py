@@ -240,37 +240,7 @@ def _on_timeline(command: OutboundCommand, state: str, error: str = "") -> None:
     ``data["text"]`` is the same in the worker's language, for the API and the admin."""
     tracking = str(command.payload.get("tracking_number", ""))
     outbound = {"command": command.pk, "kind": command.kind, "state": state, "error": error[:500]}
-    sent = state == CommandState.SENT
-    if command.kind == CommandKind.MARK_SHIPPED and sent:
-        text = _("%(account)s accepted the shipment with tracking number %(tracking)s.")
-    elif command.kind == CommandKind.MARK_SHIPPED:
-        text = _(
-            "%(account)s was not told of the shipment with tracking number %(tracking)s: "
-            "%(error)s. Retry the outbound command in the admin once the cause is fixed."
-        )
-    elif command.kind == CommandKind.CANCEL_ORDER and sent:
-        text = _("%(account)s accepted the cancellation.")
-    elif command.kind == CommandKind.CANCEL_ORDER:
-        text = _(
-            "%(account)s was not told of the cancellation: %(error)s. Retry the outbound "
-            "command in the admin once the cause is fixed, or cancel the order in the seller "
-            "centre."
-        )
-    elif command.kind == CommandKind.REFUND and sent:
-        text = _("%(account)s accepted the refund.")
-    elif command.kind == CommandKind.REFUND:
-        text = _(
-            "%(account)s was not told of the refund: %(error)s. Retry the outbound command in "
-            "the admin once the cause is fixed, or refund in the seller centre."
-        )
-    elif sent:
-        text = _("%(account)s accepted the new shipping address.")
-    else:
-        text = _(
-            "%(account)s was not told of the new shipping address: %(error)s. Retry the "
-            "outbound command in the admin once the cause is fixed, or change it in the seller "
-            "centre."
-        )
+    text = outbound_message(command.kind, state)
     actor = Actor.system("outbound")
     OrderEvent.objects.create(
         order_id=command.order_id,
@@ -284,6 +254,42 @@ def _on_timeline(command: OutboundCommand, state: str, error: str = "") -> None:
             "account": str(command.account),
             "outbound": outbound,
         },
+    )
+
+
+def outbound_message(kind: str, state: str) -> str:
+    """What the timeline says when the platform took a command (``sent``) or a person must act
+    (``failed``), in the active language, with ``%(account)s``, ``%(tracking)s`` and
+    ``%(error)s`` to fill in (the order page renders it again in the reader's language)."""
+    sent = state == CommandState.SENT
+    if kind == CommandKind.CANCEL_ORDER:
+        if sent:
+            return _("%(account)s accepted the cancellation.")
+        return _(
+            "%(account)s was not told of the cancellation: %(error)s. Retry the outbound "
+            "command in the admin once the cause is fixed, or cancel the order in the seller "
+            "centre."
+        )
+    if kind == CommandKind.REFUND:
+        if sent:
+            return _("%(account)s accepted the refund.")
+        return _(
+            "%(account)s was not told of the refund: %(error)s. Retry the outbound command in "
+            "the admin once the cause is fixed, or refund in the seller centre."
+        )
+    if kind == CommandKind.CHANGE_ADDRESS:
+        if sent:
+            return _("%(account)s accepted the new shipping address.")
+        return _(
+            "%(account)s was not told of the new shipping address: %(error)s. Retry the "
+            "outbound command in the admin once the cause is fixed, or change it in the seller "
+            "centre."
+        )
+    if sent:
+        return _("%(account)s accepted the shipment with tracking number %(tracking)s.")
+    return _(
+        "%(account)s was not told of the shipment with tracking number %(tracking)s: "
+        "%(error)s. Retry the outbound command in the admin once the cause is fixed."
     )
 
 

@@ -378,3 +378,18 @@ def test_a_platform_without_the_call_gets_no_command_and_the_person_is_told(
     assert event is not None
     assert any("seller centre" in note for note in event.data["notes"])
     assert json.dumps(event.data)  # the timeline row stays JSON
+
+
+def test_the_order_page_words_each_kind_of_outbound_note_in_the_readers_language() -> None:
+    from django.utils import translation
+
+    from omnioms.web.presenters import _shipping_text
+
+    data = {"account": "shop", "outbound": {"kind": "refund", "state": "failed", "error": "x"}}
+    assert _shipping_text(data).startswith("shop was not told of the refund: x.")
+    data["outbound"] = {"kind": "cancel_order", "state": "sent"}
+    with translation.override("zh-hans"):
+        assert _shipping_text(data) == "shop 已接受取消订单。"
+    data["outbound"] = {"kind": "mark_shipped", "state": "sent"}
+    data["tracking_number"] = "SF1"
+    assert _shipping_text(data) == "shop accepted the shipment with tracking number SF1."
