@@ -234,7 +234,7 @@ def _failed(command: OutboundCommand, exc: ClientError) -> None:
 
 
 def _on_timeline(command: OutboundCommand, state: str, error: str = "") -> None:
-    """An event on the order: the platform took the shipment, or it must be retried by hand.
+    """An event on the order: the platform took the command, or it must be retried by hand.
 
     ``data["outbound"]`` is what the order page shows, in the reader's language;
     ``data["text"]`` is the same in the worker's language, for the API and the admin."""
