@@ -721,14 +721,9 @@ def ship_orders(shipments: Sequence[tuple[int, Shipment]], *, actor: Actor) -> l
                     events=order_events,
                 )
             )
-        if changed_lines:
-            OrderLine.objects.bulk_update(
-                list(changed_lines.values()), ["shipped_quantity"], batch_size=500
-            )
-        if changed_orders:
-            Order.objects.bulk_update(
-                list(changed_orders.values()), ["status", "stage", "modified_at"], batch_size=500
-            )
-        OrderEvent.objects.bulk_create(events, batch_size=500)
+        # set statements (QuerySet.bulk_update's CASE per row cost most of a batch)
+        bulk_set(list(changed_lines.values()), ["shipped_quantity"])
+        bulk_set(list(changed_orders.values()), ["status", "stage", "modified_at"])
+        bulk_insert(events)
         run_effects(changes, actor=actor)
     return changes
