@@ -73,7 +73,15 @@ def run(scenario_json: Path, policy: str, days: int, db: Path, result: Path) -> 
     ).run()
     data = figures(outcome)
     if factory is not None:
-        data["factory"] = factory.summary()
+        found = factory.summary()
+        data["factory"] = found
+        by_month = found["exceptions_by_month"]
+        for month in data["months"]:
+            counts = by_month.get(month["month"], {})
+            month["t3_warnings"] = counts.get("t3", 0)
+            month["exceptions_opened"] = sum(n for t, n in counts.items() if t != "t3")
+        data["t3_warnings"] = found["t3_warnings"]
+        data["exceptions_opened"] = sum(m["exceptions_opened"] for m in data["months"])
     data["seconds"] = round(time.perf_counter() - began, 1)
     data["seconds_planning"] = round(outcome.seconds_planning, 1)
     usage = resource.getrusage(resource.RUSAGE_SELF)
