@@ -241,7 +241,6 @@ class FactoryFigures:
     close_seconds: float = 0.0
     exceptions: dict[str, dict[str, int]] = field(default_factory=dict)
     """Exceptions opened per month per type (the daily close's and T-3's)."""
-    t3_open_end: int = 0
 
 
 class DatabaseFactory:
@@ -461,8 +460,12 @@ class DatabaseFactory:
         """Exceptions opened per month and type, and the services' counts and seconds."""
         months: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         tz = self.clock.zone
-        for code, opened in FloorException.objects.values_list("type__code", "opened_at"):
-            months[f"{opened.astimezone(tz):%Y-%m}"][code] += 1
+        # by the closed day where there is one (the close stamps the wall clock on days after
+        # today's date), else when it was opened (T-3: at the simulated clock)
+        for code, day, opened in FloorException.objects.values_list(
+            "type__code", "day", "opened_at"
+        ):
+            months[f"{day or opened.astimezone(tz):%Y-%m}"][code] += 1
         t3_open = FloorException.objects.filter(type__code="t3").exclude(status="closed").count()
         f = self.figures
         return {

@@ -59,8 +59,11 @@ def test_the_year_runs_through_production_orders_plans_reports_and_closes() -> N
     assert last_report is not None
     assert last_report.at < factory.clock.at(DAYS * 1440)
     assert StateInterval.objects.filter(state="producing").exists()
-    # a daily close for every simulated day
+    # a daily close for every simulated day; what it and T-3 found counted in the run's month
     assert DailyClose.objects.count() == DAYS
+    found = factory.summary()
+    assert found["daily_closes"] == DAYS
+    assert set(found["exceptions_by_month"]) <= {"2026-03"}
     # the completed orders' good units went into the ledger: it holds the simulated shelf
     balance = StockBalance.objects.get(sku__code="P1", location__code=FACTORY)
     assert balance.on_hand == simulation.fg["P1"]
