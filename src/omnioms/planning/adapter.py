@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -97,6 +97,27 @@ class Adapted:
 
 def origin_of(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+RunningPlaces = Callable[[list[int]], dict[int, tuple[int, int]]]
+"""Given started operations' ids, where the shop floor has each: (work centre id, machine)."""
+
+_running_places: list[RunningPlaces] = []
+
+
+def register_running_places(provider: RunningPlaces) -> None:
+    """The shop floor (an app above this one) tells the planning where started work runs: a
+    started operation is held on the machine it runs on, which may not be the one the
+    published plan gave it (an operator took it from the work centre's queue)."""
+    if provider not in _running_places:
+        _running_places.append(provider)
+
+
+def _running(ids: list[int]) -> dict[int, tuple[int, int]]:
+    places: dict[int, tuple[int, int]] = {}
+    for provider in _running_places:
+        places.update(provider(ids))
+    return places
 
 
 def build_problem(
@@ -200,6 +221,13 @@ def build_problem(
         releases=releases,
         short=short,
     )
+    running = (
+        _running(
+            [op.pk for order in orders for op in order.operations.all() if op.status in STARTED]
+        )
+        if plan is None
+        else {}
+    )
     engine_orders = []
     for order in orders:
         ops = []
@@ -221,8 +249,12 @@ def build_problem(
             elif op.status in STARTED:
                 left = max(0, order.quantity - op.good - op.scrap)
                 remaining = math.ceil(op.run_seconds_per_unit * left / 60)
-                code = row.work_center.code if row is not None else home
-                machine = row.machine if row is not None and row.work_center.code == code else 0
+                place = running.get(op.pk)
+                if place is not None and place[0] in code_of:
+                    code, machine = code_of[place[0]], place[1]
+                else:
+                    code = row.work_center.code if row is not None else home
+                    machine = row.machine if row is not None and row.work_center.code == code else 0
                 centre = by_code[code]
                 machine = min(machine, centre.machines - 1)
                 durations = {code: remaining, **{k: v for k, v in durations.items() if k != code}}

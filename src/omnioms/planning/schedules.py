@@ -287,9 +287,10 @@ def engine_plan(adapted: Adapted, plan: Plan) -> engine.Plan:
 # Lifecycle
 
 
-def publish(plan: Plan, user: Any) -> Plan:
+def publish(plan: Plan, user: Any, *, now: datetime | None = None) -> Plan:
     """Publish a proposed plan: the one published before becomes superseded, and each
-    production order's planned output (what promise dates read) and planned start follow it."""
+    production order's planned output (what promise dates read) and planned start follow it.
+    ``now``: the time it is published (a simulated clock; the wall clock by default)."""
     with transaction.atomic():
         locked = Plan.objects.select_for_update().get(pk=plan.pk)
         if locked.status != PlanStatus.PROPOSED:
@@ -299,7 +300,7 @@ def publish(plan: Plan, user: Any) -> Plan:
             )
         Plan.objects.filter(status=PlanStatus.PUBLISHED).update(status=PlanStatus.SUPERSEDED)
         locked.status = PlanStatus.PUBLISHED
-        locked.published_at = timezone.now()
+        locked.published_at = now or timezone.now()
         locked.published_by = user if getattr(user, "pk", None) else None
         locked.save(update_fields=["status", "published_at", "published_by"])
         _follow_plan(locked)

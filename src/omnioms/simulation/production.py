@@ -297,7 +297,8 @@ class DatabaseFactory:
             start=today,
             due=due,
         )
-        order = release_planned_order(planned.pk, actor=ACTOR)
+        released_at = self.clock.at((today - self.clock.start).days * 24 * 60)
+        order = release_planned_order(planned.pk, actor=ACTOR, now=released_at)
         assert isinstance(order, ProductionOrder)
         # the engine's weight (1 + priority // 10): the policy's weight of the work order
         ProductionOrder.objects.filter(pk=order.pk).update(priority=Decimal((wo.weight - 1) * 10))
@@ -329,7 +330,7 @@ class DatabaseFactory:
                 self.figures.plans_dispatched += 1
         if plan is None:
             plan = run_schedule(now, time_limit=SCHEDULE_SECONDS, workers=1, score=False)
-        publish(plan, None)
+        publish(plan, None, now=now)
         self.sequence = {}
         for number, sequence, start in PlannedOperation.objects.filter(plan=plan).values_list(
             "operation__production_order__number", "operation__sequence", "start"
