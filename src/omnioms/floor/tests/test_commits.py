@@ -163,3 +163,32 @@ def test_the_order_page_and_the_api_show_the_committed_date(client: Client) -> N
         "agreed_at": None,
         "agreed_by": "",
     }
+
+
+def test_the_account_page_sets_promise_days_and_the_t3_days(client: Client) -> None:
+    from omnioms.floor.models import T3Rule
+
+    shop = account("web-shop", platform="shopify")
+    client.force_login(make_user(Role.MANAGER))
+    url = reverse("web:settings_account", args=[shop.name])
+    page = client.get(url).content.decode()
+    assert 'name="commit-promise_days"' in page
+
+    form = {
+        "name": shop.name,
+        "platform": shop.platform,
+        "display_name": "Web shop",
+        "time_zone": shop.time_zone,
+        "default_currency": shop.default_currency,
+        "is_active": "on",
+        "commit-promise_days": "5",
+        "commit-t3_days": "2",
+    }
+    bad = client.post(url, {**form, "commit-promise_days": "-1"})
+    assert bad.status_code == 400
+    client.post(url, form)
+
+    assert PromiseRule.objects.get(account=shop).promise_days == 5
+    assert T3Rule.objects.get(account=shop).days == 2
+    order = submit(shop, order_json("AP-1"))
+    assert commit_of(order.pk).committed_on == date(2026, 3, 6)
