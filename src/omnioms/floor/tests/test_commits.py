@@ -50,6 +50,7 @@ def test_a_douyin_order_is_committed_for_the_ship_by_time_the_platform_sent() ->
 
     payload = submit_order(account("dy", platform="douyin"), normalized, actor=ACTOR)
     payload.refresh_from_db()
+    assert payload.order_id is not None
 
     commit = commit_of(payload.order_id)
     # 00:30 UTC is 08:30 on 3 March in Beijing, the account's zone
