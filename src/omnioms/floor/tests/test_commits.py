@@ -193,3 +193,10 @@ def test_the_account_page_sets_promise_days_and_the_t3_days(client: Client) -> N
     assert T3Rule.objects.get(account=shop).days == 2
     order = submit(shop, order_json("AP-1"))
     assert commit_of(order.pk).committed_on == date(2026, 3, 6)
+
+    # Saved without them (empty fields): back to the defaults, nothing else lost
+    client.post(url, {**form, "commit-promise_days": "", "commit-t3_days": ""})
+    assert not PromiseRule.objects.filter(account=shop).exists()
+    assert not T3Rule.objects.filter(account=shop).exists()
+    client.post(url, {**form, "commit-use_available": "on"})
+    assert PromiseRule.objects.get(account=shop).promise_days is None
