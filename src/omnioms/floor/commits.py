@@ -8,8 +8,10 @@ without a :class:`~omnioms.floor.models.CommitDate` one, in the transaction that
 2. else the promise days of the account's :class:`~omnioms.floor.models.PromiseRule` (or the
    default rule, or 3 days) after the day it was placed, in working days of the rule's calendar
    when it has one;
-3. else (a rule whose days are empty) what available-to-promise says: the backorder's promise
-   date when stock is short, the day it was placed when the stock is there.
+3. else (a rule whose days are empty, for orders keyed in at a counter) what
+   available-to-promise says (``planning.promise.promise_date`` for each line, the latest of
+   them): the day it was placed when the stock is there, else the day incoming stock, planned
+   production or free capacity covers it; the default promise when nothing does.
 
 Written once: a re-delivered order, or a later version with another deadline, changes nothing.
 After that the date moves only by agreement with the customer (:func:`omnioms.floor.t3.answer_t3`
@@ -31,14 +33,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from omnioms.catalog.models import Sku
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
 from omnioms.floor.domain import FloorError
 from omnioms.floor.models import CommitDate, CommitSource, PromiseRule
-from omnioms.inventory.models import OrderStock
 from omnioms.orders.effects import OrderChange
-from omnioms.orders.models import Order
+from omnioms.orders.models import Order, OrderLine
+from omnioms.planning.promise import promise_date
 from omnioms.production.domain import CalendarSpec
 from omnioms.production.models import Calendar
 from omnioms.production.services import calendar_spec
@@ -121,7 +124,34 @@ def commit_date_for(
     placed = _local_day(order.placed_at, zone)
     if promise.days is not None:
         return add_working_days(placed, promise.days, promise.calendar), CommitSource.PROMISE_DAYS
-    return max(available_on or placed, placed), CommitSource.AVAILABLE
+    if available_on is None:  # nothing known that covers it: the default promise
+        return placed + timedelta(days=DEFAULT_PROMISE_DAYS), CommitSource.PROMISE_DAYS
+    return max(available_on, placed), CommitSource.AVAILABLE
+
+
+def _available_to_promise(orders: list[Order]) -> dict[int, date | None]:
+    """Per order, the day its lines can all be delivered (``planning.promise``: stock, then
+    incoming stock and planned production, then free capacity), counted from the day it was
+    placed; None when a line cannot be promised. Lines without a catalogue SKU are left out."""
+    if not orders:
+        return {}
+    wanted: dict[int, dict[int, int]] = {}
+    for order_id, sku_id, quantity in OrderLine.objects.filter(
+        order_id__in=[o.pk for o in orders], sku__isnull=False
+    ).values_list("order_id", "sku_id", "quantity"):
+        per_sku = wanted.setdefault(order_id, {})
+        per_sku[sku_id] = per_sku.get(sku_id, 0) + quantity
+    skus = Sku.objects.in_bulk({s for lines in wanted.values() for s in lines})
+    out: dict[int, date | None] = {}
+    for order in orders:
+        day = timezone.localdate(order.placed_at)
+        found = [
+            promise_date(skus[sku_id], quantity, today=day).date
+            for sku_id, quantity in wanted.get(order.pk, {}).items()
+            if quantity > 0
+        ]
+        out[order.pk] = None if None in found else max([day, *[d for d in found if d]])
+    return out
 
 
 def write_commit_dates(changes: Sequence[OrderChange], actor: Actor) -> None:
@@ -136,19 +166,12 @@ def write_commit_dates(changes: Sequence[OrderChange], actor: Actor) -> None:
     if not new:
         return
     by_account, default = _promises({o.account_id for o in new})
-    needs_stock = [
-        o.pk
-        for o in new
-        if by_account.get(o.account_id, default).days is None and ship_by(o) is None
-    ]
-    available = (
-        dict(
-            OrderStock.objects.filter(order_id__in=needs_stock).values_list(
-                "order_id", "promise_date"
-            )
-        )
-        if needs_stock
-        else {}
+    available = _available_to_promise(
+        [
+            o
+            for o in new
+            if by_account.get(o.account_id, default).days is None and ship_by(o) is None
+        ]
     )
     zones = dict(
         ChannelAccount.objects.filter(pk__in={o.account_id for o in new}).values_list(
