@@ -33,7 +33,8 @@ from hypothesis.stateful import (
 
 from omnioms.core.actor import Actor
 from omnioms.core.roles import Role
-from omnioms.flows.services import take_action
+from omnioms.flows.fields import FieldErrors
+from omnioms.flows.services import ActionRefused, take_action
 from omnioms.inventory.models import (
     ChannelStockRule,
     OrderStock,
@@ -227,7 +228,19 @@ class StockMachine(RuleBasedStateMachine):
             "inspection": "quarantine" if quarantine else "sellable",
             "reason": "returned",
         }
-        take_action(order, "receive_return", fields, self.boss)
+        try:
+            take_action(order, "receive_return", fields, self.boss)
+        except (ActionRefused, FieldErrors):
+            # Refused only when no unit of the line is out: refunded before it shipped, or
+            # already taken back (on the stock page, which the order's lines do not count).
+            rows = Reservation.objects.filter(order_id=order_id, sku__code=line.sku_code)
+            taken = sum(r.quantity for r in rows if r.state in ("consumed", "unbacked"))
+            stock_out = taken - sum(r.quantity for r in rows if r.state == "returned")
+            left = line.shipped_quantity or line.quantity - line.refunded_quantity
+            assert stock_out < 1 or left - line.returned_quantity < 1, (
+                f"a return of a unit of {line.sku_code} that is out was refused"
+            )
+            return
         back = StockMovement.objects.filter(order_id=order_id, kind="return").latest("pk")
         self.on_hand[(line.sku_code, back.location.code)] += 1
         if quarantine:
