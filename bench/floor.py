@@ -65,7 +65,12 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     from omnioms.core.roles import Role
     from omnioms.floor.close import run_daily_close
     from omnioms.floor.materials import issue_material
-    from omnioms.floor.models import OperationProgress, OperationReport, StateInterval
+    from omnioms.floor.models import (
+        OperationProgress,
+        OperationReport,
+        StateInterval,
+        stamp_intervals,
+    )
     from omnioms.inventory.services import receive_stock
     from omnioms.planning.models import (
         Plan,
@@ -201,6 +206,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
             )
         )
     PlannedOperation.objects.bulk_create(planned, batch_size=2000)
+    stamp_intervals(intervals)  # as StateInterval.save() does
     StateInterval.objects.bulk_create(intervals, batch_size=2000)
     OperationReport.objects.bulk_create(reports, batch_size=2000)
     OperationProgress.objects.bulk_create(progress, batch_size=2000)
@@ -257,6 +263,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
                         ideal_seconds_per_unit=Decimal(60),
                     )
                 )
+    stamp_intervals(rows)
     StateInterval.objects.bulk_create(rows, batch_size=5000)
     figures["year_intervals"] = StateInterval.objects.count()
     client = Client()
