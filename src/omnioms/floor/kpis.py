@@ -302,10 +302,12 @@ def inventory_snapshots(
     """Daily values per category, the cost of goods sold, and each SKU's average value."""
     from omnioms.catalog.models import Sku
 
+    # valued at unit cost, else (made SKUs nobody priced) at the standard cost rolled up
+    # from their BOM and routing
     skus = {
-        pk: (kind, cost or Decimal(0), Decimal(10) ** decimals, code)
-        for pk, kind, cost, decimals, code in Sku.objects.values_list(
-            "pk", "kind", "unit_cost", "unit_decimals", "code"
+        pk: (kind, cost or standard or Decimal(0), Decimal(10) ** decimals, code)
+        for pk, kind, cost, standard, decimals, code in Sku.objects.values_list(
+            "pk", "kind", "unit_cost", "standard_cost", "unit_decimals", "code"
         )
     }
     held: dict[int, int] = defaultdict(int)
@@ -441,6 +443,11 @@ def forecast_accuracy() -> Decimal | None:
 
 
 def default_period(tz: ZoneInfo, days: int = 28) -> Period:
-    latest = StateInterval.objects.aggregate(latest=Max("local_day"))["latest"]
-    end = latest or timezone.now().astimezone(tz).date()
+    """The ``days`` up to today, or up to the floor's last report when that is older (a
+    database of past figures still opens on them)."""
+    today = timezone.now().astimezone(tz).date()
+    latest = StateInterval.objects.aggregate(latest=Max("end"))["latest"]
+    end = today if latest is None else latest.astimezone(tz).date()
+    if today - end < timedelta(days=days):
+        end = max(end, today)
     return Period(end - timedelta(days=days - 1), end, tz)
