@@ -5,12 +5,15 @@
     python bench/simulation.py --engine-only         # the day loop without a database
 
 The full path runs ``omnioms simulate`` (a fresh SQLite database per policy, orders through
-the intake, shipments through orders.services, the policies side by side) and reports the wall
-time and each child's own seconds. ``--engine-only`` runs the same policies on the same
-demand without the database (the planning and the floor alone): the KPIs are the same, since
-the database only mirrors what the company did, so this is the quick way to compare policies
-while changing planning code. CPU seconds are printed beside the wall time because this
-machine is shared.
+the intake, a day's shipments through ``orders.services.ship_orders``, the policies side by
+side; the omnioms policy's production through the planning and floor services: production
+orders, planning runs published, floor reports, the daily close and T-3) and reports the wall
+time, the CPU seconds and each child's own CPU seconds. ``--engine-only`` runs the same
+policies on the same demand without the database: the baselines' KPIs are the same (their
+database only mirrors what the company did); the omnioms policy plans each day with the
+scheduling engine's rules in memory instead of following the planning app's published plan,
+so its figures differ a little: the quick loop while changing planning code, not the proof.
+CPU seconds are printed beside the wall time because this machine is shared.
 """
 
 from __future__ import annotations
@@ -49,8 +52,19 @@ def full(name: str, days: int | None, out: Path) -> None:
         print(
             f"  {policy:18} OTD {f['otd']:.3f}  OEE {f['oee']:.3f}  inventory days "
             f"{f['inventory_days']} ({f['benchmark_low']}-{f['benchmark_high']})  "
-            f"{'all met' if f['all_targets_met'] else 'missed'}  child {f['seconds']} s"
+            f"{'all met' if f['all_targets_met'] else 'missed'}  child {f['seconds']} s "
+            f"wall, {f.get('cpu_seconds')} s CPU"
         )
+        factory = f.get("factory")
+        if factory:
+            print(
+                f"  {'':18} {factory['production_orders']} production orders, "
+                f"{factory['plans_published']} plans published "
+                f"({factory['plans_by_dispatching']} by a rule on time), "
+                f"{factory['floor_reports']} floor reports, {factory['daily_closes']} daily "
+                f"closes, exceptions opened {f.get('exceptions_opened')}, T-3 warnings "
+                f"{f.get('t3_warnings')}"
+            )
 
 
 def engine_only(name: str, days: int | None) -> None:

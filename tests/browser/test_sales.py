@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -225,3 +226,34 @@ def test_the_customer_opens_the_quotes_link_and_accepts_it_without_logging_in(
 
     page.goto(link)  # the link again, later: it says why there is nothing more to do
     expect(page.locator("#refusal")).to_contain_text("already been accepted")
+
+
+def test_a_long_list_is_exported_in_the_background_and_downloaded_from_my_exports(
+    page: Page, live_server: object, settings: Any, tmp_path: Path
+) -> None:
+    from omnioms.core.jobs import run_job
+    from omnioms.core.models import Job
+
+    settings.OMNIOMS_EXPORT_INLINE_ROWS = 2
+    settings.OMNIOMS_EXPORT_DIR = str(tmp_path)
+    account = make_account("webshop", platform="shopify", display_name="Web shop")
+    for number in range(4):
+        submit(account, order_data(f"WEB-{number}", channel="shopify"))
+    make_user("mei", Role.ORDER_CLERK)
+    log_in(page, str(live_server), "mei")
+    page.get_by_label("Status").select_option("paid")
+    expect(page.locator("#order-count")).to_contain_text("4 orders")
+
+    page.get_by_role("link", name="Export to Excel").click()
+
+    expect(page).to_have_url(re.compile(r"/orders/exports/$"))
+    expect(page.locator(".messages")).to_contain_text("exported in the background")
+    job = Job.objects.get(kind="web.order_export")
+    row = page.locator(f"#export-{job.pk}")
+    expect(row).to_contain_text("Status: paid")
+    assert run_job(job.pk) == "succeeded"  # the task worker's part
+    expect(row.get_by_role("link", name="Download")).to_be_visible(timeout=10_000)
+    expect(row).to_contain_text("4")
+    with page.expect_download() as download:
+        row.get_by_role("link", name="Download").click()
+    assert download.value.suggested_filename.endswith(f"-{job.pk}.xlsx")

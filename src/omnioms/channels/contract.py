@@ -30,9 +30,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     WithJsonSchema,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -228,6 +230,18 @@ class NormalizedOrder(_Strict):
     taxes_included: bool = False
     total: Amount
     notes: Notes = Field(default_factory=Notes)
+    ship_by: UtcTime | None = None
+    """The channel's own deadline for shipping the order (Douyin ``exp_ship_time``, Amazon
+    ``LatestShipDate``); the date committed to the customer when present."""
+
+    @model_serializer(mode="wrap")
+    def _ship_by_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out when empty, so that an order without one serialises (and hashes) as it did
+        # before the field existed: a re-delivered order is still a repeat, not a change.
+        data: dict[str, Any] = handler(self)
+        if data.get("ship_by", 0) is None:
+            del data["ship_by"]
+        return data
 
     @model_validator(mode="after")
     def _difference_can_be_stored(self) -> NormalizedOrder:

@@ -355,6 +355,9 @@ class SyncState(models.Model):
 
 class CommandKind(models.TextChoices):
     MARK_SHIPPED = "mark_shipped", _("Mark shipped")
+    CANCEL_ORDER = "cancel_order", _("Cancel the order")
+    REFUND = "refund", _("Refund")
+    CHANGE_ADDRESS = "change_address", _("Change the shipping address")
 
 
 class CommandState(models.TextChoices):

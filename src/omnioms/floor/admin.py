@@ -17,6 +17,7 @@ from omnioms.floor.models import (
     KpiTargets,
     MaterialPolicy,
     OperationReport,
+    PromiseRule,
     SiteClose,
     T3Rule,
 )
@@ -85,6 +86,12 @@ class KpiTargetsAdmin(admin.ModelAdmin):
 class InventoryBenchmarkAdmin(admin.ModelAdmin):
     list_display = ["segment", "company", "year", "days", "source"]
     search_fields = ["segment", "company"]
+    fields = ["segment", "company", "year", "days", "source", "url", "method"]
+
+
+@admin.register(PromiseRule)
+class PromiseRuleAdmin(admin.ModelAdmin):
+    list_display = ["account", "promise_days", "calendar"]
 
 
 class ReadOnly(admin.ModelAdmin):

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -728,14 +729,82 @@ class T3Rule(models.Model):
         return f"T-{self.days}"
 
 
+class PromiseRule(models.Model):
+    """How many days after an order is placed its delivery is committed to the customer when
+    the channel sends no deadline of its own: for one channel account, or (no account) the
+    default. Counted in working days of ``calendar`` when one is chosen (its holidays skipped,
+    its make-up days counted), else in calendar days. No days: the date available-to-promise
+    gives (the day it is placed when in stock, the backorder's promise date when not)."""
+
+    account = models.OneToOneField(
+        "channels.ChannelAccount",
+        verbose_name=_("channel account"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    promise_days = models.PositiveIntegerField(
+        _("promise days"),
+        null=True,
+        blank=True,
+        default=3,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "Days from the order to the date committed to the customer when the channel sends "
+            "no deadline; empty: the date available-to-promise gives."
+        ),
+    )
+    calendar = models.ForeignKey(
+        "production.Calendar",
+        verbose_name=_("working days of"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Count working days of this calendar; empty: calendar days."),
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(account__isnull=True),
+                name="one_default_promise_rule",
+            )
+        ]
+        verbose_name = _("promise rule")
+        verbose_name_plural = _("promise rules")
+
+    def __str__(self) -> str:
+        return f"{self.account_id or '*'}: {self.promise_days}"
+
+
+class CommitSource(models.TextChoices):
+    CHANNEL = "channel", _("The channel's deadline")
+    PROMISE_DAYS = "promise_days", _("Promise days")
+    AVAILABLE = "available", _("Available to promise")
+    AGREED = "agreed", _("Agreed with the customer")
+    DEMO = "demo", _("Demo")
+
+
 class CommitDate(models.Model):
-    """The date committed to the customer for an order, and a new one agreed with them."""
+    """The date committed to the customer for an order, and a new one agreed with them.
+
+    Written once when the order arrives (:mod:`omnioms.floor.commits`); after that it moves
+    only by agreement with the customer (:func:`omnioms.floor.t3.answer_t3`)."""
 
     order = models.OneToOneField(
-        "orders.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="+"
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="commit_date",
     )
     committed_on = models.DateField(_("committed date"))
     original_on = models.DateField(_("first committed date"))
+    source = models.CharField(
+        _("committed from"), max_length=20, choices=CommitSource.choices, blank=True
+    )
     agreed_at = models.DateTimeField(_("new date agreed at"), null=True, blank=True)
     agreed_by = models.CharField(_("agreed by"), max_length=200, blank=True)
 
@@ -839,7 +908,17 @@ class InventoryBenchmark(models.Model):
     company = models.CharField(_("company"), max_length=200)
     year = models.PositiveIntegerField(_("year"))
     days = models.DecimalField(_("inventory days"), max_digits=8, decimal_places=1)
-    source = models.CharField(_("source"), max_length=500)
+    source = models.CharField(
+        _("source"),
+        max_length=500,
+        help_text=_("The document, and the page or table the figures are on."),
+    )
+    url = models.URLField(_("source address"), max_length=500, blank=True)
+    method = models.TextField(
+        _("how the days were computed"),
+        blank=True,
+        help_text=_("The published figures used and the arithmetic, so that anyone can check it."),
+    )
 
     class Meta:
         ordering = ["segment", "company", "-year"]

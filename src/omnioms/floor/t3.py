@@ -3,9 +3,11 @@
 Every order with unfinished work at its due date minus *n* days (:class:`T3Rule`: per
 customer, else per channel account, else the default rule, else 3) opens a ``t3`` exception
 naming the order, what is unfinished and the projected finish. A production order is due on
-its ``due``; a customer order on its commit date (:class:`CommitDate`, or the due date of the
-production orders made for it). The owner answers with a recovery (overtime, split delivery,
-re-sequence through a rush request, move material) or a new date agreed with the customer;
+its ``due``; a customer order on its commit date (:class:`CommitDate`, written for every
+customer order when it arrives, :mod:`omnioms.floor.commits`), with work open when production
+orders made for it are unfinished or its stock is short (a backorder). The owner answers with
+a recovery (overtime, split delivery, re-sequence through a rush request, move material) or a
+new date agreed with the customer;
 unanswered, the escalation step takes it up the type's chain to the production manager. It
 closes only when the order ships (an effect on the orders' one status path), when a production
 order made for stock completes, or when the customer agrees a new date.
@@ -19,12 +21,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
+from omnioms.floor.commits import agree_new_date
 from omnioms.floor.domain import FloorError
 from omnioms.floor.exceptions import close_by_system, is_owner, open_exception
 from omnioms.floor.models import (
@@ -35,6 +37,7 @@ from omnioms.floor.models import (
     Recovery,
     T3Rule,
 )
+from omnioms.inventory.models import OrderStockStatus
 from omnioms.orders.effects import OrderChange
 from omnioms.orders.models import Order
 from omnioms.planning.models import (
@@ -155,12 +158,25 @@ def _scan_customer_orders(
     now: datetime,
     actor: Actor,
 ) -> int:
-    commits = dict(
-        CommitDate.objects.filter(
-            Q(order_id__in=list(by_customer)) | Q(committed_on__lte=today + timedelta(days=30))
-        ).values_list("order_id", "committed_on")
+    # Every customer order has a commit date (``floor.commits``); the work still open on one
+    # is the production made for it, or the stock it waits for (a backorder). An order whose
+    # goods are reserved in full only waits to be shipped: no T-3.
+    horizon = today + timedelta(
+        days=max([rules.default, *rules.by_customer.values(), *rules.by_account.values()])
     )
-    ids = set(by_customer) | set(commits)
+    short = set(
+        CommitDate.objects.filter(
+            committed_on__lte=horizon, order__stock__status=OrderStockStatus.BACKORDER
+        )
+        .exclude(order__status__in=SHIPPED | GONE)
+        .values_list("order_id", flat=True)
+    )
+    commits = dict(
+        CommitDate.objects.filter(order_id__in=list(set(by_customer) | short)).values_list(
+            "order_id", "committed_on"
+        )
+    )
+    ids = set(by_customer) | short
     touched = 0
     for order in Order.objects.filter(pk__in=ids).exclude(status__in=SHIPPED | GONE):
         made = by_customer.get(order.pk, [])
@@ -168,6 +184,8 @@ def _scan_customer_orders(
         if due is None or due - timedelta(days=rules.days(order)) > today:
             continue
         open_work = {m.number: unfinished[m.pk] for m in made if m.pk in unfinished}
+        if not open_work and order.pk not in short:
+            continue
         lines = list(order.lines.values_list("sku_code", "quantity"))
         projected = max((w["projected_finish"] for w in open_work.values()), default=None)
         open_exception(
@@ -286,15 +304,4 @@ def answer_t3(
 
 
 def _agree(order_id: int, agreed: date, actor: Actor, first: date) -> None:
-    commit = CommitDate.objects.filter(order_id=order_id).first()
-    if commit is None:
-        CommitDate.objects.create(
-            order_id=order_id,
-            committed_on=agreed,
-            original_on=first,
-            agreed_at=timezone.now(),
-            agreed_by=actor.label[:200],
-        )
-        return
-    commit.committed_on, commit.agreed_at, commit.agreed_by = agreed, timezone.now(), actor.label
-    commit.save()
+    agree_new_date(order_id, agreed, actor, first=first)

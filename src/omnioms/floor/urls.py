@@ -1,6 +1,6 @@
 from django.urls import path
 
-from omnioms.floor import kpi_views, pages, views
+from omnioms.floor import benchmark_views, kpi_views, pages, views
 
 app_name = "floor"
 urlpatterns = [
@@ -20,5 +20,6 @@ urlpatterns = [
     path("exceptions/<int:pk>/", pages.exception_detail, name="exception"),
     path("notifications/", pages.notifications, name="notifications"),
     path("kpi/", kpi_views.dashboard, name="kpi"),
+    path("benchmarks/", benchmark_views.benchmarks, name="benchmarks"),
     path("kpi/<str:figure>/", kpi_views.drill, name="kpi_drill"),
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -86,6 +87,37 @@ class Transition(_Strict):
         return [stage for stage in (self.to, self.partial_to) if stage]
 
 
+class Discounts(_Strict):
+    """The discount limits of quotes sold under this flow (``sales``: "within the limits the
+    flow allows"). Percentages of a line's list price."""
+
+    maximum: Decimal = Field(default=Decimal(30), ge=0, le=100, max_digits=5, decimal_places=2)
+    """No line may be discounted more: a version past it is refused, whoever makes it."""
+    without_approval: Decimal = Field(
+        default=Decimal(10), ge=0, le=100, max_digits=5, decimal_places=2
+    )
+    """The most a line may be discounted without a manager's approval, for roles not named in
+    ``by_role``."""
+    by_role: dict[str, Decimal] = Field(default_factory=dict)
+    """Role -> the most that role may give without approval (a person with several roles
+    gets the largest)."""
+    self_approval: bool = False
+    """Whether the person who made a version may approve it."""
+
+    @field_validator("by_role")
+    @classmethod
+    def _percentages(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for role, percent in value.items():
+            if not percent.is_finite() or not 0 <= percent <= 100:
+                raise ValueError(f"{role}: must be a percentage from 0 to 100")
+        return value
+
+    def without_approval_for(self, roles: Iterable[str]) -> Decimal:
+        """The most someone with ``roles`` may give without approval."""
+        named = [self.by_role[role] for role in roles if role in self.by_role]
+        return max(named) if named else self.without_approval
+
+
 class Definition(_Strict):
     format: str = FORMAT
     name: str = Field(min_length=1, max_length=100)
@@ -94,6 +126,9 @@ class Definition(_Strict):
     """Where an order with no channel rule for its status starts (staff entry, a quote)."""
     channel: tuple[ChannelRule, ...] = ()
     transitions: tuple[Transition, ...] = ()
+    discounts: Discounts | None = None
+    """Quotes' discount limits; none: the defaults of :class:`Discounts` (files made before
+    flows carried them import unchanged)."""
 
     @field_validator("format")
     @classmethod
@@ -128,8 +163,14 @@ class Definition(_Strict):
             return rule.stage
         return next((s.key for s in self.stages if s.status == status), None)
 
+    def discount_limits(self) -> Discounts:
+        return self.discounts if self.discounts is not None else Discounts()
+
     def as_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=False)
+        if self.discounts is None:
+            del data["discounts"]  # a flow without limits of its own reads as before
+        return data
 
 
 @dataclass(frozen=True)
@@ -218,6 +259,25 @@ def problems(
                     found.append(Problem(f"{where}.roles", f"unknown role {role!r}"))
         if t.to is None and t.operation in KEEPS_NO_STAGE:
             found.append(Problem(f"{where}.to", f"a {t.operation} action needs a stage to go to"))
+    limits = definition.discount_limits()
+    if limits.without_approval > limits.maximum:
+        found.append(
+            Problem(
+                "discounts.without_approval",
+                f"{limits.without_approval}% without approval is more than the maximum "
+                f"{limits.maximum}%",
+            )
+        )
+    for role, percent in sorted(limits.by_role.items()):
+        if roles is not None and role not in set(roles):
+            found.append(Problem(f"discounts.by_role.{role}", f"unknown role {role!r}"))
+        if percent > limits.maximum:
+            found.append(
+                Problem(
+                    f"discounts.by_role.{role}",
+                    f"{percent}% without approval is more than the maximum {limits.maximum}%",
+                )
+            )
     mapped = {stage.status for stage in definition.stages}
     for status in OrderStatus:
         if status not in mapped:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from omnioms.core.choices import OrderStatus
-from omnioms.flows.definition import Definition
+from omnioms.flows.definition import Definition, Discounts
 
 BLANK_ROWS = 2
 """Empty rows under each table, to add a stage or an action."""
@@ -75,13 +75,52 @@ def rows(definition: Mapping[str, Any]) -> dict[str, Any]:
         "effects": "",
     }
     transitions += [blank_transition] * BLANK_ROWS
+    discounts = definition.get("discounts") or {}
+    defaults = Discounts()
     return {
         "name": definition.get("name", ""),
         "initial": definition.get("initial", ""),
         "stages": stages,
         "channel": channel,
         "transitions": transitions,
+        "discounts": {
+            "maximum": discounts.get("maximum", defaults.maximum),
+            "without_approval": discounts.get("without_approval", defaults.without_approval),
+            "by_role": ", ".join(
+                f"{role}={percent}" for role, percent in (discounts.get("by_role") or {}).items()
+            ),
+            "self_approval": bool(discounts.get("self_approval", defaults.self_approval)),
+        },
     }
+
+
+def _discounts(form: Mapping[str, str]) -> dict[str, Any]:
+    """The discount limits as typed; what is not a number is passed on for the definition's
+    check to name (``discounts.maximum``: not a valid decimal)."""
+    discounts: dict[str, Any] = {}
+    for key in ("maximum", "without_approval"):
+        value = form.get(f"discounts-{key}", "").strip()
+        if value:
+            discounts[key] = value
+    by_role: dict[str, str] = {}
+    for part in _names(form.get("discounts-by_role", "")):
+        role, _sep, percent = part.partition("=")
+        by_role[role.strip()] = percent.strip()
+    if by_role:
+        discounts["by_role"] = by_role
+    if form.get("discounts-self_approval"):
+        discounts["self_approval"] = True
+    defaults = Discounts()
+    if (
+        not by_role
+        and not discounts.get("self_approval")
+        and all(discounts.get(key) in (None, str(getattr(defaults, key))) for key in KEYS)
+    ):
+        return {}  # the defaults: the flow has no limits of its own, as before
+    return discounts
+
+
+KEYS = ("maximum", "without_approval")
 
 
 def from_form(form: Mapping[str, str]) -> dict[str, Any]:
@@ -140,6 +179,7 @@ def from_form(form: Mapping[str, str]) -> dict[str, Any]:
         "stages": stages,
         "channel": channel,
         "transitions": transitions,
+        **({"discounts": discounts} if (discounts := _discounts(form)) else {}),
     }
 
 

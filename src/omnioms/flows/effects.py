@@ -8,6 +8,8 @@ holds, so cancelling releases and shipping consumes whatever the flow calls its 
 from __future__ import annotations
 
 import logging
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from omnioms.catalog.models import Sku
 from omnioms.channels.clients.registry import is_connected
+from omnioms.channels.models import CommandKind
 from omnioms.core.models import Location, LocationKind
 from omnioms.flows.operations import ActionRefused
 from omnioms.flows.registry import EffectContext, invoice_issuers, register_effect
@@ -25,6 +28,7 @@ from omnioms.inventory.reservations import apply_orders
 from omnioms.inventory.services import StockError, record_return
 from omnioms.orders.models import OrderEvent
 from omnioms.orders.services import line_key
+from omnioms.sync.outbound import queue_command
 
 logger = logging.getLogger(__name__)
 
@@ -102,21 +106,82 @@ def notify_customer(context: EffectContext) -> None:
     _note(context, _("The customer is told by e-mail."))
 
 
+WRITE_BACK_KINDS = {
+    "cancel": CommandKind.CANCEL_ORDER,
+    "refund": CommandKind.REFUND,
+    "change_address": CommandKind.CHANGE_ADDRESS,
+}
+"""The operations whose change is sent to the platform by an outbound command of this kind
+(shipments are queued by ``sync.outbound``'s own effect)."""
+
+CENT = Decimal("0.01")
+
+
 def queue_write_back(context: EffectContext) -> None:
-    """Tell the channel. A shipment is queued by the outbound effect (``sync.outbound``) for
-    every platform with an API; other changes (cancellation, refund, address) have no command
-    to the platforms yet, so a person is told to make them on the platform too."""
-    account = context.order.account
+    """Tell the channel, in the action's transaction. A shipment is queued by the outbound
+    effect (``sync.outbound``); a cancellation, refund or new address is queued here as an
+    outbound command when the platform's API has the call (``sync.outbound.queue_command``),
+    which the outbound worker sends with retries. Where it has none, the timeline tells the
+    person to make the same change in the platform's seller centre."""
+    order = context.order
+    account = order.account
     if context.change.shipment is not None or not is_connected(
         account.platform, account.api_credentials
     ):
         return
+    kind = WRITE_BACK_KINDS.get(context.transition.operation or "")
+    payload = _write_back_payload(context, kind) if kind else None
+    command = queue_command(order, kind, payload, context.actor) if kind and payload else None
+    if command is not None:
+        context.results["write_back"] = "queued"
+        context.results["outbound_command"] = command
+        event = _action_event(context)
+        if event is not None:
+            event.data["command"] = command.pk
+        _note(
+            context,
+            _("%(account)s is told of this by outbound command %(command)s.")
+            % {"account": account, "command": command.pk},
+        )
+        return
     context.results["write_back"] = "manual"
     _note(
         context,
-        _("%(account)s is not told of this by omnioms: make the same change on the platform.")
+        _(
+            "%(account)s cannot be told of this through its API: make the same change in the "
+            "platform's seller centre."
+        )
         % {"account": account},
     )
+
+
+def _write_back_payload(context: EffectContext, kind: str) -> dict[str, Any] | None:
+    fields = context.fields
+    reason = str(fields.get("reason") or "")
+    if kind == CommandKind.CANCEL_ORDER:
+        return {"reason": reason}
+    if kind == CommandKind.CHANGE_ADDRESS:
+        address = fields.get("address") or context.order.ship_to
+        return {"address": address, "reason": reason} if address else None
+    refunded = getattr(context.move, "refunded", {}) or {}
+    lines = []
+    for line in context.order.lines.all():
+        units = refunded.get(line_key(line), 0)
+        if not units:
+            continue
+        worth = line.total if line.total else line.unit_price * line.quantity - line.discount
+        amount = (worth * units / line.quantity).quantize(CENT, ROUND_HALF_UP)
+        lines.append({"line": line_key(line), "quantity": units, "amount": str(amount)})
+    if not lines:
+        return None
+    given = fields.get("amount")
+    total = given if given is not None else sum(Decimal(item["amount"]) for item in lines)
+    return {
+        "lines": lines,
+        "amount": str(total),
+        "currency": context.order.currency,
+        "reason": reason,
+    }
 
 
 QUARANTINE = "quarantine"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from omnioms.channels.models import ChannelAccount
-from omnioms.flows.definition import Definition
+from omnioms.flows.definition import Definition, Discounts
 from omnioms.flows.models import Flow, FlowVersion, VersionState
 from omnioms.flows.presets import preset, preset_for
 
@@ -71,3 +71,8 @@ def current_version(account: ChannelAccount) -> FlowVersion:
     flow = flow_of(account)
     assert flow.current is not None, "a flow always has a published version"
     return flow.current
+
+
+def discount_limits(account: ChannelAccount) -> Discounts:
+    """The discount limits of the account's current flow version (what ``sales`` quotes obey)."""
+    return definition_of(current_version(account)).discount_limits()

@@ -5,7 +5,7 @@ Posting an order is intake and lives in :mod:`omnioms.sync.api`, on this router.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -161,12 +161,28 @@ class OrderOut(Schema):
         return _money(obj.total_difference, obj.currency)
 
 
+class CommitDateOut(Schema):
+    committed_on: date = Field(description="The date in force: a new agreed date once there is one")
+    original_on: date = Field(description="The date first committed when the order arrived")
+    agreed_at: datetime | None = Field(description="When a new date was agreed, if one was")
+    agreed_by: str
+
+
 class OrderDetailOut(OrderOut):
     ship_to: dict[str, Any] | None
     notes_buyer: str
     notes_seller: str
+    commit_date: CommitDateOut | None = Field(
+        None, description="The delivery date committed to the customer (the shop floor's record)"
+    )
     lines: list[LineOut]
     events: list[EventOut]
+
+    @staticmethod
+    def resolve_commit_date(obj: Order) -> Any:
+        # The shop floor writes it for every order it is told of (``floor.commits``); read
+        # through the reverse accessor of its one-to-one, so that orders imports nothing above.
+        return getattr(obj, "commit_date", None)
 
     @staticmethod
     def resolve_lines(obj: Order) -> list[Any]:
@@ -230,7 +246,9 @@ def list_orders(request: HttpRequest, q: Query[OrderQuery]) -> dict[str, Any] | 
 @router.get("/{order_id}", response={200: OrderDetailOut, 404: ErrorOut})
 def get_order(request: HttpRequest, order_id: int) -> Order:
     require_perm(request, "orders.view_order")
-    return get_object_or_404(visible_orders(request.user).select_related("account"), pk=order_id)
+    return get_object_or_404(
+        visible_orders(request.user).select_related("account", "commit_date"), pk=order_id
+    )
 
 
 # ----------------------------------------------------------------------------------------------

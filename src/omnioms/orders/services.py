@@ -640,3 +640,90 @@ def add_order_note(order_id: int, text: str, *, actor: Actor) -> OrderEvent:
         event = _event(order, OrderEventKind.NOTE, actor, data={"text": text})
         event.save()
     return event
+
+
+def ship_orders(shipments: Sequence[tuple[int, Shipment]], *, actor: Actor) -> list[OrderChange]:
+    """Record many shipments in one transaction, with the effects of :func:`ship_order` for
+    each (a warehouse's day of parcels, the simulated company's day).
+
+    Every order is locked (in id order, so two batches cannot deadlock) and every status move
+    checked before anything is written: one order that may not ship (``TransitionNotAllowed``)
+    leaves the whole batch unwritten. The lines' shipped quantities, the statuses and the
+    timeline rows are written in a few set statements, and the effects run once for all the
+    changes. An order named twice takes both shipments in turn, as two calls would.
+    """
+    if not shipments:
+        return []
+    with transaction.atomic():
+        ids = sorted({order_id for order_id, _shipment in shipments})
+        orders = {
+            o.pk: o
+            for o in Order.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        }
+        missing = [order_id for order_id in ids if order_id not in orders]
+        if missing:
+            raise Order.DoesNotExist(f"order: no order {missing[0]}")
+        lines: dict[int, list[OrderLine]] = {order_id: [] for order_id in ids}
+        for line in OrderLine.objects.filter(order_id__in=ids).order_by("pk"):
+            lines[line.order_id].append(line)
+        placements: dict[int, Placement] = {}
+        changes: list[OrderChange] = []
+        changed_lines: dict[int, OrderLine] = {}
+        changed_orders: dict[int, Order] = {}
+        events: list[OrderEvent] = []
+        for order_id, shipment in shipments:
+            order = orders[order_id]
+            order_lines = lines[order_id]
+            previous, previous_stage = order.status, order.stage
+            if order.status == OrderStatus.SHIPPED:
+                ordered = {line_key(line): line.quantity for line in order_lines}
+                target = shipped_status(order.status, ordered, shipment)
+            else:
+                left = {
+                    line_key(line): max(
+                        0, line.quantity - line.refunded_quantity - line.shipped_quantity
+                    )
+                    for line in order_lines
+                }
+                target = shipped_status(order.status, left, shipment)
+                check_transition(order.status, target, from_channel=False)
+                units = shipment_units(shipment, left)
+                for line in order_lines:
+                    more = units.get(line_key(line), 0)
+                    if more:
+                        line.shipped_quantity = min(line.quantity, line.shipped_quantity + more)
+                        changed_lines[line.pk] = line
+            order_events: list[OrderEvent] = []
+            status_event = _set_status(order, target, actor=actor, from_channel=False)
+            if status_event is not None:
+                flow = placements.get(order.account_id)
+                if flow is None:
+                    flow = placements[order.account_id] = placement(order.account)
+                order.stage = flow.stage_for_status(order, target)
+                if order.stage != previous_stage:
+                    status_event.data.update(
+                        {"stage_from": previous_stage, "stage_to": order.stage}
+                    )
+                changed_orders[order.pk] = order
+                order_events.append(status_event)
+            order_events.append(_shipment_note(order, shipment, actor))
+            events.extend(order_events)
+            changes.append(
+                OrderChange(
+                    order=order,
+                    previous_status=previous,
+                    previous_stage=previous_stage,
+                    from_channel=False,
+                    shipment=shipment,
+                    events=order_events,
+                )
+            )
+        # set statements (QuerySet.bulk_update's CASE per row cost most of a batch)
+        bulk_set(list(changed_lines.values()), ["shipped_quantity"])
+        bulk_set(list(changed_orders.values()), ["status", "stage", "modified_at"])
+        bulk_insert(events)
+        run_effects(changes, actor=actor)
+    return changes

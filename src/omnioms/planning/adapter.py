@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -97,6 +97,27 @@ class Adapted:
 
 def origin_of(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+RunningPlaces = Callable[[list[int]], dict[int, tuple[int, int]]]
+"""Given started operations' ids, where the shop floor has each: (work centre id, machine)."""
+
+_running_places: list[RunningPlaces] = []
+
+
+def register_running_places(provider: RunningPlaces) -> None:
+    """The shop floor (an app above this one) tells the planning where started work runs: a
+    started operation is held on the machine it runs on, which may not be the one the
+    published plan gave it (an operator took it from the work centre's queue)."""
+    if provider not in _running_places:
+        _running_places.append(provider)
+
+
+def _running(ids: list[int]) -> dict[int, tuple[int, int]]:
+    places: dict[int, tuple[int, int]] = {}
+    for provider in _running_places:
+        places.update(provider(ids))
+    return places
 
 
 def build_problem(
@@ -200,6 +221,13 @@ def build_problem(
         releases=releases,
         short=short,
     )
+    running = (
+        _running(
+            [op.pk for order in orders for op in order.operations.all() if op.status in STARTED]
+        )
+        if plan is None
+        else {}
+    )
     engine_orders = []
     for order in orders:
         ops = []
@@ -208,12 +236,11 @@ def build_problem(
                 continue
             if plan is None and op.status == OperationStatus.DONE:
                 continue
-            op_id = f"{order.number}/{op.sequence}"
+            free = _free_operation(order, op, code_of)
+            op_id = free.id
             home = code_of[op.work_center_id]
-            minutes = duration_minutes(op.setup_minutes, op.run_seconds_per_unit, order.quantity)
-            durations = {home: minutes}
-            for alt in op.alternatives.all():
-                durations.setdefault(alt.code, minutes)
+            minutes = free.durations[home]
+            durations = dict(free.durations)
             fixed = None
             row = rows.get(op.pk)
             if plan is not None:
@@ -222,8 +249,12 @@ def build_problem(
             elif op.status in STARTED:
                 left = max(0, order.quantity - op.good - op.scrap)
                 remaining = math.ceil(op.run_seconds_per_unit * left / 60)
-                code = row.work_center.code if row is not None else home
-                machine = row.machine if row is not None and row.work_center.code == code else 0
+                place = running.get(op.pk)
+                if place is not None and place[0] in code_of:
+                    code, machine = code_of[place[0]], place[1]
+                else:
+                    code = row.work_center.code if row is not None else home
+                    machine = row.machine if row is not None and row.work_center.code == code else 0
                 centre = by_code[code]
                 machine = min(machine, centre.machines - 1)
                 durations = {code: remaining, **{k: v for k, v in durations.items() if k != code}}
@@ -233,35 +264,79 @@ def build_problem(
             if fixed is not None:
                 durations.setdefault(fixed.work_center, minutes)
                 adapted.held.add(op_id)
-            batch = None
-            if op.min_transfer_batch:
-                batch = max(1, math.ceil(op.run_seconds_per_unit * op.min_transfer_batch / 60))
-            family = order.sku.family.code if order.sku.family is not None else None
-            ops.append(
-                engine.Operation(
-                    id=op_id,
-                    durations=durations,
-                    family=family,
-                    transfer_batch=batch,
-                    fixed=fixed,
-                )
-            )
+            ops.append(replace(free, durations=durations, fixed=fixed))
             adapted.operations[op_id] = op.pk
         if not ops:
             continue
-        due = datetime.combine(order.due + timedelta(days=1), time(0), tz)
-        engine_orders.append(
-            engine.Order(
-                id=order.number,
-                operations=tuple(ops),
-                due=adapted.minute(due),
-                weight=weight_of(order.priority),
-                release=releases.get(order.number, 0),
-            )
-        )
+        engine_orders.append(_order(adapted, order, tuple(ops), releases.get(order.number, 0)))
         adapted.orders[order.number] = order.pk
     adapted.problem = engine.Problem(engine_centres, tuple(engine_orders))
     return adapted
+
+
+def _free_operation(
+    order: ProductionOrder, op: ProductionOperation, code_of: dict[int, str]
+) -> engine.Operation:
+    """The engine's operation of ``op``, free to be planned (nothing held)."""
+    home = code_of[op.work_center_id]
+    minutes = duration_minutes(op.setup_minutes, op.run_seconds_per_unit, order.quantity)
+    durations = {home: minutes}
+    for alt in op.alternatives.all():
+        durations.setdefault(alt.code, minutes)
+    batch = None
+    if op.min_transfer_batch:
+        batch = max(1, math.ceil(op.run_seconds_per_unit * op.min_transfer_batch / 60))
+    family = order.sku.family.code if order.sku.family is not None else None
+    return engine.Operation(
+        id=f"{order.number}/{op.sequence}",
+        durations=durations,
+        family=family,
+        transfer_batch=batch,
+    )
+
+
+def _order(
+    adapted: Adapted, order: ProductionOrder, ops: tuple[engine.Operation, ...], release: int
+) -> engine.Order:
+    tz = ZoneInfo(django_settings.TIME_ZONE)
+    due = datetime.combine(order.due + timedelta(days=1), time(0), tz)
+    return engine.Order(
+        id=order.number,
+        operations=ops,
+        due=adapted.minute(due),
+        weight=weight_of(order.priority),
+        release=release,
+    )
+
+
+def with_order(adapted: Adapted, pk: int) -> tuple[Adapted, engine.Order]:
+    """``adapted`` (a plan's problem, e.g. the published plan's kept view) with production
+    order ``pk`` added, all its operations free, reading only that order: a rush order's
+    what-if does not read the plan again. ``adapted`` itself is not changed."""
+    order = (
+        ProductionOrder.objects.select_related("sku__family")
+        .prefetch_related("operations__alternatives", "operations__work_center")
+        .get(pk=pk)
+    )
+    code_of = {wc_pk: code for code, wc_pk in adapted.work_centers.items()}
+    missing = {
+        op.work_center_id for op in order.operations.all() if op.work_center_id not in code_of
+    }
+    if missing:
+        raise ValueError(f"work_center: {sorted(missing)} not in the plan's problem")
+    ops = tuple(_free_operation(order, op, code_of) for op in order.operations.all())
+    engine_order = _order(adapted, order, ops, 0)
+    widened = replace(
+        adapted,
+        problem=replace(adapted.problem, orders=(*adapted.problem.orders, engine_order)),
+        operations={
+            **adapted.operations,
+            **{f"{order.number}/{op.sequence}": op.pk for op in order.operations.all()},
+        },
+        orders={**adapted.orders, order.number: order.pk},
+        held=set(adapted.held),
+    )
+    return widened, engine_order
 
 
 def _fixed_at(adapted: Adapted, row: PlannedOperation) -> engine.Fixed:

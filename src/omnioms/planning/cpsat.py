@@ -526,12 +526,15 @@ class Model:
         best = round(solver.objective_value)
         first_optimal = status == cp_model.OPTIMAL
         first = self._extract(solver)
-        # second phase: flow time under the weighted tardiness found
-        self._hint_from(solver)
-        m.add(weighted <= best)
-        m.minimize(sum(self.completions))
-        left = max(0.5, time_limit - (time.perf_counter() - began))
-        solver2, status2 = self._run(left)
+        # second phase: flow time under the weighted tardiness found, in what is left
+        left = time_limit - (time.perf_counter() - began)
+        status2 = cp_model.UNKNOWN
+        if left >= 0.2:
+            self._hint_from(solver)
+            m.add(weighted <= best)
+            m.minimize(sum(self.completions))
+            left = time_limit - (time.perf_counter() - began)
+            solver2, status2 = self._run(left)
         if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             status_word: Status = (
                 "optimal" if first_optimal and status2 == cp_model.OPTIMAL else "feasible"
@@ -573,8 +576,11 @@ class Model:
         params.num_workers = max(1, self.settings.workers)
         params.random_seed = self.settings.seed
         params.log_search_progress = self.settings.log
-        if self.light:
-            # a window of a large plan: presolve's probing would eat the few seconds it has
+        if self.light or time_limit < 1.0:
+            # a window of a large plan, or a solve of under a second: presolve (it expands
+            # the calendars' element constraints into a model many times larger, and cannot
+            # be interrupted while it does) would eat the time limit and overrun it
+            params.cp_model_presolve = False
             params.cp_model_probing_level = 0
             params.symmetry_level = 0
         status = solver.solve(self.model)

@@ -58,9 +58,15 @@ def dispatch(
     *,
     priorities: Mapping[str, float] | None = None,
     sequences: Mapping[tuple[str, int], Sequence[str]] | None = None,
+    assign: Mapping[str, tuple[str, int]] | None = None,
     objective: Literal["weighted_tardiness", "makespan"] = "weighted_tardiness",
 ) -> Plan:
-    """A feasible plan by the rule (see the module's docstring)."""
+    """A feasible plan by the rule (see the module's docstring).
+
+    ``assign`` gives operations to a machine (the bottleneck's line for each): such an
+    operation is taken only by that machine, in the rule's (or the priorities') order among
+    those that have arrived.
+    """
     began = time.perf_counter()
     validate(problem)
     flat = steps(problem)
@@ -88,6 +94,9 @@ def dispatch(
         machine.fixed.sort(key=lambda p: p.start)
         machine.fixed_families = [by_id[p.operation].operation.family for p in machine.fixed]
 
+    def machines_of(step: Step) -> set[tuple[str, int]]:
+        return {(c, k) for c in step.operation.durations for k in range(centers[c].machines)}
+
     remaining = [0] * len(flat)
     for step in reversed(flat):
         later = remaining[step.following] if step.following is not None else 0
@@ -98,6 +107,11 @@ def dispatch(
         for key, ops in (sequences or {}).items()
     }
     forced_on = {op: key for key, ops in forced.items() for op in ops}
+    assigned = {
+        op: key
+        for op, key in (assign or {}).items()
+        if op in by_id and by_id[op].index not in placed and key in machines_of(by_id[op])
+    }
     cursor = dict.fromkeys(forced, 0)
 
     ready: dict[int, int] = {}
@@ -176,7 +190,10 @@ def dispatch(
             candidates = [wanted]
         else:
             candidates = [
-                i for i in waiting if forced_on.get(flat[i].operation.id) in (None, (code, m))
+                i
+                for i in waiting
+                if forced_on.get(flat[i].operation.id) in (None, (code, m))
+                and assigned.get(flat[i].operation.id, (code, m)) == (code, m)
             ]
             candidates = [
                 i for i in candidates if flat[i].operation.id not in forced_on

@@ -26,6 +26,7 @@ from .model import (
     Fixed,
     Order,
     Plan,
+    PlannedOperation,
     Problem,
     Settings,
     make_plan,
@@ -33,8 +34,8 @@ from .model import (
     transfer_clock,
     transfer_lag,
     with_fixed,
+    with_setups,
 )
-from .scheduling import schedule
 
 
 @dataclass(frozen=True)
@@ -334,25 +335,107 @@ def insert_order(
 ) -> WhatIf:
     """Plan ``order`` into ``plan`` (what-if) and report its impact on the others.
 
-    Operations that start before ``frozen_until`` stay where they are (the shop floor is doing
-    them); the rest is re-planned from the published plan's sequence as the hint, with the
-    rush order ranked first.
+    Only what the rush order can push is re-planned: operations that start before
+    ``frozen_until`` (the shop floor is doing them) or end before the rush order can start at
+    all (its release, or ``frozen_until``) stay where they are. The rest is dispatched again
+    from the published plan: on a work centre with changeovers each machine runs its
+    published sequence, with the rush operation put into the sequence of the machine that is
+    free first when it can start (its head: everything before it in the rush order at once
+    on empty machines); elsewhere operations are ranked by their published starts, on their
+    published machine or on any machine of the work centre, and the rush operation is ranked
+    at its head. The rush order goes in either at its heads (*first*) or where its due date
+    less twice its work falls (*just in time*); a fifth and sixth variant keep every
+    machine's published sequence. Of these six dispatching runs (no search: about a second
+    on a 500-order plan, the other orders keep their published order), the one with the
+    least weighted tardiness, the rush order's weight included, is the what-if.
     """
     began = time.perf_counter()
     settings = settings or Settings()
     placed = plan.by_operation()
+    earliest = max(
+        frozen_until, order.release, min((op.release for op in order.operations), default=0)
+    )
     held = {
         got.operation: Fixed(got.work_center, got.machine, got.start, got.end)
         for got in placed.values()
-        if got.start < frozen_until
+        if got.start < frozen_until or got.end <= earliest
     }
     base = with_fixed(problem, held)
     widened = replace(base, orders=(*base.orders, order))
-    ranks = {o.operation: float(o.start) for o in plan.operations}
+    published: dict[tuple[str, int], list[PlannedOperation]] = {}
+    for got in sorted(plan.operations, key=lambda o: (o.start, o.end)):
+        if got.operation not in held:
+            published.setdefault((got.work_center, got.machine), []).append(got)
+    centers = problem.centers
+    heads: list[int] = []
+    at = earliest
     for op in order.operations:
-        ranks[op.id] = -1.0
-    hint = dispatch(widened, priorities=ranks, objective=settings.objective)
-    after = schedule(widened, replace(settings, bottleneck_first=False), hint=hint)
+        wc = centers[next(iter(op.durations))]
+        try:
+            start = wc.next_working(max(at, op.release))
+            at = wc.finish(start, op.durations[wc.code])
+        except CalendarError:
+            start = max(at, op.release)
+        heads.append(start)
+    work = sum(min(op.durations.values()) for op in order.operations)
+    just_in_time = max(earliest, order.due - 2 * work)
+    found: list[Plan] = []
+    deadline = began + settings.time_limit
+    ranks = {o.operation: float(o.start) for o in plan.operations}
+    machines = {o.operation: (o.work_center, o.machine) for ops in published.values() for o in ops}
+    for variant, rigid, keep in (
+        ("first", False, False),
+        ("just in time", False, False),
+        ("first", False, True),
+        ("just in time", False, True),
+        ("first", True, True),
+        ("just in time", True, True),
+    ):
+        if found and time.perf_counter() > deadline:
+            break
+        sequences = {
+            key: [o.operation for o in ops]
+            for key, ops in published.items()
+            if rigid or centers[key[0]].has_setups
+        }
+        given = dict(ranks)
+        for op, head in zip(order.operations, heads, strict=True):
+            when = head if variant == "first" else max(head, just_in_time)
+            given[op.id] = when - 0.5
+            if not rigid and not centers[next(iter(op.durations))].has_setups:
+                continue
+            code = next(iter(op.durations))
+            options = []
+            for m in range(centers[code].machines):
+                ops = published.get((code, m), [])
+                index = next((k for k, o in enumerate(ops) if o.start >= when), len(ops))
+                free = max(
+                    [o.end for o in ops[:index]]
+                    + [h.end for h in held.values() if (h.work_center, h.machine) == (code, m)]
+                    + [0]
+                )
+                options.append((free, m, index))
+            _free, m, index = min(options)
+            sequences.setdefault((code, m), []).insert(index, op.id)
+        found.append(
+            dispatch(
+                widened,
+                priorities=given,
+                sequences=sequences,
+                assign=machines if keep and not rigid else None,
+                objective=settings.objective,
+            )
+        )
+    best = min(found, key=lambda p: (p.weighted_tardiness, p.flow_time))
+    # held operations come back from dispatching without their setups: recompute them all
+    after = make_plan(
+        widened,
+        with_setups(widened, list(best.operations)),
+        status=best.status,
+        method=best.method,
+        objective=best.objective,
+        seconds=time.perf_counter() - began,
+    )
     return WhatIf(plan, after, compare_plans(plan, after), time.perf_counter() - began)
 
 

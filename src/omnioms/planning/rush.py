@@ -37,7 +37,7 @@ from omnioms.customers.models import Customer
 from omnioms.inventory.models import PlannedOutput
 from omnioms.orders.models import Order
 from omnioms.planning import model as engine
-from omnioms.planning.adapter import Adapted, build_problem
+from omnioms.planning.adapter import Adapted, with_order
 from omnioms.planning.calendar import Calendar
 from omnioms.planning.models import (
     Plan,
@@ -50,8 +50,9 @@ from omnioms.planning.models import (
     RushStep,
 )
 from omnioms.planning.moves import compare_plans, insert_order
-from omnioms.planning.schedules import engine_plan, published_plan, save_plan
+from omnioms.planning.promise import published_view
 from omnioms.planning.schedules import publish as publish_plan
+from omnioms.planning.schedules import published_plan, save_plan
 from omnioms.planning.services import factory_location
 from omnioms.production.services import routing_in_effect
 
@@ -149,19 +150,30 @@ def assess(
     now = now or timezone.now()
     report(0.05, _("reading the published plan"))
     order = request.production_order
-    adapted = build_problem(plan=base, extra=[order.pk])
-    rush = next(o for o in adapted.problem.orders if o.id == order.number)
+    # the published plan's problem and plan, kept in this process once read (a published plan
+    # never changes): only the rush order itself is read
+    published, before = published_view(base)
+    try:
+        adapted, rush = with_order(published, order.pk)
+    except ValueError as error:
+        raise RushError(
+            _(
+                "The rush order uses a work centre the published plan does not have (%(error)s):"
+                " run and publish a plan first."
+            )
+            % {"error": error}
+        ) from error
     rush = replace(rush, weight=max(rush.weight, 11))
-    without = replace(
-        adapted.problem, orders=tuple(o for o in adapted.problem.orders if o.id != order.number)
-    )
-    before = engine_plan(replace(adapted, problem=without), base)
+    without = published.problem
     frozen = max(0, adapted.minute(now))
     settings = engine.Settings(time_limit=time_limit, workers=workers)
     report(0.1, _("planning the rush order in"))
     what_if = insert_order(without, before, rush, settings, frozen_until=frozen)
+    rush_late = any(r.tardiness > 0 for r in what_if.after.orders if r.order == rush.id)
     extra: dict[str, Any] | None = None
-    if overtime:
+    needed = bool(what_if.made_late) or rush_late
+    if overtime and needed:
+        # the overtime variant only when someone is late: it says what would avoid it
         report(0.55, _("the same with an extra Saturday shift"))
         extra = _with_saturdays(adapted, without, before, rush, settings, frozen, request)
     seconds = clock.perf_counter() - began
@@ -184,6 +196,7 @@ def assess(
             "wanted": request.wanted.isoformat(),
             "on_time": promisable <= request.wanted,
             "overtime": extra,
+            "overtime_needed": needed,
             "based_on": base.version,
         }
         request.save(update_fields=["what_if", "promisable", "impact"])

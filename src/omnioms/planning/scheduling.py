@@ -1,15 +1,18 @@
 """The scheduling engine's entry point: :func:`schedule` (problem and settings in, plan out).
 
-The run, within ``settings.time_limit`` seconds:
+The run, within ``settings.time_limit`` seconds of wall clock (a deadline fixed at the start;
+each step checks what is left before it starts and sizes itself to fit):
 
 1. the dispatching rules (FIFO, EDD, MWKR) each build a feasible plan; the best is the fallback
    and the first hint;
 2. bottleneck first (``settings.bottleneck_first``, weighted-tardiness objective): the most
-   loaded work centre's operations are solved alone (heads as releases, tails as due dates,
-   on its calendar's working time, about a quarter of the time); a dispatching run that
-   follows that sequence (the drum) gives a complete plan and the orders' first ranking;
-3. priority search: the ranking is improved by dispatching again with late orders moved
-   earlier (until about 55 % of the time); the best plan is the hint;
+   loaded work centre's operations (heads as releases, tails as due dates) are sequenced on
+   its working time by the ATCS rule (weight, slack, family changeover; ``bottleneck.drums``);
+   dispatching runs that follow the drum (its lines' sequences, or only its assignment of
+   operations to lines, every order ranked by its bottleneck start) give complete plans and
+   the orders' first ranking;
+3. priority search: the ranking is improved by dispatching again (keeping the drum's guide)
+   with late orders moved earlier (until about 55 % of the time); the best plan is the hint;
 4. the full CP-SAT model (``cpsat.py``) improves on the hint for the rest of the time: weighted
    tardiness first, then flow time under it (large problems: window by window).
 
@@ -26,9 +29,8 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 
-from .bottleneck import bottleneck_problem, bottlenecks, load_table
+from .bottleneck import bottleneck_problem, bottlenecks, drums, load_table
 from .cpsat import Model, Outcome
 from .dispatching import RULES, Rule, dispatch
 from .model import (
@@ -40,7 +42,6 @@ from .model import (
     make_plan,
     validate,
     with_fixed,
-    with_setups,
 )
 
 __all__ = ["best_of", "schedule"]
@@ -55,40 +56,65 @@ def schedule(
 ) -> Plan:
     """The best plan found for ``problem`` within the settings' time limit (see module doc).
 
+    ``settings.time_limit`` is a wall-clock budget for the whole call: the deadline is fixed
+    when it starts, and every step checks what is left before it starts and sizes itself to
+    fit (a step that would not fit is skipped and said so in ``Plan.notes``).
+
     ``progress(fraction, message)`` is called between the steps (and between the windows of a
     large problem); it may raise to stop the run (a job's cancel), nothing is returned then.
     """
     settings = settings or Settings()
     began = time.perf_counter()
+    deadline = began + settings.time_limit
     report = progress or _silent
     validate(problem)
     objective = settings.objective
     report(0.02, "dispatching rules")
-    baselines = [dispatch(problem, rule, objective=objective) for rule in RULES]
-    best_rule, fallback = min(zip(RULES, baselines, strict=True), key=lambda rp: _score(rp[1]))
+    baselines: list[Plan] = []
+    rules: list[Rule] = []
+    notes: list[str] = []
+    for rule in RULES:
+        took = time.perf_counter()
+        baselines.append(dispatch(problem, rule, objective=objective))
+        rules.append(rule)
+        dispatch_seconds = time.perf_counter() - took
+        if len(rules) < len(RULES) and time.perf_counter() + dispatch_seconds > deadline:
+            notes.append(f"time limit: only the rules {', '.join(rules)} were run")
+            break
+    best_rule, fallback = min(zip(rules, baselines, strict=True), key=lambda rp: _score(rp[1]))
     broken = check_plan(problem, fallback)  # only when fixed operations contradict each other
     candidates: dict[str, Sequence[tuple[str, int]]] = {}
-    notes: list[str] = []
     start_hint = hint if hint is not None and _score(hint) <= _score(fallback) else fallback
     if hint is not None:
         notes.append("hint given")
     keys = {order.id: float(order.due) for order in problem.orders}
+    guide: dict[str, object] = {}
     if (
         settings.bottleneck_first
         and objective == "weighted_tardiness"
         and len(problem.work_centers) > 1
+        and _left(deadline) > 2 * dispatch_seconds
     ):
-        left = settings.time_limit - (time.perf_counter() - began)
         report(0.05, "bottleneck first")
-        found = _bottleneck_first(problem, settings, best_rule, left * 0.25)
+        # the drum gets up to a quarter of what is left, and stops early when a dispatching
+        # run would no longer fit
+        found = _bottleneck_first(
+            problem, best_rule, time.perf_counter() + 0.25 * _left(deadline), deadline
+        )
         if found is not None:
-            code, sequenced, drum = found
+            code, sequenced, drum, drum_guide = found
             if _score(sequenced) <= _score(start_hint):
                 notes.append(f"bottleneck first: {code}")
-                start_hint, keys = sequenced, drum
+                start_hint, keys, guide = sequenced, drum, drum_guide
             else:
                 # the drum's plan is worse than the rules': the search starts from the rules'
                 notes.append(f"bottleneck first: {code}, not better than the rules' plan")
+    elif (
+        settings.bottleneck_first
+        and objective == "weighted_tardiness"
+        and len(problem.work_centers) > 1
+    ):
+        notes.append("time limit: no time for bottleneck first")
     if objective == "weighted_tardiness" and not broken:
         report(0.3, "searching the orders' priorities")
         now = time.perf_counter()
@@ -96,24 +122,24 @@ def schedule(
             max(began + settings.time_limit * 0.55, now + settings.time_limit * 0.3),
             began + settings.time_limit * 0.85,
         )
-        searched = _search_priorities(problem, keys, best_rule, share, settings.seed)
+        searched = _search_priorities(problem, keys, best_rule, share, settings.seed, guide)
         if _score(searched) < _score(start_hint):
             notes.append("hint: priorities searched by dispatching")
             start_hint = searched
     horizon = _horizon(problem, start_hint, settings)
     span = _window_span(problem, horizon, settings)
-    deadline = began + settings.time_limit
     count = sum(len(order.operations) for order in problem.orders)
     windows: dict[tuple[str, int], int] = {}
+    outcome = Outcome(None, "unknown", None)
     report(0.6, "CP-SAT")
     if (span is not None or count > settings.max_full_operations) and not broken:
         notes.append("large: improved window by window")
         improved = _improve_by_windows(
-            problem, settings, start_hint, deadline, horizon, span, report, began
+            problem, settings, start_hint, deadline - RESERVE, horizon, span, report, began
         )
         outcome = Outcome(improved, "feasible", None)
         span = span or 0
-    else:
+    elif _left(deadline) > RESERVE + MIN_SOLVE:
         restrict, windows = _restrictions(problem, start_hint, settings, candidates)
         candidates.update(restrict)
         model = Model(
@@ -125,7 +151,13 @@ def schedule(
             hint_arcs_only=windows,
             window_span=span,
         )
-        outcome = model.solve(max(0.5, deadline - time.perf_counter()))
+        budget = _left(deadline) - RESERVE - OVERRUN
+        if budget >= MIN_SOLVE:
+            outcome = model.solve(budget)
+        else:
+            notes.append("time limit: the model was built too late to be solved")
+    else:
+        notes.append("time limit: no time left for CP-SAT")
     plans = [start_hint, fallback] if not broken else []
     if outcome.plan is not None:
         plans.insert(0, outcome.plan)
@@ -172,6 +204,17 @@ def schedule(
 
 
 Progress = Callable[[float, str], None]
+
+RESERVE = 0.2
+"""Seconds kept at the end of a run for assembling the plan."""
+OVERRUN = 0.25
+"""Seconds CP-SAT may take past its ``max_time_in_seconds`` (stopping its workers)."""
+MIN_SOLVE = 0.3
+"""A CP-SAT solve shorter than this is not started."""
+
+
+def _left(deadline: float) -> float:
+    return deadline - time.perf_counter()
 
 
 def _silent(fraction: float, message: str) -> None:
@@ -241,8 +284,18 @@ def _makespan_floor(problem: Problem) -> int:
 
 
 def _bottleneck_first(
-    problem: Problem, settings: Settings, rule: Rule, seconds: float
-) -> tuple[str, Plan, dict[str, float]] | None:
+    problem: Problem, rule: Rule, until: float, deadline: float
+) -> tuple[str, Plan, dict[str, float], dict[str, object]] | None:
+    """The drum: the most loaded work centre sequenced alone, and the full plan built on it.
+
+    The bottleneck's operations, with their heads and tails (``bottleneck_problem``), are
+    sequenced by ATCS (``bottleneck.drums``) on its working time. The best few drums are then
+    turned into complete plans by dispatching: every operation of an order ranked by its
+    bottleneck operation's start in the drum (drum-buffer-rope), and the bottleneck's lines
+    either running exactly the drum's sequence or only the operations the drum gave them, in
+    that rank among those that have arrived. The best plan, the orders' ranks and how it was
+    guided (for the priority search) are returned.
+    """
     table = load_table(problem)
     names = bottlenecks(table)
     if not names:
@@ -251,66 +304,75 @@ def _bottleneck_first(
     sub = bottleneck_problem(problem, code)
     if len(sub.orders) < 2:
         return None
-    sub_settings = Settings(
-        time_limit=seconds,
-        workers=settings.workers,
-        objective="weighted_tardiness",
-        bottleneck_first=False,
-        seed=settings.seed,
-        max_arcs_per_machine=settings.max_arcs_per_machine * 2,
-        max_windows=settings.max_windows,
-        horizon_slack=settings.horizon_slack,
-    )
-    solved = _in_working_time(sub, sub_settings)
-    sequences: dict[tuple[str, int], list[str]] = {}
-    for got in sorted(solved.operations, key=lambda p: p.start):
-        sequences.setdefault((got.work_center, got.machine), []).append(got.operation)
-    ranks = {op.operation: float(op.start) for op in solved.operations}
-    # drum-buffer-rope: every operation of an order is dispatched in the order its bottleneck
-    # operation has in the drum's sequence, so that the work upstream arrives when it is due
-    drum: dict[str, float] = {}
-    for order in problem.orders:
-        beat = next((ranks[op.id] for op in order.operations if op.id in ranks), None)
-        for op in order.operations:
-            drum[op.id] = beat if beat is not None else float(order.due)
-    # the drum's machines and order kept exactly, or only its order of priority (a line may
-    # take the next order that has arrived): whichever plans better
-    plan = best_of(
-        [
-            dispatch(problem, rule, priorities=drum, sequences=sequences),
-            dispatch(problem, rule, priorities=drum),
-        ]
-    )
-    beats = {order.id: drum[order.operations[0].id] for order in problem.orders if order.operations}
-    return code, plan, beats
+    found = drums(sub, until)
+    if not found:
+        return None
+    best: tuple[Plan, dict[str, float], dict[str, object]] | None = None
+    for drum in found[:3]:
+        beats: dict[str, float] = {}
+        ranks: dict[str, float] = {}
+        for order in problem.orders:
+            beat = next(
+                (drum.starts[op.id] for op in order.operations if op.id in drum.starts), None
+            )
+            beats[order.id] = beat if beat is not None else float(order.due)
+            for op in order.operations:
+                ranks[op.id] = beats[order.id]
+        sequences: dict[tuple[str, int], list[str]] = {}
+        for op_id in sorted(drum.starts, key=lambda o: drum.starts[o]):
+            sequences.setdefault((code, drum.machines[op_id]), []).append(op_id)
+        assign = {op_id: (code, m) for op_id, m in drum.machines.items()}
+        guides: list[dict[str, object]] = [{"sequences": sequences}, {"assign": assign}]
+        for guide in guides:
+            if best is not None and time.perf_counter() > deadline:
+                break
+            plan = dispatch(problem, rule, priorities=ranks, **guide)  # type: ignore[arg-type]
+            if best is None or _score(plan) < _score(best[0]):
+                best = (plan, beats, guide)
+        if time.perf_counter() > until:
+            break
+    if best is None:
+        return None
+    return code, best[0], best[1], best[2]
 
 
 def _search_priorities(
-    problem: Problem, keys: dict[str, float], rule: Rule, deadline: float, seed: int
+    problem: Problem,
+    keys: dict[str, float],
+    rule: Rule,
+    deadline: float,
+    seed: int,
+    guide: Mapping[str, object] | None = None,
 ) -> Plan:
     """Better hints by dispatching again with late orders ranked earlier (iterated greedy).
 
     Each round moves every late order's rank earlier by its weighted tardiness times a step
     (with some noise); a round that does not improve halves the step. It stops at the
-    deadline, when nothing is late, or after a dozen rounds without a gain.
+    deadline, when nothing is late, or after a dozen rounds without a gain; a round is not
+    started when the last one would not fit before the deadline. ``guide`` (the drum's
+    machines or sequences for the bottleneck) is kept in every run.
     """
     rng = random.Random(seed)
 
     def run(ranks: dict[str, float]) -> Plan:
         given = {op.id: ranks[order.id] for order in problem.orders for op in order.operations}
-        return dispatch(problem, rule, priorities=given)
+        return dispatch(problem, rule, priorities=given, **(guide or {}))  # type: ignore[arg-type]
 
+    took = time.perf_counter()
     best = run(keys)
+    last = time.perf_counter() - took
     mean_weight = sum(o.weight for o in problem.orders) / max(1, len(problem.orders)) or 1
     weights = {order.id: order.weight for order in problem.orders}
     step, misses = 1.0, 0
-    while time.perf_counter() < deadline and best.weighted_tardiness > 0 and misses < 12:
+    while time.perf_counter() + last < deadline and best.weighted_tardiness > 0 and misses < 12:
+        took = time.perf_counter()
         ranks = dict(keys)
         for result in best.orders:
             if result.tardiness > 0:
                 push = result.tardiness * weights[result.order] / mean_weight
                 ranks[result.order] -= step * push * rng.uniform(0.5, 1.5)
         found = run(ranks)
+        last = time.perf_counter() - took
         if _score(found) < _score(best):
             best, keys, misses = found, ranks, 0
         else:
@@ -318,68 +380,6 @@ def _search_priorities(
             if step < 0.02:
                 step = 1.0
     return best
-
-
-def _in_working_time(problem: Problem, settings: Settings) -> Plan:
-    """Solve a problem whose work centres share one calendar on that calendar's working time.
-
-    Working minutes become the time axis (nights, breaks, weekends and holidays vanish), so
-    the model needs no calendar tables; releases and due dates are mapped onto it, and the plan
-    is mapped back (a start at a coordinate is the first minute with it, an end is where the
-    work finishes). Setups and transfer batches are counted in working time either way, so the
-    plan is exact; only the tardiness it minimises is in working minutes, which is what a
-    sequence for the bottleneck needs.
-    """
-    calendars = {id(wc.calendar): wc.calendar for wc in problem.work_centers}
-    if len(calendars) != 1:
-        return schedule(problem, settings)
-    (calendar,) = calendars.values()
-    if calendar is None:
-        return schedule(problem, settings)
-    centers = tuple(replace(wc, calendar=None) for wc in problem.work_centers)
-    orders = tuple(
-        replace(
-            order,
-            due=calendar.worked(order.due),
-            release=calendar.worked(order.release),
-            operations=tuple(
-                replace(
-                    op,
-                    release=calendar.worked(op.release),
-                    fixed=replace(
-                        op.fixed,
-                        start=calendar.worked(op.fixed.start),
-                        end=calendar.worked(op.fixed.end),
-                    )
-                    if op.fixed is not None
-                    else None,
-                )
-                for op in order.operations
-            ),
-        )
-        for order in problem.orders
-    )
-    flat = schedule(Problem(centers, orders), settings)
-    by_id = {op.id: op for order in problem.orders for op in order.operations}
-    placed = []
-    for got in flat.operations:
-        op = by_id[got.operation]
-        if op.fixed is not None:
-            start, end = op.fixed.start, op.fixed.end
-        else:
-            start = calendar.at_worked(got.start)
-            end = calendar.finish(start, op.durations[got.work_center])
-        placed.append(replace(got, start=start, end=end, setup_start=None))
-    return make_plan(
-        problem,
-        with_setups(problem, placed),
-        status=flat.status,
-        method=flat.method,
-        objective=flat.objective,
-        lower_bound=None,
-        seconds=flat.seconds,
-        notes=(*flat.notes, "solved in working time"),
-    )
 
 
 def _restrictions(
@@ -452,8 +452,8 @@ def _improve_by_windows(
         for o in sorted(plan.operations, key=lambda o: o.start)
         if o.operation not in fixed_ids
     ]
-    building = 1.0
-    while ordered and deadline - time.perf_counter() > building + 1.0:
+    building = 1.0  # seconds the last window's model took to build (a first guess)
+    while ordered and deadline - time.perf_counter() > building + MIN_SOLVE:
         built = time.perf_counter()
         total = max(1e-9, deadline - began)
         report(0.6 + 0.4 * min(1.0, (built - began) / total), "CP-SAT, window by window")
@@ -476,8 +476,9 @@ def _improve_by_windows(
             light=True,
         )
         building = time.perf_counter() - built
-        budget = min(settings.window_seconds, deadline - time.perf_counter())
-        if budget < 0.5:
+        # CP-SAT stops a little after its limit: keep that overrun inside the deadline
+        budget = min(settings.window_seconds, deadline - time.perf_counter() - OVERRUN)
+        if budget < MIN_SOLVE:
             break
         outcome = model.solve(budget)
         if outcome.plan is not None and _score(outcome.plan) < _score(plan):

@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 from django.db import transaction
@@ -269,10 +269,12 @@ def release_planned_order(
     actor: Actor,
     quantity: Decimal | None = None,
     due: date | None = None,
+    now: datetime | None = None,
 ) -> ProductionOrder | IncomingStock:
     """Release a proposed order as it is or with the planner's quantity and due date: a make
     becomes a :class:`ProductionOrder` with its routing's operations and a ``PlannedOutput``;
-    a buy becomes an expected ``IncomingStock`` from the preferred supplier."""
+    a buy becomes an expected ``IncomingStock`` from the preferred supplier. ``now``: the
+    release's time (a simulated clock; the wall clock by default)."""
     with transaction.atomic():
         planned = (
             PlannedOrder.objects.select_for_update(of=("self",))
@@ -310,7 +312,7 @@ def release_planned_order(
             )
         planned.quantity, planned.due = amount, due_on
         planned.status = PlannedStatus.RELEASED
-        planned.released_at = timezone.now()
+        planned.released_at = now or timezone.now()
         planned.released_by_id = actor.user_id
         planned.save(update_fields=["quantity", "due", "status", "released_at", "released_by"])
     return released

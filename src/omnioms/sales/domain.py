@@ -7,11 +7,13 @@ No ORM here: the services read rows, call these with plain data and write what t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from omnioms.flows.definition import Discounts
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -57,16 +59,12 @@ class DiscountPolicy:
     self_approval: bool = False
 
     @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> DiscountPolicy:
-        """From a channel account's ``options["sales"]``; missing keys keep the defaults."""
-        sales = options.get("sales") if isinstance(options, Mapping) else None
-        if not isinstance(sales, Mapping):
-            return cls()
-        default = cls()
+    def from_limits(cls, limits: Discounts, roles: Iterable[str] = ()) -> DiscountPolicy:
+        """The flow's discount limits as they apply to a person with ``roles``."""
         return cls(
-            limit=Decimal(str(sales.get("discount_limit", default.limit))),
-            approval_above=Decimal(str(sales.get("approval_above", default.approval_above))),
-            self_approval=bool(sales.get("self_approval", default.self_approval)),
+            limit=limits.maximum,
+            approval_above=limits.without_approval_for(roles),
+            self_approval=limits.self_approval,
         )
 
 
@@ -83,7 +81,7 @@ def check_discounts(lines: Sequence[PriceLine], policy: DiscountPolicy) -> bool:
         if line.discount_percent > policy.limit:
             raise PriceError(
                 f"line {position} ({line.sku}): {line.discount_percent}% is more than the "
-                f"{policy.limit}% this account allows"
+                f"{policy.limit}% the flow allows"
             )
     return any(line.discount_percent > policy.approval_above for line in lines)
 

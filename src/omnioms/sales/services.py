@@ -32,7 +32,7 @@ from omnioms.core.choices import OrderStatus, Platform
 from omnioms.core.models import Location, LocationKind
 from omnioms.customers.models import Customer
 from omnioms.customers.services import resolve_customers
-from omnioms.flows.selectors import create_from_preset
+from omnioms.flows.selectors import create_from_preset, discount_limits
 from omnioms.flows.services import (
     ActionForbidden,
     ActionRefused,
@@ -513,6 +513,13 @@ def promise_dates(wanted: dict[Sku, int], *, today: date) -> dict[int, date | No
     return {sku.pk: promise_date(sku, quantity, today).date for sku, quantity in wanted.items()}
 
 
+def discount_policy(account: ChannelAccount, user: Any) -> DiscountPolicy:
+    """The discount limits of the account's flow (its current version) as they apply to
+    ``user``'s roles."""
+    roles = user.groups.values_list("name", flat=True) if getattr(user, "pk", None) else []
+    return DiscountPolicy.from_limits(discount_limits(account), list(roles))
+
+
 def _write_version(
     quote: Quote,
     number: int,
@@ -523,7 +530,7 @@ def _write_version(
     user: User,
 ) -> QuoteVersion:
     priced, skus = _priced(lines)
-    policy = DiscountPolicy.from_options(quote.account.options)
+    policy = discount_policy(quote.account, user)
     try:
         needs_approval = check_discounts(priced, policy)
     except PriceError as exc:
@@ -637,7 +644,7 @@ def approve_quote(quote_id: int, *, user: User) -> QuoteVersion:
         version = latest_version(quote)
         if quote.status != QuoteStatus.AWAITING_APPROVAL:
             raise SaleError("approval", {"quote": "this version does not wait for approval"})
-        policy = DiscountPolicy.from_options(quote.account.options)
+        policy = discount_policy(quote.account, user)
         if not may_approve(approver_id=user.pk, maker_id=version.created_by_id, policy=policy):
             raise SaleError(
                 "self-approval", {"quote": "the person who made a version may not approve it"}

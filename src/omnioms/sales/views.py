@@ -33,7 +33,7 @@ from omnioms.inventory.models import Reservation
 from omnioms.orders.selectors import user_store_id, visible_orders
 from omnioms.sales import documents
 from omnioms.sales.documents import DocLine
-from omnioms.sales.domain import DiscountPolicy, PriceLine, SaleDraft, may_approve, version_changes
+from omnioms.sales.domain import PriceLine, SaleDraft, may_approve, version_changes
 from omnioms.sales.forms import (
     CounterCheckoutForm,
     CounterScanForm,
@@ -69,6 +69,7 @@ from omnioms.sales.services import (
     accept_quote_by_link,
     approve_quote,
     decline_quote,
+    discount_policy,
     enter_order,
     entry_accounts,
     issue_invoice,
@@ -595,7 +596,10 @@ def _quote_page(
     history = []
     for before, after in itertools.pairwise(versions):
         history.append((after, version_changes(version_view(before), version_view(after))))
-    policy = DiscountPolicy.from_options(quote.account.options)
+    policy = discount_policy(quote.account, request.user)
+    maker_policy = (
+        discount_policy(quote.account, latest.created_by) if latest.created_by else policy
+    )
     initial = [
         {
             "sku": line.sku.code,
@@ -616,6 +620,7 @@ def _quote_page(
         "latest": latest,
         "history": list(reversed(history)),
         "policy": policy,
+        "maker_policy": maker_policy,
         "lines": lines or _quote_lines_formset(initial=initial),
         "terms": terms
         or QuoteTermsForm(initial={"valid_until": latest.valid_until, "note": latest.note}),

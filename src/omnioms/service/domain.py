@@ -3,7 +3,9 @@ search documents. No ORM: the services read rows into these values."""
 
 from __future__ import annotations
 
+import bisect
 import re
+import statistics
 import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -64,6 +66,80 @@ def business_seconds(calendar: CalendarSpec | None, start: datetime, end: dateti
         if hi > lo:
             total += (hi - lo).total_seconds()
     return total
+
+
+class BusinessClock:
+    """Business seconds between any two moments of a span, answered by bisection over the
+    calendar's working intervals computed once (the dashboard measures thousands of tickets
+    with one clock per calendar). ``None`` as the calendar: around the clock."""
+
+    def __init__(self, calendar: CalendarSpec | None, start: datetime, end: datetime) -> None:
+        self.calendar = calendar
+        self.starts: list[datetime] = []
+        self.ends: list[datetime] = []
+        self.before: list[float] = []  # business seconds before each interval
+        if calendar is None:
+            return
+        total = 0.0
+        days = (end.date() - start.date()).days + 2
+        for begin, finish in _intervals(calendar, start, days):
+            self.starts.append(begin)
+            self.ends.append(finish)
+            self.before.append(total)
+            total += (finish - begin).total_seconds()
+
+    def _elapsed(self, moment: datetime) -> float:
+        """Business seconds from the span's start to ``moment``."""
+        index = bisect.bisect_right(self.starts, moment) - 1
+        if index < 0:
+            return 0.0
+        inside = min(moment, self.ends[index]) - self.starts[index]
+        return self.before[index] + max(0.0, inside.total_seconds())
+
+    def seconds(self, start: datetime, end: datetime) -> float:
+        if self.calendar is None:
+            return (end - start).total_seconds()
+        return self._elapsed(end) - self._elapsed(start)
+
+    def seconds_less_pauses(
+        self, start: datetime, end: datetime, pauses: Iterable[tuple[datetime, datetime]]
+    ) -> float:
+        """Business seconds from ``start`` to ``end`` less those inside ``pauses`` (the
+        clock stops while the ticket waits on the customer, as the SLA clock does)."""
+        total = self.seconds(start, end)
+        for pause_start, pause_end in pauses:
+            lo, hi = max(pause_start, start), min(pause_end, end)
+            if hi > lo:
+                total -= self.seconds(lo, hi)
+        return max(0.0, total)
+
+
+def pauses_from_statuses(
+    changes: Iterable[tuple[datetime, str, str]], *, waiting: str, until: datetime
+) -> list[tuple[datetime, datetime]]:
+    """The spans a ticket waited on the customer, from its status changes ``(at, old, new)``
+    in time order; one still open ends at ``until``."""
+    spans: list[tuple[datetime, datetime]] = []
+    since: datetime | None = None
+    for at, old, new in changes:
+        if new == waiting and old != waiting and since is None:
+            since = at
+        elif old == waiting and new != waiting and since is not None:
+            spans.append((since, at))
+            since = None
+    if since is not None and until > since:
+        spans.append((since, until))
+    return spans
+
+
+def median_and_p90(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """The median and the 90th percentile (``statistics.quantiles`` with the inclusive method:
+    linear interpolation between the closest ranks, as ``numpy.quantile`` by default)."""
+    if not values:
+        return None, None
+    if len(values) == 1:
+        return values[0], values[0]
+    return statistics.median(values), statistics.quantiles(values, n=10, method="inclusive")[-1]
 
 
 @dataclass(frozen=True)
@@ -212,7 +288,37 @@ def document(*parts: str | None, phones: Iterable[str] = ()) -> str:
     words = [p.strip().lower() for p in parts if p and p.strip()]
     for phone in phones:
         words.extend(phone_forms(phone))
-    return " | ".join(dict.fromkeys(words))
+    return _PART_SEPARATOR.join(dict.fromkeys(words))
+
+
+KEY_LENGTH = 100
+MIN_KEY = 5
+_KEY_DROP = re.compile(r"[\s\-]+")
+_PART_SEPARATOR = " | "
+
+
+def code_key(text: str) -> str:
+    """A code as its exact-match key: lower case, without spaces and dashes, so that
+    ``SF 1402-0000-0013`` and ``sf140200000013`` are one key."""
+    return _KEY_DROP.sub("", text.lower())
+
+
+def looks_like_code(term: str) -> bool:
+    """A term an agent typed whole: an order id, tracking number, SKU, phone, e-mail or ticket
+    number (at least five characters, one of them a digit or an ``@``)."""
+    key = code_key(term)
+    return MIN_KEY <= len(key) <= KEY_LENGTH and any(c.isdigit() or c == "@" for c in key)
+
+
+def document_keys(document_text: str) -> list[str]:
+    """The exact-match keys of a search document: each part that is one code (no spaces
+    inside, a digit or ``@`` in it) as :func:`code_key`, once."""
+    keys: dict[str, None] = {}
+    for part in document_text.split(_PART_SEPARATOR):
+        part = part.strip()
+        if part and not any(c.isspace() for c in part) and looks_like_code(part):
+            keys[code_key(part)] = None
+    return list(keys)
 
 
 def query_terms(query: str) -> list[str]:

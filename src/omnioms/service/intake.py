@@ -22,7 +22,7 @@ from django.utils import timezone
 from omnioms.channels.adapters.base import NormalizationError
 from omnioms.channels.models import bounded_reason
 from omnioms.core.inputs import NUL
-from omnioms.service import services
+from omnioms.service import batch, search, services
 from omnioms.service.models import (
     InboundItem,
     ItemOutcome,
@@ -100,7 +100,7 @@ def process_received(*, limit: int = BATCH) -> int:
     transaction (one commit for the batch, as the order intake does), each in a savepoint so
     that a bad one becomes a dead letter without holding up the rest. Several workers may run
     at once on PostgreSQL (``SKIP LOCKED``)."""
-    with transaction.atomic():
+    with transaction.atomic(), batch.batch() as current:
         items = list(
             InboundItem.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("source__account")
@@ -109,6 +109,8 @@ def process_received(*, limit: int = BATCH) -> int:
         )
         for item in items:
             _process_one(item)
+        # The batch's tickets are searchable from the same commit that stores them.
+        search.flush(current)
     return len(items)
 
 
@@ -131,12 +133,14 @@ UNREADABLE = (NormalizationError, ValueError, KeyError, TypeError, RecursionErro
 
 def _process_one(item: InboundItem) -> str:
     """Process a locked item in a savepoint; what cannot be read becomes a dead letter."""
+    replayed = item.outcome == ItemOutcome.DEAD_LETTERED
     try:
         with transaction.atomic():
             _process(item)
-            ServiceDeadLetter.objects.filter(item=item, resolved_at__isnull=True).update(
-                resolved_at=timezone.now()
-            )
+            if replayed:
+                ServiceDeadLetter.objects.filter(item=item, resolved_at__isnull=True).update(
+                    resolved_at=timezone.now()
+                )
             return str(item.outcome)
     except UNREADABLE as exc:
         reason = (

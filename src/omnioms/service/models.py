@@ -518,6 +518,54 @@ class Attachment(models.Model):
         return self.filename
 
 
+class MediaKind(models.TextChoices):
+    IMAGE = "image", _("image")
+    VOICE = "voice", _("voice message")
+    VIDEO = "video", _("video")
+    FILE = "file", _("file")
+
+
+class MediaState(models.TextChoices):
+    PENDING = "pending", _("Being fetched")
+    FETCHED = "fetched", _("Fetched")
+    FAILED = "failed", _("Could not be fetched")
+
+
+class MediaFetch(models.Model):
+    """A file of a customer's message kept by the platform (WeChat's temporary media), fetched
+    by the worker step ``service.fetch_media`` after the message is stored, with retries; the
+    file becomes the message's attachment. A failure is kept and shown with the message."""
+
+    message = models.ForeignKey(
+        Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="media"
+    )
+    media_id = models.CharField(_("media id"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=20, choices=MediaKind.choices)
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=MediaState.choices, default=MediaState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    attachment = models.ForeignKey(
+        Attachment,
+        verbose_name=_("attachment"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="service_media_queue")]
+        verbose_name = _("media to fetch")
+        verbose_name_plural = _("media to fetch")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.media_id}"
+
+
 class CannedReply(models.Model):
     """A reply with placeholders: {order_number}, {tracking_link}, {promised_date},
     {customer_name}, {ticket_number}."""
@@ -616,3 +664,24 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.object_id}"
+
+
+class SearchKey(models.Model):
+    """An exact-match key of a search entry (an order id, tracking number, SKU, phone, e-mail
+    or ticket number, as ``domain.code_key``), under an ordinary B-tree index: a whole code
+    is found without the trigram index. ``updated_at`` is the entry's, so that the index
+    gives the newest first."""
+
+    entry = models.ForeignKey(
+        SearchEntry, verbose_name=_("search entry"), on_delete=models.CASCADE, related_name="keys"
+    )
+    key = models.CharField(_("key"), max_length=100)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "-updated_at"], name="service_search_key")]
+        verbose_name = _("search key")
+        verbose_name_plural = _("search keys")
+
+    def __str__(self) -> str:
+        return self.key

@@ -6,6 +6,13 @@ queries are answered by an index on both databases: PostgreSQL's ``pg_trgm`` GIN
 (triggers keep it in step) and serves ``MATCH '"term"'``. Both need terms of three characters
 or more; shorter queries are refused with a message rather than scanning a million rows.
 
+A term that looks like a whole code (an order id, tracking number, SKU, phone, e-mail, ticket
+number) is first looked up in ``SearchKey``, an ordinary B-tree index of each document's codes:
+the trigram indexes are slow for codes that share long prefixes (every tracking number of a
+carrier starts alike), the B-tree answers in a lookup. Exact matches come first and are the
+answer when there are any; an e-mail typed from its start is then a range of the same index;
+otherwise the substring path runs.
+
 Entries follow every order change (the ``service.search`` effect, in the change's
 transaction) and every ticket change; :func:`rebuild_search` (a job) rebuilds them all.
 """
@@ -28,8 +35,9 @@ from omnioms.core.jobs import JobContext, job_kind
 from omnioms.customers.models import Customer, CustomerIdentity
 from omnioms.orders.models import Order, OrderEvent, OrderLine
 from omnioms.orders.selectors import visible_orders
-from omnioms.service.domain import document, query_terms
-from omnioms.service.models import Conversation, SearchEntry, SearchKind, Ticket
+from omnioms.service import batch
+from omnioms.service.domain import code_key, document, document_keys, looks_like_code, query_terms
+from omnioms.service.models import Conversation, SearchEntry, SearchKey, SearchKind, Ticket
 
 if TYPE_CHECKING:
     from omnioms.orders.effects import OrderChange
@@ -47,14 +55,34 @@ class QueryTooShort(ValueError):
 
 
 def _save(entries: list[SearchEntry]) -> None:
-    if entries:
-        SearchEntry.objects.bulk_create(
-            entries,
-            update_conflicts=True,
-            unique_fields=["kind", "object_id"],
-            update_fields=["title", "document", "updated_at"],
-            batch_size=500,
+    """Upsert the entries (their ids come back from the database) and replace their keys."""
+    if not entries:
+        return
+    SearchEntry.objects.bulk_create(
+        entries,
+        update_conflicts=True,
+        unique_fields=["kind", "object_id"],
+        update_fields=["title", "document", "updated_at"],
+        batch_size=500,
+    )
+    missing = [e for e in entries if e.pk is None]
+    if missing:  # a backend that does not return ids from an upsert
+        ids = dict(
+            SearchEntry.objects.filter(
+                kind=missing[0].kind, object_id__in=[e.object_id for e in missing]
+            ).values_list("object_id", "pk")
         )
+        for entry in missing:
+            entry.pk = ids.get(entry.object_id)
+    SearchKey.objects.filter(entry_id__in=[e.pk for e in entries]).delete()
+    SearchKey.objects.bulk_create(
+        (
+            SearchKey(entry_id=e.pk, key=key, updated_at=e.updated_at)
+            for e in entries
+            for key in document_keys(e.document)
+        ),
+        batch_size=1000,
+    )
 
 
 def index_orders(order_ids: Iterable[int]) -> None:
@@ -135,9 +163,21 @@ def index_customers(customer_ids: Iterable[int]) -> None:
 
 
 def index_tickets(ticket_ids: Iterable[int]) -> None:
+    """The tickets' entries; inside an intake batch, written once at its end (``flush``)."""
     ids = list(ticket_ids)
-    if not ids:
+    if not ids or batch.defer_ticket_index(ids):
         return
+    _index_tickets(ids)
+
+
+def flush(current: batch.Batch) -> None:
+    """Write the entries of the tickets a batch deferred (before its commit)."""
+    if current.tickets_to_index:
+        _index_tickets(sorted(current.tickets_to_index))
+        current.tickets_to_index.clear()
+
+
+def _index_tickets(ids: list[int]) -> None:
     contacts: dict[int, list[str]] = defaultdict(list)
     for ticket_id, contact, name in Conversation.objects.filter(ticket_id__in=ids).values_list(
         "ticket_id", "contact", "contact_name"
@@ -214,6 +254,15 @@ def matching_entries(query: str, *, kinds: Sequence[str] = (), limit: int = 50) 
     terms = query_terms(query)
     if not terms:
         return []
+    for code, others in _code_candidates(terms):
+        exact = exact_entries(code, others, kinds, limit)
+        if exact:
+            return exact
+    if len(terms) == 1 and "@" in terms[0] and looks_like_code(terms[0]):
+        # An e-mail typed from its start: a range of the same B-tree.
+        started = prefix_entries(terms[0], kinds, limit)
+        if started:
+            return started
     if any(len(t) < MIN_TERM for t in terms):
         raise QueryTooShort(
             _("Type at least %(n)s characters (or digits of a phone).") % {"n": MIN_TERM}
@@ -240,6 +289,61 @@ def matching_entries(query: str, *, kinds: Sequence[str] = (), limit: int = 50) 
         # Only placeholders are joined into the text; every value is a parameter.
         cursor.execute(sql, params)
         return [Hit(kind, int(object_id), title) for kind, object_id, title in cursor.fetchall()]
+
+
+def _code_candidates(terms: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """The whole codes a query may be, most likely first: all its words as one code
+    (``SF 1402 0394 41234``), then its first word that is a code with the others as words
+    the entry must also contain."""
+    candidates: list[tuple[str, list[str]]] = []
+    if len(terms) > 1 and looks_like_code("".join(terms)):
+        candidates.append(("".join(terms), []))
+    code = next((t for t in terms if looks_like_code(t)), None)
+    if code is not None:
+        candidates.append((code, [t for t in terms if t != code]))
+    return candidates
+
+
+def exact_entries(code: str, others: Sequence[str], kinds: Sequence[str], limit: int) -> list[Hit]:
+    """Entries that hold ``code`` as a whole code (the B-tree of ``SearchKey``, newest first)
+    and contain every other term."""
+    sql = (
+        "SELECT e.kind, e.object_id, e.title FROM service_searchkey k "
+        "JOIN service_searchentry e ON e.id = k.entry_id WHERE k.key = %s"
+    )
+    params: list[Any] = [code_key(code)]
+    for term in others:
+        sql += " AND e.document LIKE %s ESCAPE '\\'"
+        params.append(f"%{_escape_like(term)}%")
+    if kinds:
+        sql += " AND e.kind IN (" + ", ".join(["%s"] * len(kinds)) + ")"
+        params.extend(kinds)
+    sql += " ORDER BY k.updated_at DESC LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Hit(kind, int(object_id), title) for kind, object_id, title in cursor.fetchall()]
+
+
+def prefix_entries(start: str, kinds: Sequence[str], limit: int) -> list[Hit]:
+    """Entries with a code that begins with ``start`` (a range scan of ``SearchKey``'s index,
+    in key order; ``LIKE`` keeps the answer exact whatever the database's collation)."""
+    key = code_key(start)
+    sql = (
+        "SELECT e.kind, e.object_id, e.title FROM service_searchkey k "
+        "JOIN service_searchentry e ON e.id = k.entry_id "
+        "WHERE k.key >= %s AND k.key < %s AND k.key LIKE %s ESCAPE '\\'"
+    )
+    params: list[Any] = [key, key + chr(0x10FFFF), _escape_like(key) + "%"]
+    if kinds:
+        sql += " AND e.kind IN (" + ", ".join(["%s"] * len(kinds)) + ")"
+        params.extend(kinds)
+    sql += " ORDER BY k.key, k.updated_at DESC LIMIT %s"
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        hits = [Hit(kind, int(object_id), title) for kind, object_id, title in cursor.fetchall()]
+    return list(dict.fromkeys(hits))
 
 
 def search(query: str, user: User | AnonymousUser, *, limit: int = 20) -> dict[str, list[Hit]]:

@@ -181,6 +181,6 @@ def conversation(ticket: Ticket) -> list[Any]:
     return list(
         Message.objects.filter(conversation__ticket=ticket)
         .select_related("author", "conversation__source")
-        .prefetch_related("attachments")
+        .prefetch_related("attachments", "media")
         .order_by("at", "pk")
     )

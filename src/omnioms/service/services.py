@@ -19,7 +19,7 @@ from omnioms.core.actor import Actor
 from omnioms.customers.models import Customer
 from omnioms.customers.services import resolve_customers
 from omnioms.orders.models import Order, OrderLine
-from omnioms.service import domain, search, sla
+from omnioms.service import batch, domain, search, sla
 from omnioms.service.models import (
     AgentState,
     AssignmentRule,
@@ -28,6 +28,7 @@ from omnioms.service.models import (
     Conversation,
     Delivery,
     Direction,
+    MediaFetch,
     Message,
     Priority,
     Source,
@@ -49,10 +50,26 @@ class TicketError(ValueError):
     """A change a person asked for that cannot be made; the message names the field."""
 
 
-def event(ticket: Ticket, kind: str, actor: Actor, **data: Any) -> TicketEvent:
-    return TicketEvent.objects.create(
-        ticket=ticket, kind=kind, actor_label=actor.label, actor_user_id=actor.user_id, data=data
+def _event(
+    ticket: Ticket, kind: str, actor: Actor, *, at: datetime | None = None, **data: Any
+) -> TicketEvent:
+    return TicketEvent(
+        ticket=ticket,
+        kind=kind,
+        at=at or timezone.now(),
+        actor_label=actor.label,
+        actor_user_id=actor.user_id,
+        data=data,
     )
+
+
+def event(
+    ticket: Ticket, kind: str, actor: Actor, *, at: datetime | None = None, **data: Any
+) -> TicketEvent:
+    """Write one event of the ticket's history (``at``: when it happened, default now)."""
+    made = _event(ticket, kind, actor, at=at, **data)
+    made.save()
+    return made
 
 
 def _root(customer_id: int | None) -> int | None:
@@ -89,7 +106,12 @@ def _new_ticket(
     external_ref: str | None = None,
     platform_due_at: datetime | None = None,
     now: datetime | None = None,
+    customer: Customer | None = None,
 ) -> Ticket:
+    """Insert a ticket with its number, events, assignment and SLA policy. Its number,
+    team, assignee and policy are set on the object only: every caller goes on to record the
+    customer's message (``customer_wrote``), which computes the due times and saves it (one
+    UPDATE instead of one per step)."""
     now = now or timezone.now()
     ticket = Ticket.objects.create(
         number=f"tmp-{uuid.uuid4().hex[:16]}",
@@ -105,11 +127,15 @@ def _new_ticket(
         created_at=now,
         updated_at=now,
     )
+    if customer is not None and customer.pk == customer_id:
+        ticket.customer = customer  # already read: choosing the policy need not read it again
     ticket.number = f"T-{ticket.pk:06d}"
-    ticket.save(update_fields=["number"])
-    event(ticket, TicketEventKind.CREATED, actor, channel=channel, type=ticket_type)
-    assign_ticket(ticket, actor=actor)
-    sla.start_clock(ticket, now=now)
+    events = [
+        _event(ticket, TicketEventKind.CREATED, actor, at=now, channel=channel, type=ticket_type)
+    ]
+    assign_ticket(ticket, actor=actor, save=False, events=events)
+    TicketEvent.objects.bulk_create(events)
+    ticket.sla_policy = sla.choose_policy(ticket)
     return ticket
 
 
@@ -202,6 +228,17 @@ def receive_message(
         )
         for a in message.attachments
     )
+    if message.media:
+        MediaFetch.objects.bulk_create(
+            MediaFetch(
+                message=stored,
+                media_id=m.media_id[:300],
+                kind=m.kind[:20],
+                filename=m.filename[:255],
+                next_attempt_at=now,
+            )
+            for m in message.media
+        )
     customer_wrote(ticket, actor=actor, at=message.at, now=now)
     search.index_tickets([ticket.pk])
     return ticket, opened
@@ -214,13 +251,13 @@ def customer_wrote(ticket: Ticket, *, actor: Actor, at: datetime, now: datetime)
         ticket.awaiting_reply_since = at
     if ticket.status == TicketStatus.SOLVED:
         ticket.reopen_count += 1
-        event(ticket, TicketEventKind.REOPENED, actor)
+        event(ticket, TicketEventKind.REOPENED, actor, at=now)
         _set_status(ticket, TicketStatus.OPEN, actor=actor, now=now)
     elif ticket.status == TicketStatus.WAITING_CUSTOMER:
         _set_status(ticket, TicketStatus.WAITING_US, actor=actor, now=now)
     ticket.updated_at = now
+    sla.refresh(ticket, now=now, save=False)
     ticket.save()
-    sla.refresh(ticket, now=now)
 
 
 def receive_aftersale(
@@ -238,7 +275,14 @@ def receive_aftersale(
     ticket = Ticket.objects.filter(source=source, external_ref=request.reference).first()
     opened = ticket is None
     if ticket is None:
-        customer_id = _root(order.customer_id) if order is not None else None
+        customer = order.customer if order is not None else None
+        customer_id = (
+            customer.pk
+            if customer is not None and customer.merged_into_id is None
+            else _root(customer.pk)
+            if customer is not None
+            else None
+        )
         if customer_id is None and request.buyer_id:
             customer_id = customer_for(channel_of(source), buyer_id=request.buyer_id)
         ticket = _new_ticket(
@@ -260,17 +304,27 @@ def receive_aftersale(
             external_ref=request.reference,
             platform_due_at=request.deadline,
             now=now,
+            customer=customer,
         )
         if order is not None:
             _link_lines(ticket, order, request)
     elif request.deadline != ticket.platform_due_at:
         ticket.platform_due_at = request.deadline
-    conversation, _made = Conversation.objects.get_or_create(
-        ticket=ticket,
-        source=source,
-        thread_key=request.reference,
-        defaults={"contact": request.buyer_id[:300], "subject": ticket.subject},
-    )
+    if opened:  # a new ticket has no conversation yet
+        conversation = Conversation.objects.create(
+            ticket=ticket,
+            source=source,
+            thread_key=request.reference,
+            contact=request.buyer_id[:300],
+            subject=ticket.subject,
+        )
+    else:
+        conversation, _made = Conversation.objects.get_or_create(
+            ticket=ticket,
+            source=source,
+            thread_key=request.reference,
+            defaults={"contact": request.buyer_id[:300], "subject": ticket.subject},
+        )
     Message.objects.create(
         conversation=conversation,
         direction=Direction.INBOUND,
@@ -281,8 +335,8 @@ def receive_aftersale(
     )
     if request.closed and ticket.is_open:
         _set_status(ticket, TicketStatus.SOLVED, actor=actor, now=now)
+        sla.refresh(ticket, now=now, save=False)
         ticket.save()
-        sla.refresh(ticket, now=now)
     else:
         customer_wrote(ticket, actor=actor, at=request.at, now=now)
     search.index_tickets([ticket.pk])
@@ -409,7 +463,12 @@ def reply(
         ticket.updated_at = now
         ticket.save()
         event(
-            ticket, TicketEventKind.MESSAGE, actor, direction=message.direction, message=message.pk
+            ticket,
+            TicketEventKind.MESSAGE,
+            actor,
+            at=now,
+            direction=message.direction,
+            message=message.pk,
         )
         sla.refresh(ticket, now=now)
     return message
@@ -429,16 +488,21 @@ def _set_status(ticket: Ticket, status: str, *, actor: Actor, now: datetime) -> 
     ticket.status = status
     if status == TicketStatus.SOLVED:
         ticket.solved_at = now
-    elif old in (TicketStatus.SOLVED, TicketStatus.CLOSED):
-        ticket.solved_at = None
-    event(ticket, TicketEventKind.CHANGED, actor, field="status", old=old, new=status)
+    elif status != TicketStatus.CLOSED and old in (TicketStatus.SOLVED, TicketStatus.CLOSED):
+        ticket.solved_at = None  # reopened; a solved ticket that is closed keeps its time
+    event(ticket, TicketEventKind.CHANGED, actor, at=now, field="status", old=old, new=status)
 
 
 CHANGEABLE = ("status", "priority", "ticket_type", "assignee_id", "team_id")
 
 
 def change_ticket(
-    ticket_id: int, *, actor: Actor, tags: Iterable[str] | None = None, **changes: Any
+    ticket_id: int,
+    *,
+    actor: Actor,
+    tags: Iterable[str] | None = None,
+    now: datetime | None = None,
+    **changes: Any,
 ) -> Ticket:
     """Change a ticket's status, priority, type, assignee or team, and its tags; every change
     is one event with the old and new value."""
@@ -446,7 +510,7 @@ def change_ticket(
     if unknown:
         raise TicketError(f"{sorted(unknown)[0]}: cannot be changed")
     choices = {"status": TicketStatus, "priority": Priority, "ticket_type": TicketType}
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
         for name, value in changes.items():
@@ -557,9 +621,15 @@ def record_order_action(
 # Assignment
 
 
-def assign_ticket(ticket: Ticket, *, actor: Actor) -> None:
-    """The first matching rule's team; its available agent assigned longest ago gets it."""
-    rules = list(AssignmentRule.objects.select_related("team"))
+def assign_ticket(
+    ticket: Ticket, *, actor: Actor, save: bool = True, events: list[TicketEvent] | None = None
+) -> None:
+    """The first matching rule's team; its available agent assigned longest ago gets it.
+    The rules and the teams' members are read once per intake batch. ``save=False``: the
+    caller saves the ticket and writes ``events`` (where the assignment's event is added)."""
+    rules = batch.cached(
+        "assignment_rules", lambda: list(AssignmentRule.objects.select_related("team"))
+    )
     facts = {
         "channel": ticket.channel,
         "ticket_type": ticket.ticket_type,
@@ -569,21 +639,38 @@ def assign_ticket(ticket: Ticket, *, actor: Actor) -> None:
     if rule is None:
         return
     ticket.team = rule.team
-    members = list(rule.team.members.filter(is_active=True).values_list("pk", flat=True))
+    team = rule.team
+    members = batch.cached(
+        f"team_members:{team.pk}",
+        lambda: list(team.members.filter(is_active=True).values_list("pk", flat=True)),
+    )
+    states = batch.cached(f"agent_states:{team.pk}", lambda: _agent_states(members))
+    agent = domain.next_in_rotation(
+        [(uid, s.last_assigned_at) for uid, s in states.items() if s.available]
+    )
+    if agent is not None:
+        ticket.assignee_id = agent
+        states[agent].last_assigned_at = timezone.now()
+        AgentState.objects.filter(pk=agent).update(last_assigned_at=states[agent].last_assigned_at)
+    assigned = _event(ticket, TicketEventKind.ASSIGNED, actor, team=rule.team.name, assignee=agent)
+    if events is not None:
+        events.append(assigned)
+    else:
+        assigned.save()
+    if save:
+        ticket.save(update_fields=["team", "assignee"])
+
+
+def _agent_states(members: list[int]) -> dict[int, AgentState]:
+    """The members' rotation states, locked for the transaction (kept for an intake batch,
+    which holds the locks until its commit)."""
     states = {
         s.user_id: s for s in AgentState.objects.select_for_update().filter(user_id__in=members)
     }
     for member in members:
         if member not in states:
             states[member] = AgentState.objects.create(user_id=member)
-    agent = domain.next_in_rotation(
-        [(uid, s.last_assigned_at) for uid, s in states.items() if s.available]
-    )
-    if agent is not None:
-        ticket.assignee_id = agent
-        AgentState.objects.filter(pk=agent).update(last_assigned_at=timezone.now())
-    ticket.save(update_fields=["team", "assignee"])
-    event(ticket, TicketEventKind.ASSIGNED, actor, team=rule.team.name, assignee=agent)
+    return states
 
 
 def set_available(user_id: int, available: bool) -> None:

@@ -13,7 +13,7 @@ from omnioms.core.actor import Actor
 from omnioms.production.domain import CalendarSpec
 from omnioms.production.models import Calendar
 from omnioms.production.services import calendar_spec
-from omnioms.service import domain
+from omnioms.service import batch, domain
 from omnioms.service.models import (
     OPEN_STATUSES,
     SlaBreach,
@@ -40,12 +40,21 @@ def _spec(calendar_id: int | None) -> CalendarSpec | None:
     return spec
 
 
+def policies() -> list[SlaPolicy]:
+    """Every policy in order (read once per intake batch)."""
+    return batch.cached("sla_policies", lambda: list(SlaPolicy.objects.all()))
+
+
 def choose_policy(ticket: Ticket) -> SlaPolicy | None:
-    tier = ticket.customer.tier if ticket.customer_id and ticket.customer else ""
-    facts = {"channel": ticket.channel, "ticket_type": ticket.ticket_type, "customer_tier": tier}
-    return domain.first_matching(
-        list(SlaPolicy.objects.all()), facts, ("channel", "ticket_type", "customer_tier")
+    candidates = policies()
+    # The customer is read only when a policy asks for a tier.
+    tier = (
+        ticket.customer.tier
+        if ticket.customer_id and any(p.customer_tier for p in candidates) and ticket.customer
+        else ""
     )
+    facts = {"channel": ticket.channel, "ticket_type": ticket.ticket_type, "customer_tier": tier}
+    return domain.first_matching(candidates, facts, ("channel", "ticket_type", "customer_tier"))
 
 
 def start_clock(ticket: Ticket, *, now: datetime, keep_opened: bool = False) -> None:
@@ -54,8 +63,9 @@ def start_clock(ticket: Ticket, *, now: datetime, keep_opened: bool = False) -> 
     refresh(ticket, now=now)
 
 
-def refresh(ticket: Ticket, *, now: datetime) -> None:
-    """Recompute the due times from the ticket's facts and save them."""
+def refresh(ticket: Ticket, *, now: datetime, save: bool = True) -> None:
+    """Recompute the due times from the ticket's facts and save them (``save=False``: the
+    caller saves the ticket next)."""
     policy = ticket.sla_policy
     if policy is None or ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED):
         clock = domain.Clock(None, None, None)
@@ -83,6 +93,8 @@ def refresh(ticket: Ticket, *, now: datetime) -> None:
     ticket.next_response_due = clock.next_response_due
     ticket.resolution_due = clock.resolution_due
     ticket.at_risk = False  # the next check flags it again if it still is
+    if not save:
+        return
     Ticket.objects.filter(pk=ticket.pk).update(
         sla_policy=ticket.sla_policy,
         first_response_due=ticket.first_response_due,

@@ -26,4 +26,9 @@ urlpatterns = [
         views.attachment,
         name="attachment",
     ),
+    path(
+        "tickets/<int:ticket_id>/media/<int:media_id>/retry/",
+        views.retry_media,
+        name="retry_media",
+    ),
 ]

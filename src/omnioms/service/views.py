@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,7 +25,7 @@ from omnioms.core.actor import Actor
 from omnioms.customers.models import Customer
 from omnioms.flows.fields import ADDRESS_PARTS
 from omnioms.orders.selectors import visible_orders
-from omnioms.service import order_actions, search, selectors, services, sla
+from omnioms.service import media, order_actions, search, selectors, services, sla
 from omnioms.service.domain import fill_placeholders
 from omnioms.service.forms import (
     ChangeForm,
@@ -38,6 +39,7 @@ from omnioms.service.models import (
     AgentState,
     Attachment,
     CannedReply,
+    MediaFetch,
     SearchKind,
     Ticket,
 )
@@ -279,11 +281,23 @@ def attachment(request: HttpRequest, ticket_id: int, attachment_id: int) -> Http
         Attachment, pk=attachment_id, message__conversation__ticket_id=ticket_id
     )
     response = HttpResponse(bytes(found.data), content_type="application/octet-stream")
+    # RFC 6266 with filename*: a Chinese file name (a WeCom file) arrives whole.
     response["Content-Disposition"] = (
-        f'attachment; filename="{found.filename.replace(chr(34), "")}"'
+        content_disposition_header(as_attachment=True, filename=found.filename) or "attachment"
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@permission_required(ANSWER, raise_exception=True)
+@require_POST
+def retry_media(request: HttpRequest, ticket_id: int, media_id: int) -> HttpResponse:
+    """Fetch a file the platform failed to give again (it may have been down)."""
+    found = get_object_or_404(MediaFetch, pk=media_id, message__conversation__ticket_id=ticket_id)
+    media.retry(found.pk)
+    messages.success(request, _("The file will be fetched again."))
+    return HttpResponseRedirect(reverse("service:ticket", args=[ticket_id]))
 
 
 @login_required

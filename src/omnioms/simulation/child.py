@@ -15,6 +15,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 
 def _django(db: Path) -> None:
@@ -43,9 +44,11 @@ def run(scenario_json: Path, policy: str, days: int, db: Path, result: Path) -> 
     _django(db)
     from django.db import connection
 
-    from omnioms.simulation.company import DatabaseCompany, build_company
+    from omnioms.simulation.company import FACTORY, DatabaseCompany, build_company
     from omnioms.simulation.engine import Simulation
+    from omnioms.simulation.floor import Clock
     from omnioms.simulation.kpis import figures
+    from omnioms.simulation.production import DatabaseFactory, build_factory
     from omnioms.simulation.scenario import parse_scenario
 
     with connection.cursor() as cursor:  # a throwaway database: no fsync per commit
@@ -54,13 +57,31 @@ def run(scenario_json: Path, policy: str, days: int, db: Path, result: Path) -> 
     began = time.perf_counter()
     build_company(scenario)
     company = DatabaseCompany(scenario)
+    factory = None
+    if policy == "omnioms":  # its production goes through the planning and floor services
+        build_factory(scenario, FACTORY)
+        factory = DatabaseFactory(
+            scenario, Clock(scenario.start, ZoneInfo(scenario.time_zone)), FACTORY
+        )
 
     def progress(done: int, total: int) -> None:
         if done == total or done % 5 == 0:
             print(f"progress {done} {total}", flush=True)
 
-    outcome = Simulation(scenario, policy, days=days, company=company, progress=progress).run()
+    outcome = Simulation(
+        scenario, policy, days=days, company=company, factory=factory, progress=progress
+    ).run()
     data = figures(outcome)
+    if factory is not None:
+        found = factory.summary()
+        data["factory"] = found
+        by_month = found["exceptions_by_month"]
+        for month in data["months"]:
+            counts = by_month.get(month["month"], {})
+            month["t3_warnings"] = counts.get("t3", 0)
+            month["exceptions_opened"] = sum(n for t, n in counts.items() if t != "t3")
+        data["t3_warnings"] = found["t3_warnings"]
+        data["exceptions_opened"] = sum(m["exceptions_opened"] for m in data["months"])
     data["seconds"] = round(time.perf_counter() - began, 1)
     data["seconds_planning"] = round(outcome.seconds_planning, 1)
     usage = resource.getrusage(resource.RUSAGE_SELF)

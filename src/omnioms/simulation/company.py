@@ -6,7 +6,8 @@ account per scenario channel, the SKUs at cost and price) and the opening stock;
 day's orders are channel payloads upserted by ``orders.services.upsert_orders`` (one
 transaction a day, as a file import does), finished goods are received into the ledger
 (``inventory.services.receive_stock``) and shipments recorded by
-``orders.services.ship_order``. Only ever used on a run's own fresh database (``runner.py``).
+``orders.services.ship_orders`` (a day's shipments in one batch). Only ever used on a
+run's own fresh database (``runner.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from omnioms.core.models import Location, LocationKind
 from omnioms.inventory.services import receive_stock
 from omnioms.orders.domain import make_shipment
 from omnioms.orders.models import Order
-from omnioms.orders.services import Incoming, ship_order, upsert_orders
+from omnioms.orders.services import Incoming, ship_orders, upsert_orders
 from omnioms.simulation.demand import CustomerOrder
 from omnioms.simulation.scenario import Scenario
 from omnioms.sync.services import create_account
@@ -144,8 +145,14 @@ class DatabaseCompany:
 
     def ship(self, orders: list[CustomerOrder], day: date) -> None:
         shipped_at = self._at(day, 16)
-        # one transaction a day (each shipment its own savepoint): a day's commits are one
-        with transaction.atomic():
-            for order in orders:
-                shipment = make_shipment("SF", f"SIM{order.number}", shipped_at=shipped_at)
-                ship_order(self.ids.pop(order.number), shipment, actor=ACTOR)
+        # a day's parcels in one batch: one transaction, the effects run once for all
+        ship_orders(
+            [
+                (
+                    self.ids.pop(order.number),
+                    make_shipment("SF", f"SIM{order.number}", shipped_at=shipped_at),
+                )
+                for order in orders
+            ],
+            actor=ACTOR,
+        )

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from omnioms.forecasting.calendar import Event
+from omnioms.kpi import StateRecord
 from omnioms.planning.dispatching import Rule, dispatch
 from omnioms.planning.model import Fixed, Operation, Order, Plan, Problem, Settings, WorkCenter
 from omnioms.planning.moves import insert_order
@@ -61,6 +62,26 @@ WHOLESALE_EARLY_DAYS = 3
 """Wholesale orders leave at most this many days before their due date."""
 MAX_ORDER_MINUTES = 960
 """A work order is cut so that its longest operation is at most two shifts of one machine."""
+
+
+class Factory(Protocol):
+    """The omnioms policy's factory through the planning and floor services (``production.py``)."""
+
+    replan: bool
+
+    def arrived(self, material: str, quantity: float, day: date) -> None: ...
+
+    def released(self, wo: WorkOrder, needs: dict[str, float], today: date) -> None: ...
+
+    def plan(self, minute: int) -> None: ...
+
+    def priorities(self, operations: dict[str, int]) -> dict[str, float]: ...
+
+    def ran(self, wo: WorkOrder, index: int, records: list[StateRecord], scrap: int) -> None: ...
+
+    def report_until(self, minute: int) -> None: ...
+
+    def close(self, day: date, minute: int) -> None: ...
 
 
 class Company(Protocol):
@@ -114,6 +135,7 @@ class Simulation:
         *,
         days: int | None = None,
         company: Company | None = None,
+        factory: Factory | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
         if policy not in POLICIES:
@@ -121,6 +143,8 @@ class Simulation:
         self.scenario = scenario
         self.days = min(days or scenario.days, scenario.days)
         self.company = company
+        self.factory = factory if policy == "omnioms" else None
+        """The production side in the database (the omnioms policy only; ``production.py``)."""
         self.progress = progress
         self.rng = np.random.default_rng(scenario.seed)
         # demand is drawn from its own stream: every policy sees the same customers
@@ -143,6 +167,8 @@ class Simulation:
         self.usage: dict[str, list[float]] = defaultdict(list)
         self.outcome = Outcome(policy, scenario, [], self.floor, [], {}, [])
         self._wo = 0
+        self.now_minute = 0
+        """The minute the day's plan is made from (the scheduling engine's "now")."""
         self.policy = make_policy(policy, self)
 
     # -- helpers the policies use ---------------------------------------------------------
@@ -296,8 +322,12 @@ class Simulation:
             self._release(today)
             self._execute(n, today)
             self.outcome.seconds_planning += _time.perf_counter() - began
+            if self.factory is not None:
+                self.factory.report_until((n + 1) * DAY)
             self._finish(n, today)
             self._ship(today)
+            if self.factory is not None:
+                self.factory.close(today, (n + 1) * DAY - 1)
             self._value(today)
             if self.progress is not None:
                 self.progress(n + 1, self.days)
@@ -322,6 +352,8 @@ class Simulation:
         arrived = [p for p in self.purchases if p.arrives <= today]
         for p in arrived:
             self.stock[p.material] += p.quantity
+            if self.factory is not None:
+                self.factory.arrived(p.material, p.quantity, today)
         self.purchases = [p for p in self.purchases if p.arrives > today]
 
     def _take_orders(self, new: list[CustomerOrder], today: date) -> None:
@@ -358,6 +390,8 @@ class Simulation:
                 wo.material_cost = sum(self.materials[m].unit_cost * q for m, q in needs.items())
                 wo.released = self.minute(today)
                 self.released.append(wo)
+                if self.factory is not None:
+                    self.factory.released(wo, needs, today)
             else:
                 still.append(wo)
         self.pending = still
@@ -367,6 +401,7 @@ class Simulation:
         active = [w for w in self.released if not w.done]
         if not active:
             return
+        self.now_minute = since
         plan = self.policy.schedule(self.problem(active, since))
         # overtime where an order would be late and today's work allows it
         by_id = {w.id: w for w in active}
@@ -397,7 +432,10 @@ class Simulation:
             start = self.floor.next_working(op.work_center, ready)
             if start is None or start >= end_of_day:
                 continue
+            before, came = len(self.floor.records), wo.good if index else wo.quantity
             self.floor.run(wo, index, machine, start)
+            if self.factory is not None:
+                self.factory.ran(wo, index, self.floor.records[before:], came - wo.good)
 
     def _finish(self, n: int, today: date) -> None:
         end_of_day = (n + 1) * DAY
@@ -406,7 +444,8 @@ class Simulation:
             if not wo.done and last.end is not None and last.end <= end_of_day:
                 wo.done = True
                 self.fg[wo.sku] += wo.good
-                if self.company is not None and wo.good:
+                if self.company is not None and self.factory is None and wo.good:
+                    # with a factory, the last operation's finish report received them
                     self.company.produced(wo.sku, wo.good, today)
         self.released = [w for w in self.released if not w.done]
 
@@ -632,6 +671,8 @@ class Omnioms(Policy):
         )
         if materials_ok and self._fits(trial, since, due):
             sim.pending.extend(trial)
+            if sim.factory is not None:
+                sim.factory.replan = True  # a planning run with the rush order in it
             return True
         sim.outcome.work_orders -= len(trial)
         return False
@@ -671,6 +712,8 @@ class Omnioms(Policy):
             if n >= 28:
                 self._steer_cover(today)
             self._requirements(today)
+            if sim.factory is not None:
+                sim.factory.replan = True  # the planning run follows the requirements run
 
     def _forecast(self, today: date) -> None:
         from omnioms.forecasting.engine import forecast
@@ -795,6 +838,14 @@ class Omnioms(Policy):
         return urgent
 
     def schedule(self, problem: Problem) -> Plan:
+        factory = self.sim.factory
+        if factory is not None:
+            # the planning app's run at the planning rhythm, published; each day the floor
+            # works in the published plan's sequence
+            if factory.replan:
+                factory.plan(self.sim.now_minute)
+            dues = {op.id: order.due for order in problem.orders for op in order.operations}
+            return dispatch(problem, priorities=factory.priorities(dues))
         seconds = self.sim.scenario.planning.schedule_seconds
         if seconds > 0:
             return schedule(problem, Settings(time_limit=seconds, workers=1))

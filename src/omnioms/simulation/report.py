@@ -32,7 +32,10 @@ COLUMNS = (
     "rush_accepted_share",
     "stockout_days",
     "overtime_hours",
+    "exceptions_opened",
+    "t3_warnings",
 )
+FLOOR_TYPES = ("behind_plan", "late_finish", "scrap", "material_variance", "t3")
 
 
 def echarts_file() -> Path | None:
@@ -109,15 +112,40 @@ def render_html(result: dict[str, Any], *, script_src: str = ECHARTS) -> str:
         if f["months"]
     }
     data = json.dumps({"__labels__": LABELS, **series})
+    floor = "".join(_floor_table(name, f) for name, f in policies.items() if f.get("factory"))
     title = html.escape(f"{result.get('scenario', '')}: {result.get('days', '')} days")
     page = string.Template((TEMPLATE_DIR / "report_page.html").read_text(encoding="utf-8"))
     return page.substitute(
         title=title,
         rows="".join(rows),
+        floor=floor,
         benchmark=html.escape(str(next(iter(policies.values()))["benchmark_days"])),
         script_src=html.escape(script_src),
         # the figures as a JSON data block (not run; report.js reads it)
         data_script='<script type="application/json" id="report-data">'
         + data.replace("</", "<\\/")
         + "</script>",
+    )
+
+
+def _floor_table(name: str, f: dict[str, Any]) -> str:
+    """What the daily close and the T-3 scan found, per month (a policy run through the
+    planning and floor services)."""
+    factory = f["factory"]
+    by_month = factory.get("exceptions_by_month", {})
+    head = "".join(f"<th>{html.escape(t)}</th>" for t in FLOOR_TYPES)
+    body = "".join(
+        "<tr><th>{}</th>{}</tr>".format(
+            html.escape(month),
+            "".join(f"<td>{counts.get(t, 0)}</td>" for t in FLOOR_TYPES),
+        )
+        for month, counts in by_month.items()
+    )
+    return (
+        f"<h2>{html.escape(name)}: the daily close and T-3</h2>"
+        f"<p>{factory['production_orders']} production orders, "
+        f"{factory['plans_published']} plans published, {factory['floor_reports']} floor "
+        f"reports, {factory['daily_closes']} daily closes; exceptions opened per month "
+        f"(T-3: warnings), {factory['t3_open_at_end']} T-3 loops open at the end.</p>"
+        f"<table><thead><tr><th>month</th>{head}</tr></thead><tbody>{body}</tbody></table>"
     )

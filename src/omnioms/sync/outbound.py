@@ -1,4 +1,5 @@
-"""Telling the platforms: a shipment recorded here goes back to the channel, queued.
+"""Telling the platforms: a shipment, cancellation, refund or new address recorded here goes
+back to the channel, queued.
 
 :func:`queue_shipments` is an effect of the order use cases (``orders.services.ship_order``):
 it writes an :class:`~omnioms.channels.models.OutboundCommand` in the transaction that records
@@ -6,6 +7,10 @@ the shipment, so a shipment is never recorded without the message to the platfor
 message sent for a change that rolled back. The worker step :func:`send_due` sends commands
 through the platform's client, retrying with backoff; a command the platform refuses, or that
 ran out of attempts, is ``failed`` and shown in the admin, where a person can retry it.
+
+Cancellations, refunds and address changes are queued by the flows app's ``queue_write_back``
+effect through :func:`queue_command` (in the action's transaction, like shipments), for the
+platforms whose client declares the call (``BaseClient.writes_back``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import logging
 import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -21,12 +27,21 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from omnioms.channels.clients import ClientError, NotSupported, Shipment, get_client
-from omnioms.channels.clients.registry import is_connected
+from omnioms.channels.clients import (
+    AddressChange,
+    Cancellation,
+    ClientError,
+    NotSupported,
+    Refund,
+    RefundLine,
+    Shipment,
+    get_client,
+)
+from omnioms.channels.clients.registry import is_connected, writes_back
 from omnioms.channels.models import CommandKind, CommandState, OutboundCommand
 from omnioms.core.actor import Actor
 from omnioms.orders.effects import OrderChange
-from omnioms.orders.models import OrderEvent, OrderEventKind
+from omnioms.orders.models import Order, OrderEvent, OrderEventKind
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +79,35 @@ def queue_shipments(changes: Sequence[OrderChange], actor: Actor) -> None:
             if isinstance(event.data, dict) and "shipment" in event.data:
                 event.data["command"] = command.pk
                 OrderEvent.objects.filter(pk=event.pk).update(data=event.data)
+
+
+def can_write_back(order: Order, kind: str) -> bool:
+    """Whether a change of ``kind`` to this order can be sent to its platform: the account is
+    connected and the platform's API has the call."""
+    account = order.account
+    return is_connected(account.platform, account.api_credentials) and writes_back(
+        account.platform, kind
+    )
+
+
+def queue_command(
+    order: Order, kind: str, payload: dict[str, Any], actor: Actor
+) -> OutboundCommand | None:
+    """Queue a change a person made for the order's platform, in the caller's transaction; None
+    when the platform cannot be told (:func:`can_write_back`): the caller says so to the
+    person. ``payload`` is JSON: cancellation ``{"reason"}``; refund ``{"lines": [{"line",
+    "quantity", "amount"}], "amount", "currency", "reason"}``; address ``{"address"}``."""
+    if kind not in CommandKind.values:
+        raise ValueError(f"unknown outbound command kind {kind!r}")
+    if not can_write_back(order, kind):
+        return None
+    return OutboundCommand.objects.create(
+        account=order.account,
+        order=order,
+        kind=kind,
+        payload=payload,
+        created_by=actor.label[:200],
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -111,19 +155,48 @@ def send_command(command_id: int) -> bool:
 
 
 def _send(command: OutboundCommand) -> None:
-    if command.kind != CommandKind.MARK_SHIPPED:
-        raise NotSupported(f"unknown command kind {command.kind!r}")
     details = command.payload
-    shipment = Shipment(
-        external_id=command.order.external_id,
-        carrier=details["carrier"],
-        tracking_number=details["tracking_number"],
-        shipped_at=datetime.fromisoformat(details["shipped_at"]),
-        lines=[(str(line_id), int(quantity)) for line_id, quantity in details.get("lines") or []],
-    )
+    external_id = command.order.external_id
+    reference = f"omnioms #{command.pk}"
     client = get_client(command.account)
     try:
-        client.mark_shipped(shipment)
+        if command.kind == CommandKind.MARK_SHIPPED:
+            client.mark_shipped(
+                Shipment(
+                    external_id=external_id,
+                    carrier=details["carrier"],
+                    tracking_number=details["tracking_number"],
+                    shipped_at=datetime.fromisoformat(details["shipped_at"]),
+                    lines=[
+                        (str(line_id), int(quantity))
+                        for line_id, quantity in details.get("lines") or []
+                    ],
+                )
+            )
+        elif command.kind == CommandKind.CANCEL_ORDER:
+            client.cancel_order(
+                Cancellation(external_id, str(details.get("reason") or ""), reference)
+            )
+        elif command.kind == CommandKind.REFUND:
+            client.refund(
+                Refund(
+                    external_id=external_id,
+                    lines=[
+                        RefundLine(
+                            str(line["line"]), int(line["quantity"]), Decimal(line["amount"])
+                        )
+                        for line in details.get("lines") or []
+                    ],
+                    amount=Decimal(details["amount"]),
+                    currency=str(details.get("currency") or ""),
+                    reason=str(details.get("reason") or ""),
+                    reference=reference,
+                )
+            )
+        elif command.kind == CommandKind.CHANGE_ADDRESS:
+            client.change_address(AddressChange(external_id, dict(details["address"]), reference))
+        else:
+            raise NotSupported(f"unknown command kind {command.kind!r}")
     finally:
         client.close()
 
@@ -161,19 +234,13 @@ def _failed(command: OutboundCommand, exc: ClientError) -> None:
 
 
 def _on_timeline(command: OutboundCommand, state: str, error: str = "") -> None:
-    """An event on the order: the platform took the shipment, or it must be retried by hand.
+    """An event on the order: the platform took the command, or it must be retried by hand.
 
     ``data["outbound"]`` is what the order page shows, in the reader's language;
     ``data["text"]`` is the same in the worker's language, for the API and the admin."""
     tracking = str(command.payload.get("tracking_number", ""))
     outbound = {"command": command.pk, "kind": command.kind, "state": state, "error": error[:500]}
-    if state == CommandState.SENT:
-        text = _("%(account)s accepted the shipment with tracking number %(tracking)s.")
-    else:
-        text = _(
-            "%(account)s was not told of the shipment with tracking number %(tracking)s: "
-            "%(error)s. Retry the outbound command in the admin once the cause is fixed."
-        )
+    text = outbound_message(command.kind, state)
     actor = Actor.system("outbound")
     OrderEvent.objects.create(
         order_id=command.order_id,
@@ -187,6 +254,42 @@ def _on_timeline(command: OutboundCommand, state: str, error: str = "") -> None:
             "account": str(command.account),
             "outbound": outbound,
         },
+    )
+
+
+def outbound_message(kind: str, state: str) -> str:
+    """What the timeline says when the platform took a command (``sent``) or a person must act
+    (``failed``), in the active language, with ``%(account)s``, ``%(tracking)s`` and
+    ``%(error)s`` to fill in (the order page renders it again in the reader's language)."""
+    sent = state == CommandState.SENT
+    if kind == CommandKind.CANCEL_ORDER:
+        if sent:
+            return _("%(account)s accepted the cancellation.")
+        return _(
+            "%(account)s was not told of the cancellation: %(error)s. Retry the outbound "
+            "command in the admin once the cause is fixed, or cancel the order in the seller "
+            "centre."
+        )
+    if kind == CommandKind.REFUND:
+        if sent:
+            return _("%(account)s accepted the refund.")
+        return _(
+            "%(account)s was not told of the refund: %(error)s. Retry the outbound command in "
+            "the admin once the cause is fixed, or refund in the seller centre."
+        )
+    if kind == CommandKind.CHANGE_ADDRESS:
+        if sent:
+            return _("%(account)s accepted the new shipping address.")
+        return _(
+            "%(account)s was not told of the new shipping address: %(error)s. Retry the "
+            "outbound command in the admin once the cause is fixed, or change it in the seller "
+            "centre."
+        )
+    if sent:
+        return _("%(account)s accepted the shipment with tracking number %(tracking)s.")
+    return _(
+        "%(account)s was not told of the shipment with tracking number %(tracking)s: "
+        "%(error)s. Retry the outbound command in the admin once the cause is fixed."
     )
 
 

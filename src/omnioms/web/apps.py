@@ -6,3 +6,6 @@ class WebConfig(AppConfig):
     name = "omnioms.web"
     label = "web"
     verbose_name = _("Web")
+
+    def ready(self) -> None:
+        from omnioms.web import exports  # noqa: F401 (registers the export job kind)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from omnioms.core.choices import OrderStatus
 from omnioms.flows.registry import FIELDS
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind
+from omnioms.sync.outbound import outbound_message
 
 _FIELD_LABELS = {
     "status": _("status"),
@@ -254,16 +255,7 @@ def _shipping_text(data: dict[str, Any]) -> str:
         "tracking": data.get("tracking_number", ""),
         "error": outbound.get("error", ""),
     }
-    if outbound.get("state") == "sent":
-        return str(
-            _("%(account)s accepted the shipment with tracking number %(tracking)s.") % values
-        )
-    if outbound.get("state") == "failed":
-        return str(
-            _(
-                "%(account)s was not told of the shipment with tracking number %(tracking)s: "
-                "%(error)s. Retry the outbound command in the admin once the cause is fixed."
-            )
-            % values
-        )
-    return ""
+    state = str(outbound.get("state", ""))
+    if state not in ("sent", "failed"):
+        return ""
+    return outbound_message(str(outbound.get("kind") or "mark_shipped"), state) % values

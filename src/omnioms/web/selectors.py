@@ -99,7 +99,9 @@ def order_list_page(
 
 
 def order_detail_queryset(user: WebUser) -> QuerySet[Order]:
-    return visible_orders(user).select_related("account", "location", "customer", "flow_version")
+    return visible_orders(user).select_related(
+        "account", "location", "customer", "flow_version", "commit_date"
+    )
 
 
 def order_lines(order: Order) -> list[OrderLine]:

@@ -27,6 +27,7 @@ from omnioms.channels.clients.registry import has_client, is_connected
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.roles import ROLE_LABELS
 from omnioms.core.services import create_staff_user, may_manage, set_staff_active
+from omnioms.floor.commit_forms import CommitmentsForm
 from omnioms.inventory.availability import queue_account_availability
 from omnioms.inventory.models import ChannelStockRule
 from omnioms.inventory.rules import forget_rules
@@ -76,11 +77,15 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 
 def _account_page(
-    request: HttpRequest, form: AccountSettingsForm, account: ChannelAccount | None
+    request: HttpRequest,
+    form: AccountSettingsForm,
+    account: ChannelAccount | None,
+    commitments: CommitmentsForm,
 ) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     context = {
         "form": form,
+        "commitments": commitments,
         "account": account,
         "has_api": account is not None and has_client(account.platform),
     }
@@ -92,7 +97,10 @@ def _account_page(
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
     form = AccountSettingsForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    commitments = CommitmentsForm.for_account(
+        None, request.POST if request.method == "POST" else None
+    )
+    if request.method == "POST" and form.is_valid() and commitments.is_valid():
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -107,6 +115,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
                     api_credentials=data["api_credentials"],
                     options=form.options,
                 )
+                commitments.save(account.pk)
         except ValueError as exc:
             field, _sep, message = str(exc).partition(": ")
             form.add_error(field if field in form.fields else None, message or str(exc))
@@ -117,7 +126,7 @@ def account_create(request: HttpRequest) -> HttpResponse:
                 % {"name": account.name, "url": f"/api/v1/webhooks/{account.name}"},
             )
             return _redirect("settings_accounts")
-    return _account_page(request, form, None)
+    return _account_page(request, form, None, commitments)
 
 
 @login_required
@@ -126,12 +135,16 @@ def account_create(request: HttpRequest) -> HttpResponse:
 def account_edit(request: HttpRequest, name: str) -> HttpResponse:
     account = get_object_or_404(ChannelAccount, name=name)
     form = AccountSettingsForm(request.POST if request.method == "POST" else None, instance=account)
-    if request.method == "POST" and form.is_valid():
+    commitments = CommitmentsForm.for_account(
+        account.pk, request.POST if request.method == "POST" else None
+    )
+    if request.method == "POST" and form.is_valid() and commitments.is_valid():
         with transaction.atomic():
             form.save()
+            commitments.save(account.pk)
         messages.success(request, _("Channel account %(name)s saved.") % {"name": account.name})
         return _redirect("settings_accounts")
-    return _account_page(request, form, account)
+    return _account_page(request, form, account, commitments)
 
 
 @login_required

@@ -20,6 +20,13 @@ urlpatterns = [
     path("orders/bulk/", views.order_bulk, name="order_bulk"),
     path("orders/bulk/ship/", views.order_bulk_ship, name="order_bulk_ship"),
     path("orders/export.xlsx", views.order_export, name="order_export"),
+    path("orders/exports/", views.order_exports, name="order_exports"),
+    path(
+        "orders/exports/<int:pk>/download/",
+        views.order_export_download,
+        name="order_export_download",
+    ),
+    path("orders/exports/<int:pk>/cancel/", views.order_export_cancel, name="order_export_cancel"),
     path("orders/<int:pk>/notes/", views.order_add_note, name="order_add_note"),
     path("orders/<int:pk>/shipments/", views.order_ship, name="order_ship"),
     path("orders/<int:pk>/actions/<slug:action>/", order_actions.order_action, name="order_action"),

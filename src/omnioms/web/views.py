@@ -11,12 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import (
     FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
+    QueryDict,
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +26,6 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -33,6 +34,8 @@ from omnioms.channels.bodies import attachment
 from omnioms.channels.models import DeadLetter, InboundPayload, PayloadOutcome
 from omnioms.core.actor import Actor
 from omnioms.core.choices import OrderStatus
+from omnioms.core.jobs import cancel_job
+from omnioms.core.models import Job
 from omnioms.flows.registry import FIELDS
 from omnioms.flows.services import (
     ActionForbidden,
@@ -52,7 +55,7 @@ from omnioms.sales.exports import write_workbook
 from omnioms.sales.order_queries import SortedPage
 from omnioms.sync.forms import DismissForm
 from omnioms.sync.services import DeadLetterClosed, dismiss_dead_letter, replay_dead_letter
-from omnioms.web import selectors
+from omnioms.web import exports, selectors
 from omnioms.web.forms import (
     BulkShipForm,
     DeadLetterFilterForm,
@@ -284,48 +287,102 @@ def _back(request: HttpRequest) -> str:
     return target
 
 
-EXPORT_HEADER = (
-    gettext_lazy("Placed"),
-    gettext_lazy("Account"),
-    gettext_lazy("Channel"),
-    gettext_lazy("External id"),
-    gettext_lazy("Buyer"),
-    gettext_lazy("Phone"),
-    gettext_lazy("Status"),
-    gettext_lazy("Status the channel reported"),
-    gettext_lazy("Currency"),
-    gettext_lazy("Total"),
-    gettext_lazy("Paid"),
-    gettext_lazy("Store or warehouse"),
-)
-
-
 @login_required
 @permission_required("orders.view_order", raise_exception=True)
 @require_GET
 def order_export(request: HttpRequest) -> HttpResponse | FileResponse:
-    """The filtered list, every page of it, as an Excel workbook (written in constant memory
-    and sent from a temporary file)."""
-    form = _filter_form(request)
-    if not form.is_valid():
+    """The filtered list, every page of it, as an Excel workbook: written and sent at once when
+    it is short, else an export job the person follows on "My exports"."""
+    query = exports.filter_query(request.GET)
+    try:
+        orders = exports.filtered(request.user, query)
+    except exports.BadFilter as exc:
         return HttpResponse(
-            "; ".join(f"{name}: {' '.join(map(str, errs))}" for name, errs in form.errors.items()),
+            _("The filter cannot be exported: %(errors)s") % {"errors": exc},
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    orders = selectors.filtered_orders(request.user, form.filters(), form.list_filters())
+    limit = exports.inline_limit()
+    if orders.order_by()[: limit + 1].count() > limit:
+        job = exports.start_export(request.user, query_dict(query))
+        messages.info(
+            request,
+            _(
+                "The list has more than %(n)s orders: it is exported in the background "
+                "(export %(job)s). Download it here when it is ready."
+            )
+            % {"n": limit, "job": job.pk},
+        )
+        return redirect("web:order_exports")
     workbook = write_workbook(
-        [str(name) for name in EXPORT_HEADER],
-        order_queries.export_rows(orders),
-        title=_("Orders"),
+        exports.header(), order_queries.export_rows(orders), title=_("Orders")
     )
     filename = f"orders-{timezone.localtime():%Y%m%d-%H%M}.xlsx"
     return FileResponse(
         workbook,
         as_attachment=True,
         filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX,
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def query_dict(query: str) -> QueryDict:
+    return QueryDict(query)
+
+
+def _own_exports(request: HttpRequest) -> QuerySet[Job]:
+    return Job.objects.filter(kind=exports.KIND, created_by_id=request.user.pk)
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def order_exports(request: HtmxHttpRequest) -> HttpResponse:
+    """The person's exports, newest first: the filter that made each, its progress, the file."""
+    jobs = list(_own_exports(request).order_by("-created_at", "-pk")[:50])
+    rows = [
+        {
+            "job": job,
+            "filter": exports.describe(str(job.params.get("query", ""))),
+            "query": job.params.get("query", ""),
+            "rows": (job.result or {}).get("rows") if isinstance(job.result, dict) else None,
+            "file": exports.file_of(job) is not None,
+        }
+        for job in jobs
+    ]
+    context = {
+        "rows": rows,
+        "running": any(not job.is_finished for job in jobs),
+        "fragment": _swaps_fragment(request),
+    }
+    return render(request, "web/order_exports.html", context)
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_GET
+def order_export_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = get_object_or_404(_own_exports(request), pk=pk)
+    path = exports.file_of(job)
+    if path is None:
+        raise Http404(_("This export has no file (it did not finish, or was removed)."))
+    filename = f"orders-{timezone.localtime(job.created_at):%Y%m%d-%H%M}-{job.pk}.xlsx"
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type=XLSX)
+
+
+@login_required
+@permission_required("orders.view_order", raise_exception=True)
+@require_POST
+def order_export_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(_own_exports(request), pk=pk)
+    if cancel_job(job.pk):
+        messages.info(request, _("The export was asked to stop."))
+    else:
+        messages.warning(request, _("The export had already ended."))
+    return redirect("web:order_exports")
 
 
 def _may_ship(order: Order) -> bool:

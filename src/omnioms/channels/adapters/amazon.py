@@ -391,6 +391,7 @@ def _normalize_v0(data: Mapping[str, Any], context: AdapterContext) -> Normalize
             currency=currency,
             created_at=parse_iso(order.get("PurchaseDate"), "order.PurchaseDate"),
             updated_at=parse_iso(order.get("LastUpdateDate"), "order.LastUpdateDate"),
+            ship_by=parse_iso(order.get("LatestShipDate"), "order.LatestShipDate"),
             buyer=Buyer(
                 name=text(buyer.get("BuyerName")),
                 email=text(buyer.get("BuyerEmail")),

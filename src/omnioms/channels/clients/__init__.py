@@ -1,8 +1,9 @@
 """Talking to the platforms: one client per platform behind one interface.
 
 Adapters (``channels/adapters``) are pure and only read payloads. Clients make the HTTP calls:
-pulling orders updated since a cursor, fetching one order, marking an order shipped and pushing
-what a channel may sell. Every client goes through :mod:`omnioms.channels.clients.http` (issue
+pulling orders updated since a cursor, fetching one order, telling the platform what staff did
+(shipped, cancelled, refunded, a new address: where its API allows) and pushing what a channel
+may sell. Every client goes through :mod:`omnioms.channels.clients.http` (issue
 4: retries with backoff, a rate limit per account, timeouts) and reads its base URL and keys
 from ``ChannelAccount.api_credentials``, so tests point it at a local server on loopback.
 
@@ -15,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
 
 from omnioms.channels.adapters.base import Record
 
@@ -71,6 +73,58 @@ class Shipment:
 
 
 @dataclass(frozen=True)
+class Cancellation:
+    """A person cancelled the order in omnioms; the platform is asked to cancel it too."""
+
+    external_id: str
+    reason: str = ""
+    reference: str = ""
+    """Names the outbound command (``omnioms #12``): put where the platform keeps a note, so a
+    retried command can see it was done already."""
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    line_id: str
+    """The platform's line id (``OrderLine.external_line_id``)."""
+    quantity: int
+    amount: Decimal
+    """What these units are worth, in the order's currency."""
+
+
+@dataclass(frozen=True)
+class Refund:
+    """A refund decided in omnioms: money back for some units (all of them for a whole
+    refund)."""
+
+    external_id: str
+    lines: Sequence[RefundLine]
+    amount: Decimal
+    """The money to return (the person's amount, else what the lines are worth)."""
+    currency: str
+    reason: str = ""
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class AddressChange:
+    """The order's new shipping address (the fields of ``contract.Address``)."""
+
+    external_id: str
+    address: dict[str, Any]
+    reference: str = ""
+
+
+WRITE_BACK_CALLS = {
+    "mark_shipped": "mark_shipped",
+    "cancel_order": "cancel_order",
+    "refund": "refund",
+    "change_address": "change_address",
+}
+"""Outbound command kind -> the client method that sends it."""
+
+
+@dataclass(frozen=True)
 class OrderStamp:
     """What reconciliation compares: an order's id and how new the platform's copy is."""
 
@@ -95,6 +149,12 @@ class PlatformClient(Protocol):
     def fetch_order(self, external_id: str) -> Record: ...
 
     def mark_shipped(self, shipment: Shipment) -> None: ...
+
+    def cancel_order(self, cancellation: Cancellation) -> None: ...
+
+    def refund(self, refund: Refund) -> None: ...
+
+    def change_address(self, change: AddressChange) -> None: ...
 
     def push_availability(self, items: Sequence[AvailabilityItem]) -> None: ...
 

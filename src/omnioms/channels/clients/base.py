@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 
 from omnioms.channels.adapters.base import Record, dump_json
 from omnioms.channels.clients import (
+    AddressChange,
     AvailabilityItem,
+    Cancellation,
     ClientError,
     NotSupported,
     OrderStamp,
     Page,
+    Refund,
     Shipment,
     StampPage,
 )
@@ -33,6 +36,9 @@ class BaseClient:
     raise :class:`NotSupported`. Use as a context manager to close the connection pool."""
 
     platform: ClassVar[str]
+    writes_back: ClassVar[frozenset[str]] = frozenset({"mark_shipped"})
+    """The outbound command kinds (``channels.CommandKind``) this platform's API can take;
+    for the others omnioms tells the person to make the change in the seller centre."""
     page_size_default: ClassVar[int] = 100
     page_size_max: ClassVar[int] = 100
 
@@ -89,6 +95,17 @@ class BaseClient:
 
     def mark_shipped(self, shipment: Shipment) -> None:
         raise NotSupported(f"{self.platform}: marking orders shipped is not supported")
+
+    def cancel_order(self, cancellation: Cancellation) -> None:
+        raise NotSupported(f"{self.platform}: cancelling orders through the API is not supported")
+
+    def refund(self, refund: Refund) -> None:
+        raise NotSupported(f"{self.platform}: refunding through the API is not supported")
+
+    def change_address(self, change: AddressChange) -> None:
+        raise NotSupported(
+            f"{self.platform}: changing the shipping address through the API is not supported"
+        )
 
     def push_availability(self, items: Sequence[AvailabilityItem]) -> None:
         raise NotSupported(f"{self.platform}: pushing availability is not supported")

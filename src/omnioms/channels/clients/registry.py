@@ -62,6 +62,16 @@ def is_connected(platform: str, api_credentials: Mapping[str, Any] | None) -> bo
     return platform in _MODULES and bool(api_credentials)
 
 
+def writes_back(platform: str, kind: str) -> bool:
+    """Whether omnioms can send an outbound command of ``kind`` (``channels.CommandKind``) to
+    this platform: its client declares the call (``BaseClient.writes_back``)."""
+    module = _MODULES.get(platform)
+    if module is None:
+        return False
+    client_class = import_module(module).Client
+    return kind in getattr(client_class, "writes_back", frozenset({"mark_shipped"}))
+
+
 def client_platforms() -> list[str]:
     return sorted(_MODULES)
 

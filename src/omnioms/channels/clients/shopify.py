@@ -13,6 +13,15 @@ Admin API access token), optional ``api_version`` (default :data:`API_VERSION`),
 - Shipped: the order's open fulfillment orders get one fulfillment with the tracking number
   (``POST fulfillments.json``); a partial shipment names its lines. An order with nothing left
   to fulfil and fulfilled already counts as done, so a retried command does not fail.
+- Cancelled: ``POST orders/{id}/cancel.json`` (reason ``other``, the customer not e-mailed by
+  Shopify), after ``GET orders/{id}.json`` shows it is not cancelled already (a retry).
+- Refund: ``POST orders/{id}/refunds/calculate.json`` with the refund line items gives the
+  transactions Shopify suggests; the amount is spread over them (never more than each may
+  refund) and ``POST orders/{id}/refunds.json`` sends the line items, the transactions and a
+  note naming the outbound command. A refund with that note already on the order (an earlier
+  attempt whose answer was lost) counts as done, so a retry never refunds twice.
+- Address: ``PUT orders/{id}.json`` with the new ``shipping_address`` (setting it twice is
+  harmless).
 - Availability: variants are found by SKU (GraphQL ``productVariants``), then
   ``inventorySetQuantities`` sets ``available`` at the location. SKUs Shopify does not know
   are reported after the others are set.
@@ -22,11 +31,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 from omnioms.channels.adapters.base import Record
-from omnioms.channels.clients import AvailabilityItem, ClientError, Page, Shipment
+from omnioms.channels.clients import (
+    AddressChange,
+    AvailabilityItem,
+    Cancellation,
+    ClientError,
+    Page,
+    Refund,
+    Shipment,
+)
 from omnioms.channels.clients.base import BaseClient, utc_text
 
 API_VERSION = "2025-01"
@@ -53,6 +71,9 @@ mutation SetAvailable($input: InventorySetQuantitiesInput!) {
 
 class ShopifyClient(BaseClient):
     platform = "shopify"
+    writes_back: ClassVar[frozenset[str]] = frozenset(
+        {"mark_shipped", "cancel_order", "refund", "change_address"}
+    )
     page_size_default = 250
     page_size_max = 250
 
@@ -122,6 +143,84 @@ class ShopifyClient(BaseClient):
             }
         }
         self.transport.request("POST", f"{self.api}/fulfillments.json", json_body=body)
+
+    # Cancelling, refunding, changing the address ------------------------------------------------
+
+    def cancel_order(self, cancellation: Cancellation) -> None:
+        order_id = _safe(cancellation.external_id)
+        order = self._order_json(order_id)
+        if order.get("cancelled_at"):
+            return  # cancelled already (by the buyer, or an earlier attempt)
+        self.transport.request(
+            "POST",
+            f"{self.api}/orders/{order_id}/cancel.json",
+            json_body={"reason": "other", "email": False},
+        )
+
+    def refund(self, refund: Refund) -> None:
+        order_id = _safe(refund.external_id)
+        note = _note(refund.reason, refund.reference)
+        reply = self.transport.request("GET", f"{self.api}/orders/{order_id}/refunds.json")
+        done = _list(reply.data, "refunds", "GET refunds.json")
+        if refund.reference and any(refund.reference in str(r.get("note") or "") for r in done):
+            return  # an earlier attempt refunded it; its answer was lost
+        line_items = [
+            {
+                "line_item_id": _line_id(line.line_id),
+                "quantity": line.quantity,
+                "restock_type": "no_restock",  # omnioms keeps the stock (returns, ledger)
+            }
+            for line in refund.lines
+        ]
+        reply = self.transport.request(
+            "POST",
+            f"{self.api}/orders/{order_id}/refunds/calculate.json",
+            json_body={"refund": {"refund_line_items": line_items}},
+            idempotent=True,  # a calculation changes nothing
+        )
+        suggested = (reply.data.get("refund") or {}) if isinstance(reply.data, dict) else {}
+        transactions = _spread(refund, suggested.get("transactions") or [])
+        body = {
+            "refund": {
+                "currency": refund.currency,
+                "notify": False,
+                "note": note,
+                "refund_line_items": line_items,
+                "transactions": transactions,
+            }
+        }
+        self.transport.request("POST", f"{self.api}/orders/{order_id}/refunds.json", json_body=body)
+
+    def change_address(self, change: AddressChange) -> None:
+        order_id = _safe(change.external_id)
+        address = change.address
+        shipping = {
+            "name": address.get("name") or "",
+            "phone": address.get("phone") or "",
+            "address1": address.get("address") or "",
+            "address2": address.get("district") or "",
+            "city": address.get("city") or "",
+            "province": address.get("province") or "",
+            "country": address.get("country") or "",
+            "zip": address.get("postal_code") or "",
+        }
+        self.transport.request(
+            "PUT",
+            f"{self.api}/orders/{order_id}.json",
+            json_body={"order": {"id": int(order_id), "shipping_address": shipping}},
+            idempotent=True,
+        )
+
+    def _order_json(self, order_id: str) -> dict[str, Any]:
+        reply = self.transport.request("GET", f"{self.api}/orders/{order_id}.json")
+        order = reply.data.get("order") if isinstance(reply.data, dict) else None
+        if not isinstance(order, dict):
+            raise ClientError(
+                f'GET orders/{order_id}.json: expected {{"order": {{...}}}}, got '
+                f"{str(reply.data)[:120]!r}",
+                retryable=False,
+            )
+        return order
 
     # Availability -----------------------------------------------------------------------------
 
@@ -232,6 +331,59 @@ def _fulfillment_lines(open_orders: list[dict[str, Any]], shipment: Shipment) ->
             retryable=False,
         )
     return result
+
+
+def _note(reason: str, reference: str) -> str:
+    return " ".join(part for part in (reason, f"({reference})" if reference else "") if part)
+
+
+def _line_id(line_id: str) -> int:
+    if not line_id.isdigit():
+        raise ClientError(
+            f"line {line_id!r} is not a Shopify line item id: refund it in the Shopify admin",
+            retryable=False,
+        )
+    return int(line_id)
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
+        raise ClientError(f"Shopify suggested the amount {value!r}, not a number", retryable=False)
+    return amount
+
+
+def _spread(refund: Refund, suggested: list[Any]) -> list[dict[str, Any]]:
+    """The refund's amount over the transactions Shopify suggests, each at most what it may
+    refund; an amount larger than all of them together is refused (Shopify would refuse it)."""
+    left = refund.amount
+    transactions = []
+    for suggestion in suggested:
+        if not isinstance(suggestion, dict) or left <= 0:
+            continue
+        room = _money(suggestion.get("maximum_refundable", suggestion.get("amount", 0)))
+        amount = min(left, room)
+        if amount <= 0:
+            continue
+        transactions.append(
+            {
+                "parent_id": suggestion.get("parent_id"),
+                "amount": str(amount),
+                "kind": "refund",
+                "gateway": suggestion.get("gateway"),
+            }
+        )
+        left -= amount
+    if left > 0:
+        raise ClientError(
+            f"order {refund.external_id}: Shopify can refund at most "
+            f"{refund.amount - left} {refund.currency}, not {refund.amount}",
+            retryable=False,
+        )
+    return transactions
 
 
 def _list(data: Any, key: str, where: str) -> list[dict[str, Any]]:

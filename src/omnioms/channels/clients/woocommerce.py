@@ -11,6 +11,15 @@
 - Shipped: core WooCommerce has no tracking field, so the carrier and tracking number go into
   a note the customer sees (``POST orders/{id}/notes``), and a whole shipment sets the status
   ``completed`` (WooCommerce's "shipped and done").
+- Cancelled: a private note with the reason (``POST orders/{id}/notes``), then ``PUT
+  orders/{id}`` with the status ``cancelled``.
+- Refund: ``POST orders/{id}/refunds`` with the amount, the reason (naming the outbound
+  command), the refunded line items (``id``, ``quantity``, ``refund_total``) and
+  ``api_refund`` (the money goes back through the payment gateway unless the account's
+  ``api_credentials.refund_through_gateway`` is false). A refund whose reason names the
+  command already (``GET orders/{id}/refunds``: an earlier attempt whose answer was lost)
+  counts as done, so a retry never refunds twice.
+- Address: ``PUT orders/{id}`` with the new ``shipping`` object.
 - Availability: ``GET products?sku=`` finds the product or variation, then ``PUT`` sets
   ``stock_quantity`` (and ``manage_stock``).
 """
@@ -20,9 +29,18 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, ClassVar
 
 from omnioms.channels.adapters.base import Record
-from omnioms.channels.clients import AvailabilityItem, ClientError, Page, Shipment
+from omnioms.channels.clients import (
+    AddressChange,
+    AvailabilityItem,
+    Cancellation,
+    ClientError,
+    Page,
+    Refund,
+    Shipment,
+)
 from omnioms.channels.clients.base import BaseClient, DescendingPages, whole_number
 
 API = "/wp-json/wc/v3"
@@ -30,6 +48,9 @@ API = "/wp-json/wc/v3"
 
 class WooCommerceClient(BaseClient):
     platform = "woocommerce"
+    writes_back: ClassVar[frozenset[str]] = frozenset(
+        {"mark_shipped", "cancel_order", "refund", "change_address"}
+    )
 
     def auth_headers(self) -> dict[str, str]:
         pair = f"{self.require('consumer_key')}:{self.require('consumer_secret')}"
@@ -91,6 +112,72 @@ class WooCommerceClient(BaseClient):
             self.transport.request(
                 "PUT", f"{API}/orders/{order_id}", json_body={"status": "completed"}
             )
+
+    def cancel_order(self, cancellation: Cancellation) -> None:
+        order_id = _number(cancellation.external_id)
+        reason = cancellation.reason or "no reason given"
+        note = f"Cancelled in omnioms: {reason}"
+        if cancellation.reference:
+            note = f"{note} ({cancellation.reference})"
+        self.transport.request(
+            "POST",
+            f"{API}/orders/{order_id}/notes",
+            json_body={"note": note, "customer_note": False},
+        )
+        self.transport.request("PUT", f"{API}/orders/{order_id}", json_body={"status": "cancelled"})
+
+    def refund(self, refund: Refund) -> None:
+        order_id = _number(refund.external_id)
+        reason = " ".join(
+            part
+            for part in (refund.reason, f"({refund.reference})" if refund.reference else "")
+            if part
+        )
+        reply = self.transport.request("GET", f"{API}/orders/{order_id}/refunds")
+        done = reply.data if isinstance(reply.data, list) else []
+        if refund.reference and any(
+            isinstance(r, dict) and refund.reference in str(r.get("reason") or "") for r in done
+        ):
+            return  # an earlier attempt refunded it; its answer was lost
+        lines: list[dict[str, Any]] = []
+        for line in refund.lines:
+            if not line.line_id.isdigit():
+                raise ClientError(
+                    f"line {line.line_id!r} is not a WooCommerce line item id: refund it in the "
+                    "WooCommerce admin",
+                    retryable=False,
+                )
+            lines.append(
+                {
+                    "id": int(line.line_id),
+                    "quantity": line.quantity,
+                    "refund_total": str(line.amount),
+                }
+            )
+        body = {
+            "amount": str(refund.amount),
+            "reason": reason,
+            "line_items": lines,
+            "api_refund": bool(self.credentials.get("refund_through_gateway", True)),
+        }
+        self.transport.request("POST", f"{API}/orders/{order_id}/refunds", json_body=body)
+
+    def change_address(self, change: AddressChange) -> None:
+        order_id = _number(change.external_id)
+        address = change.address
+        first, _space, last = (address.get("name") or "").partition(" ")
+        shipping = {
+            "first_name": first,
+            "last_name": last,
+            "address_1": address.get("address") or "",
+            "address_2": address.get("district") or "",
+            "city": address.get("city") or "",
+            "state": address.get("province") or "",
+            "postcode": address.get("postal_code") or "",
+            "country": address.get("country") or "",
+            "phone": address.get("phone") or "",
+        }
+        self.transport.request("PUT", f"{API}/orders/{order_id}", json_body={"shipping": shipping})
 
     def push_availability(self, items: Sequence[AvailabilityItem]) -> None:
         unknown: list[str] = []

@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -286,6 +287,10 @@ class FakeShopify:
         self.orders: dict[str, dict[str, Any]] = {}
         self.fulfillment_orders: dict[str, list[dict[str, Any]]] = {}
         self.fulfillments: list[dict[str, Any]] = []
+        self.cancellations: list[tuple[str, dict[str, Any]]] = []
+        self.refunds: dict[str, list[dict[str, Any]]] = {}
+        """Order id -> the refunds made (as posted, with an ``id``)."""
+        self.address_changes: list[tuple[str, dict[str, Any]]] = []
         self.variants: dict[str, str] = {}
         """SKU -> inventory item gid."""
         self.levels: dict[tuple[str, str], int] = {}
@@ -297,6 +302,11 @@ class FakeShopify:
         server.route("GET", rf"{api}/orders/(\d+)/fulfillment_orders\.json", self._fo)
         server.route("POST", rf"{api}/fulfillments\.json", self._fulfil)
         server.route("POST", rf"{api}/graphql\.json", self._graphql)
+        server.route("POST", rf"{api}/orders/(\d+)/cancel\.json", self._cancel)
+        server.route("GET", rf"{api}/orders/(\d+)/refunds\.json", self._refunds)
+        server.route("POST", rf"{api}/orders/(\d+)/refunds/calculate\.json", self._calculate)
+        server.route("POST", rf"{api}/orders/(\d+)/refunds\.json", self._refund)
+        server.route("PUT", rf"{api}/orders/(\d+)\.json", self._update)
 
     def credentials(self, **extra: Any) -> dict[str, Any]:
         return {
@@ -418,6 +428,105 @@ class FakeShopify:
                     fo["status"] = "in_progress"
             self.fulfillments.append(fulfillment)
         return Reply.json({"fulfillment": {"id": len(self.fulfillments), "status": "success"}}, 201)
+
+    def _order_of(self, request: Request, part: int) -> tuple[str, dict[str, Any] | None]:
+        order_id = request.path.split("/")[part].removesuffix(".json")
+        return order_id, self.orders.get(order_id)
+
+    def _cancel(self, request: Request) -> Reply:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        with self.lock:
+            order_id, order = self._order_of(request, -2)
+            if order is None:
+                return Reply.json({"errors": "Not Found"}, 404)
+            if order.get("cancelled_at"):
+                return Reply.json({"error": "Order has already been cancelled"}, 422)
+            if order.get("fulfillment_status") == "fulfilled":
+                return Reply.json({"error": "Cannot cancel a fulfilled order"}, 422)
+            body = request.json()
+            order["cancelled_at"] = datetime.now(UTC).isoformat()
+            order["cancel_reason"] = body.get("reason")
+            self.cancellations.append((order_id, body))
+        return Reply.json({"order": order})
+
+    def _refunds(self, request: Request) -> Reply:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        with self.lock:
+            order_id, order = self._order_of(request, -2)
+            if order is None:
+                return Reply.json({"errors": "Not Found"}, 404)
+            return Reply.json({"refunds": self.refunds.get(order_id, [])})
+
+    def _suggested(self, order: dict[str, Any], items: list[dict[str, Any]]) -> Any:
+        """What Shopify's calculate suggests: the lines' prices, from the one sale."""
+        prices = {line["id"]: Decimal(str(line["price"])) for line in order["line_items"]}
+        unknown = [item["line_item_id"] for item in items if item["line_item_id"] not in prices]
+        if unknown:
+            return None
+        refunded = sum(
+            (
+                Decimal(t["amount"])
+                for r in self.refunds.get(str(order["id"]), [])
+                for t in r["transactions"]
+            ),
+            Decimal(0),
+        )
+        worth = sum(prices[i["line_item_id"]] * i["quantity"] for i in items)
+        room = Decimal(str(order["total_price"])) - refunded
+        return {
+            "parent_id": 7001,
+            "amount": str(min(worth, room)),
+            "maximum_refundable": str(room),
+            "kind": "suggested_refund",
+            "gateway": "shopify_payments",
+        }
+
+    def _calculate(self, request: Request) -> Reply:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        items = request.json()["refund"]["refund_line_items"]
+        with self.lock:
+            _order_id, order = self._order_of(request, -3)
+            if order is None:
+                return Reply.json({"errors": "Not Found"}, 404)
+            suggestion = self._suggested(order, items)
+        if suggestion is None:
+            return Reply.json({"errors": {"refund_line_items": ["line item not found"]}}, 422)
+        return Reply.json({"refund": {"refund_line_items": items, "transactions": [suggestion]}})
+
+    def _refund(self, request: Request) -> Reply:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        refund = request.json()["refund"]
+        with self.lock:
+            order_id, order = self._order_of(request, -2)
+            if order is None:
+                return Reply.json({"errors": "Not Found"}, 404)
+            suggestion = self._suggested(order, refund["refund_line_items"])
+            room = Decimal(suggestion["maximum_refundable"]) if suggestion else Decimal(0)
+            asked = sum((Decimal(t["amount"]) for t in refund["transactions"]), Decimal(0))
+            if asked > room:
+                return Reply.json(
+                    {"errors": {"base": [f"Refund amount must be at most {room}"]}}, 422
+                )
+            made = self.refunds.setdefault(order_id, [])
+            made.append({**refund, "id": 9000 + len(made)})
+        return Reply.json({"refund": made[-1]}, 201)
+
+    def _update(self, request: Request) -> Reply:
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        body = request.json()["order"]
+        with self.lock:
+            order_id, order = self._order_of(request, -1)
+            if order is None:
+                return Reply.json({"errors": "Not Found"}, 404)
+            if "shipping_address" in body:
+                order["shipping_address"] = body["shipping_address"]
+                self.address_changes.append((order_id, body["shipping_address"]))
+        return Reply.json({"order": order})
 
     def _find_fo(self, fo_id: int) -> dict[str, Any] | None:
         for fos in self.fulfillment_orders.values():

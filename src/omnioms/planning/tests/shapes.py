@@ -35,3 +35,44 @@ def one_step(
 
 def problem(*orders: Order, centers: tuple[WorkCenter, ...]) -> Problem:
     return Problem(centers, orders)
+
+
+def sewing_shop(orders: int, seed: int = 1, lines: int = 4) -> Problem:
+    """A seeded small apparel shop: cutting, sewing lines with family changeovers (the
+    bottleneck), pressing; two shifts; due dates spread over three weeks; weights 1/2/5."""
+    import random
+
+    rng = random.Random(seed)
+    shifts = [Shift(d, time(6), time(14), ((time(10), time(10, 30)),)) for d in range(5)] + [
+        Shift(d, time(14), time(22), ((time(18), time(18, 30)),)) for d in range(5)
+    ]
+    calendar = weekly_calendar("two-shifts", origin=MONDAY, days=120, shifts=shifts)
+    families = ("tee", "polo", "shirt", "jacket")
+    setups = {
+        (a, b): 60 + 20 * abs(i - j)
+        for i, a in enumerate(families)
+        for j, b in enumerate(families)
+        if a != b
+    }
+    centers = (
+        WorkCenter("CUT", 1, calendar),
+        WorkCenter("SEW", lines, calendar, setups),
+        WorkCenter("PRESS", 1, calendar),
+    )
+    made = []
+    for n in range(orders):
+        family = rng.choice(families)
+        pieces = rng.randint(100, 600)
+        made.append(
+            Order(
+                f"MO{n:03d}",
+                (
+                    Operation(f"{n}.cut", {"CUT": 10 + pieces // 12}),
+                    Operation(f"{n}.sew", {"SEW": 30 + pieces}, family=family),
+                    Operation(f"{n}.press", {"PRESS": 10 + pieces // 15}),
+                ),
+                due=rng.randint(2 * DAY, 12 * DAY),
+                weight=rng.choice((1, 1, 2, 5)),
+            )
+        )
+    return Problem(centers, tuple(made))

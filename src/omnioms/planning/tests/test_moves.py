@@ -113,3 +113,43 @@ def test_a_rush_order_reports_the_orders_it_makes_late():
     assert late["a"].lateness_after == 100
     assert late["b"].lateness_after == 50
     assert compare_plans(plan, plan) == ()
+
+
+def test_a_rush_order_moves_nothing_that_ends_before_it_can_start_and_keeps_the_lines_order():
+    from omnioms.planning.model import Settings
+    from omnioms.planning.tests.shapes import DAY, sewing_shop
+
+    shop = sewing_shop(60, seed=7)
+    plan = schedule(shop, Settings(time_limit=2.0, workers=2))
+    rush = Order(
+        "rush",
+        (
+            Operation("rush.cut", {"CUT": 60}, release=2 * DAY),
+            Operation("rush.sew", {"SEW": 300}, family="jacket"),
+            Operation("rush.press", {"PRESS": 30}),
+        ),
+        due=4 * DAY,
+        weight=11,
+    )
+    what_if = insert_order(shop, plan, rush, Settings(time_limit=5.0), frozen_until=DAY)
+
+    widened = Problem(shop.work_centers, (*shop.orders, rush))
+    assert check_plan(widened, what_if.after) == []
+    before, after = plan.by_operation(), what_if.after.by_operation()
+    for op_id, got in before.items():
+        if got.end <= 2 * DAY or got.start < DAY:  # before the rush can start, or being done
+            assert after[op_id] == got
+    # each sewing line runs what it ran in the published plan, in the same order
+    for m in range(4):
+        published = [
+            o.operation
+            for o in sorted(plan.operations, key=lambda o: o.start)
+            if (o.work_center, o.machine) == ("SEW", m)
+        ]
+        now = [
+            o.operation
+            for o in sorted(what_if.after.operations, key=lambda o: o.start)
+            if (o.work_center, o.machine) == ("SEW", m) and o.order != "rush"
+        ]
+        assert now == published
+    assert {i.order for i in what_if.impact} >= {"rush"}

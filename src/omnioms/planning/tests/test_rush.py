@@ -181,3 +181,25 @@ def test_without_materials_or_a_plan_there_is_no_promise() -> None:
     shop()
     StockBalance.objects.all().delete()
     assert promise_date("SHIRT", 5, date(2026, 12, 7)).date is None
+
+
+def test_a_second_what_if_does_not_read_the_published_plan_again(published: Plan) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    shirt = Sku.objects.get(code="SHIRT")
+    first = request_rush(sku=shirt, quantity=10, wanted=date(2026, 12, 11), user=None)
+    assess(first, now=MONDAY, **FAST)  # reads the published plan once and keeps its view
+    second = request_rush(sku=shirt, quantity=20, wanted=date(2026, 12, 11), user=None)
+    with CaptureQueriesContext(connection) as queries:
+        assess(second, now=MONDAY, **FAST)
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+        and "planning_plannedoperation" in q["sql"]
+    ]
+    assert reads == []
+    second.refresh_from_db()
+    assert second.what_if is not None
+    assert second.impact["based_on"] == published.version

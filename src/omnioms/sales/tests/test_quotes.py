@@ -4,6 +4,7 @@ approved by someone else when the discount is deep, accepted into an order witho
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,7 +12,10 @@ import pytest
 from django.utils import timezone
 
 from omnioms.catalog.models import Sku
+from omnioms.channels.models import ChannelAccount
+from omnioms.core.actor import Actor
 from omnioms.core.choices import Platform
+from omnioms.flows.publishing import export_flow, import_flow
 from omnioms.inventory.models import IncomingStock
 from omnioms.orders.models import Order
 from omnioms.sales.domain import version_changes
@@ -112,16 +116,44 @@ def test_a_deep_discount_waits_for_a_manager_who_is_not_its_maker(shop: Shop) ->
     assert quote.status == QuoteStatus.APPROVED
 
 
-def test_an_account_may_allow_self_approval(shop: Shop) -> None:
+def _flow_discounts(account: ChannelAccount, **discounts: object) -> None:
+    """Publish the account's flow again with these discount limits (as a manager would in the
+    editor, or with ``omnioms flow import``)."""
+    definition = json.loads(export_flow(account))
+    definition["discounts"] = discounts
+    import_flow(account, json.dumps(definition), mapping={}, actor=Actor.system("test"))
+
+
+def test_the_flow_may_allow_self_approval(shop: Shop) -> None:
     account = social_account()
-    account.options = {"sales": {"approval_above": 5, "self_approval": True}}
-    account.save()
+    _flow_discounts(account, without_approval=5, self_approval=True)
     maker = make_user("manager")
     quote = make_quote(
         _inquiry(maker), [LineInput("TS-BLK-L", 1, Decimal(8))], account=account, user=maker
     )
     assert quote.status == QuoteStatus.AWAITING_APPROVAL
     approve_quote(quote.pk, user=maker)
+
+
+def test_each_role_discounts_as_far_as_the_flow_lets_it_without_approval(shop: Shop) -> None:
+    account = social_account()
+    _flow_discounts(account, maximum=25, without_approval=3, by_role={"manager": 15})
+    clerk, manager = make_user("order_clerk"), make_user("manager")
+    lines = [LineInput("TS-BLK-L", 1, Decimal(8))]
+
+    by_clerk = make_quote(_inquiry(clerk), lines, account=account, user=clerk)
+    by_manager = make_quote(_inquiry(manager), lines, account=account, user=manager)
+
+    assert by_clerk.status == QuoteStatus.AWAITING_APPROVAL
+    assert by_manager.status != QuoteStatus.AWAITING_APPROVAL
+    with pytest.raises(SaleError) as refused:
+        make_quote(
+            _inquiry(manager),
+            [LineInput("TS-BLK-L", 1, Decimal(26))],
+            account=account,
+            user=manager,
+        )
+    assert "26% is more than the 25% the flow allows" in refused.value.errors["discount"]
 
 
 def test_every_version_is_kept_and_the_differences_are_listed(shop: Shop) -> None:

@@ -12,7 +12,14 @@ from decimal import Decimal
 
 from omnioms.channels.adapters.base import NormalizationError
 
-__all__ = ["AfterSaleLine", "AfterSaleRequest", "Attached", "NormalizationError", "ServiceMessage"]
+__all__ = [
+    "AfterSaleLine",
+    "AfterSaleRequest",
+    "Attached",
+    "MediaRef",
+    "NormalizationError",
+    "ServiceMessage",
+]
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,18 @@ class Attached:
     filename: str
     content_type: str
     data: bytes
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A file the platform keeps for a while (WeChat's temporary media: three days), to be
+    fetched by its id after the message is stored."""
+
+    media_id: str
+    kind: str
+    """image, voice, video or file."""
+    filename: str = ""
+    """A name to use when the platform's answer gives none."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,8 @@ class ServiceMessage:
     in_reply_to: str = ""
     references: tuple[str, ...] = ()
     attachments: tuple[Attached, ...] = ()
+    media: tuple[MediaRef, ...] = ()
+    """Files to fetch from the platform (WeChat and WeCom images, voice, video, files)."""
     is_event: bool = False
 
 

@@ -12,8 +12,15 @@ padding to 32 bytes) over ``16 random bytes + 4-byte big-endian length + XML + a
 (WeChat's ``WXBizMsgCrypt``; WeCom uses the same with the corp id). The first check of the URL
 is a GET with ``echostr``, answered with it (decrypted in WeCom's case).
 
-Messages: ``MsgType`` text (``Content``), image (``PicUrl``), voice, video, location, link;
-``MsgId`` is the dedupe key. Events (subscribe, menu clicks) carry no message and are ignored.
+Messages: ``MsgType`` text (``Content``), image (``PicUrl``, ``MediaId``), voice (``MediaId``,
+``Format``, ``Recognition``), video and shortvideo (``MediaId``, ``ThumbMediaId``), location,
+link; ``MsgId`` is the dedupe key. Events (subscribe, menu clicks) carry no message and are
+ignored.
+
+Media: the files of image, voice and video messages are temporary media, kept by WeChat for
+three days and fetched with ``GET /cgi-bin/media/get?access_token=...&media_id=...`` (the file
+itself, named in ``Content-Disposition``; for a video a JSON ``{"video_url": ...}`` to
+download; an error as JSON, ``40007 invalid media_id`` once it has expired).
 
 Replies: the customer-service message API ``POST /cgi-bin/message/custom/send`` with an access
 token from ``GET /cgi-bin/token`` (kept until shortly before it expires); allowed within 48
@@ -26,11 +33,13 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import struct
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -38,14 +47,24 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from omnioms.channels.adapters.base import NormalizationError
-from omnioms.service.sources.base import ServiceMessage
+from omnioms.service.sources.base import MediaRef, ServiceMessage
 
 DEFAULT_BASE = "https://api.weixin.qq.com"
 BLOCK = 32
 
 
 class ApiError(Exception):
-    pass
+    """The platform refused or could not be reached; ``code`` is its ``errcode`` if any."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+TOKEN_ERRORS = (40001, 40014, 42001)
+"""The access token expired or was revoked: fetched again on the next call."""
+MEDIA_KINDS = {"image": "image", "voice": "voice", "video": "video", "shortvideo": "video"}
+_EXTENSIONS = {"image": "jpg", "video": "mp4"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -176,6 +195,17 @@ def parse(
         ),
         "link": f"[link] {fields.get('Title', '')} {fields.get('Url', '')}",
     }.get(kind, f"[{kind}]")
+    media: tuple[MediaRef, ...] = ()
+    if kind in MEDIA_KINDS and fields.get("MediaId"):
+        extension = fields.get("Format", "").lower() or _EXTENSIONS.get(MEDIA_KINDS[kind], "bin")
+        media = (
+            MediaRef(
+                media_id=fields["MediaId"],
+                kind=MEDIA_KINDS[kind],
+                filename=f"{MEDIA_KINDS[kind]}-{fields.get('MsgId') or fields['MediaId']}"
+                f".{extension}",
+            ),
+        )
     return ServiceMessage(
         event_id=event_id(fields),
         thread_key=sender,
@@ -183,6 +213,7 @@ def parse(
         at=at,
         text=text.strip(),
         external_id=fields.get("MsgId", ""),
+        media=media,
     )
 
 
@@ -214,8 +245,10 @@ class Client:
         except ValueError as exc:
             raise ApiError(f"{response.request.url.path}: not JSON") from exc
         if data.get("errcode", 0) != 0:
+            code = data.get("errcode")
             raise ApiError(
-                f"{response.request.url.path}: {data.get('errcode')} {data.get('errmsg', '')}"
+                f"{response.request.url.path}: {code} {data.get('errmsg', '')}",
+                code=code if isinstance(code, int) else None,
             )
         return data
 
@@ -255,13 +288,72 @@ class Client:
             raise ApiError(f"{path}: {exc}") from exc
         if response.status_code < 400:
             data = response.json() if response.content else {}
-            if data.get("errcode") in (40001, 40014, 42001):  # token expired or revoked
+            if data.get("errcode") in TOKEN_ERRORS:
                 _tokens.clear()
         return self._check(response)
+
+    media_path = "/cgi-bin/media/get"
+
+    def get_media(self, media_id: str, *, limit: int) -> tuple[str, str, bytes]:
+        """A temporary media file: its name, content type and bytes (at most ``limit``)."""
+        try:
+            response = self.http.get(
+                self.base + self.media_path,
+                params={"access_token": self.access_token(), "media_id": media_id},
+            )
+        except httpx.HTTPError as exc:
+            raise ApiError(f"{self.media_path}: {exc}") from exc
+        if response.status_code >= 400:
+            raise ApiError(f"{self.media_path}: HTTP {response.status_code}")
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        disposition = response.headers.get("content-disposition", "")
+        if not disposition and content_type in ("application/json", "text/plain"):
+            # An error, or (a video on the Official Account) where to download it.
+            if response.content[:1] != b"{":
+                raise ApiError(f"{self.media_path}: neither a file nor JSON")
+            try:
+                data = self._check(response)
+            except ApiError as exc:
+                if exc.code in TOKEN_ERRORS:
+                    _tokens.clear()
+                raise
+            url = str(data.get("video_url") or "")
+            if not url:
+                raise ApiError(f"{self.media_path}: no file and no video_url in the answer")
+            try:
+                response = self.http.get(url)
+            except httpx.HTTPError as exc:
+                raise ApiError(f"video_url: {exc}") from exc
+            if response.status_code >= 400:
+                raise ApiError(f"video_url: HTTP {response.status_code}")
+            content_type = response.headers.get("content-type", "").split(";")[0].strip()
+            disposition = response.headers.get("content-disposition", "")
+            content_type = content_type or "video/mp4"
+        if len(response.content) > limit:
+            raise ApiError(
+                f"{self.media_path}: {len(response.content)} bytes, more than the limit of {limit}"
+            )
+        return (
+            filename_of(disposition),
+            content_type or "application/octet-stream",
+            response.content,
+        )
 
     def send_text(self, to: str, text: str) -> str:
         self.post(self.send_path, {"touser": to, "msgtype": "text", "text": {"content": text}})
         return ""
+
+
+_FILENAME = re.compile(r"""filename\*?=(?:UTF-8'')?"?([^";]+)"?""", re.IGNORECASE)
+
+
+def filename_of(disposition: str) -> str:
+    """The file name a ``Content-Disposition`` header gives (RFC 6266, either form), or ''."""
+    names = _FILENAME.findall(disposition)
+    if not names:
+        return ""
+    name = unquote(names[-1]).strip().replace("/", "_").replace("\\", "_")
+    return name[:255]
 
 
 def httpx_json(body: Mapping[str, Any]) -> bytes:

@@ -10,7 +10,8 @@ next ``sync_msg`` call (within ten minutes) fetch at a higher rate. ``sync_msg``
 ``msg_list`` items with ``msgid`` (the dedupe key), ``external_userid`` (the customer),
 ``send_time`` (Unix seconds), ``origin`` (3 = the customer, 4 = system, 5 = a servicer:
 only 3 opens or continues a conversation), ``msgtype`` and e.g. ``text.content``; each is
-stored as its own item.
+stored as its own item. Image, voice, video and file messages carry ``{msgtype}.media_id``,
+temporary media fetched with ``GET /cgi-bin/media/get`` (as the Official Account's).
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ import httpx
 
 from omnioms.channels.adapters.base import NormalizationError
 from omnioms.service.sources import wechat
-from omnioms.service.sources.base import ServiceMessage
+from omnioms.service.sources.base import MediaRef, ServiceMessage
 
 DEFAULT_BASE = "https://qyapi.weixin.qq.com"
 EVENT = "kf_msg_or_event"
 FROM_CUSTOMER = 3
 ApiError = wechat.ApiError
+MEDIA_KINDS = {"image": "jpg", "voice": "amr", "video": "mp4", "file": "bin"}
+"""Message types whose file is temporary media (``media_id``), fetched with ``media/get``;
+the extension is the fallback name's (the answer's ``Content-Disposition`` names the file)."""
 
 
 def parse_push(
@@ -62,6 +66,15 @@ def parse_message(raw: bytes) -> ServiceMessage | None:
     found = item.get(kind)
     content: dict[str, Any] = found if isinstance(found, dict) else {}
     text = str(content.get("content") or "") if kind == "text" else f"[{kind}]"
+    media: tuple[MediaRef, ...] = ()
+    if kind in MEDIA_KINDS and content.get("media_id"):
+        media = (
+            MediaRef(
+                media_id=str(content["media_id"]),
+                kind=kind,
+                filename=f"{kind}-{item.get('msgid') or 'file'}.{MEDIA_KINDS[kind]}",
+            ),
+        )
     return ServiceMessage(
         event_id=str(item.get("msgid") or ""),
         thread_key=f"{item.get('open_kfid', '')}:{user}",
@@ -69,6 +82,7 @@ def parse_message(raw: bytes) -> ServiceMessage | None:
         at=at,
         text=text,
         external_id=str(item.get("msgid") or ""),
+        media=media,
     )
 
 

@@ -174,3 +174,57 @@ def test_a_douyin_push_gets_the_answer_douyin_expects(client: Client) -> None:
     ticket = Ticket.objects.get()
     assert ticket.external_ref == "7352016483959341312"
     assert not ticket.order_links.exists()  # the order has not arrived; the ticket still opens
+
+
+def refund_push(n: int) -> bytes:
+    content = json.dumps(
+        {
+            "refund_id": 900000000 + n,
+            "tid": 3712845069123456789,
+            "oid": 3712845069124456789,
+            "refund_fee": "12.00",
+            "bill_type": "refund_bill",
+            "buyer_open_uid": f"u{n}",
+            "modified": "2026-12-05 21:14:02",
+        }
+    )
+    message = {"topic": "taobao_refund_RefundCreated", "id": str(n), "content": content}
+    return json.dumps(message).encode()
+
+
+@pytest.mark.parametrize("pushes", [5, 20])
+def test_a_batch_of_refund_requests_opens_each_ticket_in_a_dozen_queries(
+    client: Client, tmall_order: Order, pushes: int
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from omnioms.core.roles import Role
+    from omnioms.service.models import AssignmentRule, SearchEntry, SlaPolicy, Team
+    from omnioms.testing import make_user
+
+    policy = SlaPolicy.objects.create(
+        name="Refunds", ticket_type="refund", first_response_minutes=60
+    )
+    team = Team.objects.create(name="After-sales")
+    agents = [make_user(Role.CUSTOMER_SERVICE) for _ in range(2)]
+    team.members.set(agents)
+    AssignmentRule.objects.create(channel="taobao", team=team)
+    for n in range(pushes):
+        assert push(client, "tmall-flagship", refund_push(n)).status_code == 200
+
+    with CaptureQueriesContext(connection) as queries:
+        assert process_received() == pushes
+
+    # Per ticket: two savepoints, the order and its lines, the ticket looked up, inserted and
+    # saved once, its events, order link, conversation and message, the agent's turn and the
+    # item's outcome; per batch: the items, policies, rules, members, the agents' states and
+    # the search entries (it was about 26 per ticket).
+    assert len(queries.captured_queries) <= 13 * pushes + 14
+    tickets = list(Ticket.objects.order_by("pk"))
+    assert len(tickets) == pushes
+    assert {t.sla_policy_id for t in tickets} == {policy.pk}
+    assert all(t.first_response_due is not None for t in tickets)
+    assert {t.assignee_id for t in tickets} == {a.pk for a in agents}  # round robin
+    assert [t.number for t in tickets] == [f"T-{t.pk:06d}" for t in tickets]
+    assert SearchEntry.objects.filter(kind="ticket").count() == pushes

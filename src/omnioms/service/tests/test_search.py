@@ -75,6 +75,57 @@ def test_part_of_an_order_number_an_email_a_tracking_number_or_a_sku_finds_the_o
     assert (SearchKind.ORDER, order.pk) in kinds_found(query)
 
 
+@pytest.mark.parametrize(
+    "query", ["SF1402039441234", "sf 1402 0394 41234", "SF-1402-0394-41234", "qh-cup-gl-300"]
+)
+def test_a_whole_tracking_number_or_sku_is_found_by_its_key_however_it_is_spaced(
+    order: Order, query: str
+) -> None:
+    hits = search.matching_entries(query)
+
+    assert [(h.kind, h.object_id) for h in hits] == [(SearchKind.ORDER, order.pk)]
+
+
+def test_a_whole_sku_finds_its_orders_exactly_and_part_of_it_finds_longer_skus(
+    order: Order,
+) -> None:
+    longer = order_for(
+        email="wang@example.cn",
+        external_id="TB-3712845069123450000",
+        lines=[
+            {
+                "sku": "QH-CUP-GL-3000",
+                "title": "玻璃杯 3L",
+                "quantity": 1,
+                "unit_price": "99.00",
+                "total": "99.00",
+            }
+        ],
+        total="99.00",
+        discount="0",
+    )
+
+    assert kinds_found("QH-CUP-GL-300") == {(SearchKind.ORDER, order.pk)}
+    assert kinds_found("QH-CUP-GL-3000") == {(SearchKind.ORDER, longer.pk)}
+    assert {(SearchKind.ORDER, order.pk), (SearchKind.ORDER, longer.pk)} <= kinds_found("cup-gl-30")
+
+
+def test_a_whole_code_with_another_word_must_match_both(order: Order) -> None:
+    assert kinds_found("carter sf1402039441234") == {(SearchKind.ORDER, order.pk)}
+    assert not kinds_found("wang sf1402039441234")
+
+
+def test_the_start_of_an_e_mail_finds_it_and_its_middle_still_does(order: Order) -> None:
+    other = order_for(email="li.huang@example.cn", external_id="TB-3712845069123450001")
+
+    assert kinds_found("li.hua@exa") == {
+        (SearchKind.ORDER, order.pk),
+        (SearchKind.CUSTOMER, order.customer_id),
+    }
+    assert (SearchKind.ORDER, other.pk) in kinds_found("huang@example")
+    assert not kinds_found("li.hua@nowhere")
+
+
 def test_a_name_finds_the_customer_and_their_ticket(order: Order) -> None:
     ticket = customer_mail("杯子碎了", sender="li.hua@example.cn")
 
@@ -104,6 +155,7 @@ def test_an_order_changed_later_is_found_by_what_it_says_now(order: Order) -> No
     record_shipment(order, "EMS", "EA123456789CN", Actor.system())
 
     assert (SearchKind.ORDER, order.pk) in kinds_found("ea123456789")
+    assert kinds_found("EA123456789CN") == {(SearchKind.ORDER, order.pk)}
 
 
 def test_a_store_clerk_finds_no_order_of_another_store(order: Order) -> None:

@@ -44,7 +44,7 @@ def stamp_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("floor", "0003_daily_close_once_on_sqlite_too"),
+        ("floor", "0005_peer_inventory_benchmarks"),
         ("planning", "0005_publish_permission"),
         ("production", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
