@@ -119,8 +119,10 @@ def test_an_exception_is_worked_and_verified_by_another_supervisor(
 
 def test_the_kpi_dashboard_draws_its_charts(page: Page, live_server: object) -> None:
     from omnioms.floor.demo import load_floor_demo
+    from omnioms.floor.tests.factories import planned_fortnight
 
-    load_floor_demo(datetime(2026, 12, 5, 9, 0, tzinfo=UTC), seed=3, orders=8)
+    planned_fortnight(datetime(2026, 12, 5, 9, 0, tzinfo=UTC), orders=8)
+    load_floor_demo(datetime(2026, 12, 5, 9, 0, tzinfo=UTC), seed=3)
     make_user("boss2", Role.MANAGER)
     base = str(live_server)
     login(page, base, "boss2")

@@ -23,16 +23,20 @@ from omnioms.catalog.services import create_product
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
 from omnioms.core.jobs import run_job, start_job
+from omnioms.core.models import Location
 from omnioms.demo.catalog import SKUS, DemoSku, demand_weight
-from omnioms.floor.demo import load_floor_demo
+from omnioms.floor.demo import floor_start, load_floor_demo
+from omnioms.floor.models import MaterialPolicy
 from omnioms.forecasting.history import import_demand_history, rebuild_demand
 from omnioms.forecasting.models import RollingSchedule
 from omnioms.forecasting.services import SalesFigure, load_preset_events, save_sales_input
-from omnioms.planning.models import PlannedStatus, RequirementsRun
+from omnioms.inventory.models import IncomingStock
+from omnioms.inventory.services import receive_stock
+from omnioms.planning.models import PlannedKind, PlannedStatus, ProductionOrder, RequirementsRun
 from omnioms.planning.schedules import publish, run_schedule
-from omnioms.planning.services import release_planned_order
+from omnioms.planning.services import factory_location, release_planned_order
 from omnioms.production import editing
-from omnioms.production.models import Calendar, Supplier, SupplyTerm
+from omnioms.production.models import Bom, Calendar, Supplier, SupplyTerm, VersionStatus
 from omnioms.production.services import import_master_data, roll_up_standard_costs
 from omnioms.production.spreadsheets import write_workbook
 
@@ -320,29 +324,124 @@ def _sales_forecast(today: date) -> None:
 
 RELEASE_DAYS = 21
 """The planner has released what is due in the next three weeks; the rest stays proposed."""
+BUILD_AHEAD = 40
+"""And the first this many make orders, whenever due: the factory builds stock ahead of the
+winter peak and the Spring Festival shutdown, which is what its floor worked on these two
+weeks."""
 PLAN_SECONDS = 15.0
 """The demo's planning run: long enough for a good plan of its few dozen orders."""
 
 
+OPENING_STOCK = {"m": 4_000_000, "pcs": 400_000}
+"""Trims on the factory's shelves when the floor's two weeks begin, in stock steps."""
+FLUSHED = {
+    "THREAD-402",
+    "LABEL-WOVEN",
+    "CORD-HOODIE",
+    "BTN-JEANS",
+    "RIVET-CU",
+    "POLYBAG",
+    "CARTON-60",
+}
+"""Trims are back-flushed from the BOM at completion; fabric is issued to each order."""
+
+
 def load_shop_floor(*, now: datetime, seed: int) -> str:
-    """Two weeks of the shop floor behind a published plan (reports, daily closes, exceptions,
-    a T-3 loop), then the planner releases the next three weeks of the requirements run and
-    publishes a plan for every open production order; return a line for the demo's report."""
-    floor = load_floor_demo(now=now, seed=seed)
+    """The garment factory's shop floor: the planner released what the requirements run wants
+    in the next three weeks and the first make orders beyond (built ahead), and two weeks ago
+    published a plan for them: trims on the shelves, fabric arriving from the mills day by
+    day, so the orders start as their fabric comes. The floor has reported against that plan
+    since, with a daily close per day, exceptions and a T-3 loop. Returns a line for the
+    demo's report."""
+    start = floor_start(now)
+    site = factory_location()
+    for code, _name, unit, *_rest in MATERIALS:
+        if code in FLUSHED:
+            material = Sku.objects.get(code=code)
+            receive_stock(
+                sku=material,
+                location=site,
+                quantity=OPENING_STOCK[unit],
+                unit_cost=material.unit_cost,
+                actor=PLANNER,
+                reference="opening stock",
+            )
+            MaterialPolicy.objects.get_or_create(sku=material)
     run = RequirementsRun.objects.order_by("-pk").filter(summary__has_key="make").first()
-    released = 0
+    released: list[ProductionOrder | IncomingStock] = []
     if run is not None:
-        due = run.orders.filter(
-            status=PlannedStatus.PROPOSED, due__lte=now.date() + timedelta(days=RELEASE_DAYS)
+        proposed = run.orders.filter(status=PlannedStatus.PROPOSED)
+        soon = proposed.filter(due__lte=now.date() + timedelta(days=RELEASE_DAYS))
+        ahead = proposed.filter(kind=PlannedKind.MAKE).order_by("due", "pk")[:BUILD_AHEAD]
+        chosen = {p.pk: p for p in [*soon.order_by("due", "pk"), *ahead]}
+        for planned in sorted(chosen.values(), key=lambda p: (p.due, p.pk)):
+            released.append(release_planned_order(planned.pk, actor=PLANNER))
+    deliveries = _fabric_deliveries(released, start, site)
+    plan = publish(run_schedule(start, time_limit=PLAN_SECONDS, workers=2), None)
+    for delivery in deliveries:  # the mills delivered as expected; booked in now
+        receive_stock(
+            sku=delivery.sku,
+            location=site,
+            quantity=delivery.quantity,
+            unit_cost=delivery.unit_cost,
+            actor=PLANNER,
+            reference=delivery.reference,
+            incoming_id=delivery.pk,
         )
-        for planned in due.order_by("due", "pk"):
-            release_planned_order(planned.pk, actor=PLANNER)
-            released += 1
-    plan = publish(run_schedule(now, time_limit=PLAN_SECONDS, workers=2), None)
+    floor = load_floor_demo(now=now, seed=seed)
     figures = plan.objective
     return (
-        f"Shop floor: {floor['reports']} reports over two weeks, {floor['closes']} daily"
-        f" closes, a T-3 loop; {released} planned orders released; plan v{plan.version}"
-        f" published: {figures.get('orders', 0)} production orders,"
-        f" {100 * float(figures.get('on_time_share', 1)):.0f} % on time."
+        f"Shop floor: {len(released)} planned orders released, plan v{plan.version} published "
+        f"from {start:%Y-%m-%d} ({figures.get('orders', 0)} production orders, fabric in "
+        f"{len(deliveries)} deliveries); {floor['reports']} floor reports over two weeks, "
+        f"{floor['closes']} daily closes, {floor['worked']} exceptions worked "
+        f"({floor['closed']} closed), a T-3 loop."
     )
+
+
+def _fabric_deliveries(
+    released: list[ProductionOrder | IncomingStock], start: datetime, site: Location
+) -> list[IncomingStock]:
+    """The fabric the released production orders need (and a tenth more), expected from the
+    mills in equal parts on the first ten working days of the floor's two weeks."""
+    need: dict[int, Decimal] = defaultdict(Decimal)
+    for order in released:
+        if not isinstance(order, ProductionOrder):
+            continue
+        bom = order.bom or (
+            Bom.objects.filter(sku_id=order.sku_id, status=VersionStatus.ACTIVE)
+            .order_by("-effective_from", "-version")
+            .first()
+        )
+        if bom is None:
+            continue
+        for line in bom.lines.select_related("component"):
+            if line.component.code.startswith("FAB-"):
+                need[line.component_id] += (
+                    line.quantity_per * (1 + line.scrap_factor) * order.quantity
+                )
+    days = [
+        start.date() + timedelta(days=n)
+        for n in range(14)
+        if (start.date() + timedelta(days=n)).weekday() != 6
+    ][:10]
+    rows = []
+    for sku_id, metres in need.items():
+        fabric = Sku.objects.get(pk=sku_id)
+        steps = math.ceil(metres * Decimal("1.1") * 10**fabric.unit_decimals / len(days))
+        for day in days:
+            rows.append(
+                IncomingStock.objects.create(
+                    sku=fabric,
+                    location=site,
+                    quantity=steps,
+                    expected_on=day,
+                    reference=f"fabric {day:%m-%d}",
+                    supplier=SupplyTerm.objects.filter(sku=fabric)
+                    .values_list("supplier__name", flat=True)
+                    .first()
+                    or "",
+                    unit_cost=fabric.unit_cost,
+                )
+            )
+    return rows

@@ -39,14 +39,12 @@ from django.utils.translation import gettext as _
 from omnioms.core.actor import Actor
 from omnioms.core.models import Location
 from omnioms.floor.domain import standard_steps, variance_percent
-from omnioms.floor.exceptions import open_exception
+from omnioms.floor.exceptions import NewException, open_exceptions
 from omnioms.floor.models import (
     CloseLine,
     CloseScope,
     DailyClose,
-    ExceptionStatus,
     ExceptionType,
-    FloorException,
     MaterialMovement,
     MaterialPolicy,
     OperationReport,
@@ -374,7 +372,6 @@ def _open_exceptions(
     actor: Actor,
     now: datetime,
 ) -> int:
-    opened = 0
     centre_codes = dict(
         WorkCenter.objects.filter(
             pk__in=[line.work_center_id for line in lines if line.work_center_id]
@@ -386,22 +383,7 @@ def _open_exceptions(
         "material_variance": _("%(what)s used material off the standard: %(figure)s"),
         "late_finish": _("%(what)s will finish %(figure)s h after the plan"),
     }
-    keys = [
-        f"order:{line.production_order_id}:{gap['type']}"
-        if line.production_order_id
-        else f"wc:{line.work_center_id}:{gap['type']}"
-        for line in lines
-        for gap in line.gaps
-    ]
-    # Gaps found again (most of them, day after day) update the open exception in one pass;
-    # only new ones go through open_exception, which finds their owner and tells them.
-    already = {
-        exc.key: exc
-        for exc in FloorException.objects.filter(key__in=keys).exclude(
-            status=ExceptionStatus.CLOSED
-        )
-    }
-    changed = []
+    wanted = []
     for line in lines:
         if not line.gaps:
             continue
@@ -409,25 +391,19 @@ def _open_exceptions(
         what = order.number if order else centre_codes.get(line.work_center_id or 0, "?")
         subject = f"order:{line.production_order_id}" if order else f"wc:{line.work_center_id}"
         for gap in line.gaps:
-            key = f"{subject}:{gap['type']}"
-            figures = {**gap, "day": close.day.isoformat()}
-            if key in already:
-                if already[key].figures != figures:
-                    already[key].figures = figures
-                    changed.append(already[key])
-                continue
-            created = open_exception(
-                gap["type"],
-                key=key,
-                title=titles[gap["type"]] % {"what": what, "figure": gap["figure"]},
-                figures=figures,
-                actor=actor,
-                production_order_id=order.pk if order else None,
-                work_center_id=line.work_center_id,
-                family_id=order.sku.family_id if order else None,
-                day=close.day,
-                now=now if now < timezone.now() else None,
+            wanted.append(
+                NewException(
+                    gap["type"],
+                    key=f"{subject}:{gap['type']}",
+                    title=titles[gap["type"]] % {"what": what, "figure": gap["figure"]},
+                    figures={**gap, "day": close.day.isoformat()},
+                    production_order_id=order.pk if order else None,
+                    work_center_id=line.work_center_id,
+                    family_id=order.sku.family_id if order else None,
+                    day=close.day,
+                )
             )
-            opened += created is not None
-    FloorException.objects.bulk_update(changed, ["figures"], batch_size=500)
-    return opened
+    # Gaps found again (most of them, day after day) update the open exception; new ones are
+    # opened together, their owners found and their people told in a few inserts.
+    opened = open_exceptions(wanted, actor=actor, now=now if now < timezone.now() else None)
+    return len(opened)

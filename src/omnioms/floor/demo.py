@@ -1,11 +1,10 @@
 """The shop floor of the demo factory: two weeks of floor reports behind its published plan,
 a daily close per day, exceptions open and closed, a T-3 loop in progress, KPI targets.
 
-:func:`load_floor_demo` uses the published plan when there is one. Without one it builds a
-small factory of its own through the public services (master data, planned orders released
-with :func:`~omnioms.planning.services.release_planned_order`) and places their operations in
-a plan of its own, one after the other on each machine in working hours: a stand-in until the
-planning run publishes plans in the demo.
+:func:`load_floor_demo` reports against the published plan: in the demo company it is the
+garment factory's own, scheduled by :func:`omnioms.planning.schedules.run_schedule` from two
+weeks back and published (:mod:`omnioms.demo.factory`), so the floor, its closes and the KPI
+pages show that factory's work centres, orders and shifts.
 
 Every report goes through :func:`~omnioms.floor.reporting.report_operation` and every
 material movement through the stock ledger, as on a real floor; the random choices come from
@@ -16,7 +15,8 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,10 +25,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from omnioms.catalog.models import ProductFamily, Sku, SkuKind
-from omnioms.catalog.services import create_product
 from omnioms.core.actor import Actor
-from omnioms.core.models import Location, LocationKind
 from omnioms.core.roles import Role
 from omnioms.core.services import create_staff_user
 from omnioms.floor.close import run_daily_close
@@ -43,52 +40,21 @@ from omnioms.floor.models import (
 )
 from omnioms.floor.reporting import report_operation
 from omnioms.floor.t3 import answer_t3, scan_t3
-from omnioms.inventory.services import receive_stock
 from omnioms.orders.models import Order
 from omnioms.planning.models import (
     OperationStatus,
     Plan,
-    PlannedKind,
     PlannedOperation,
-    PlannedOrder,
     PlanStatus,
     ProductionOperation,
     ProductionOrder,
-    RequirementsRun,
 )
-from omnioms.planning.services import release_planned_order
-from omnioms.production.models import (
-    Bom,
-    BomLine,
-    Calendar,
-    Routing,
-    RoutingOperation,
-    Shift,
-    ShiftBreak,
-    WorkCenter,
-)
+from omnioms.production.models import Bom, Shift, VersionStatus
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY_START, DAY_END = time(8), time(20)
-"""The demo's two shifts: 08:00-14:00 and 14:00-20:00 local, Monday to Saturday."""
+"""When the demo floor's two weeks may begin: 08:00-20:00 local, Monday to Saturday."""
 SYSTEM = Actor.system("demo")
-CENTRES = [
-    ("FL-CUT", "Cutting", 2),
-    ("FL-SEW", "Sewing line", 6),
-    ("FL-PRESS", "Pressing", 2),
-    ("FL-PACK", "Packing", 2),
-]
-ROUTING = [
-    (10, "Cut", "FL-CUT", 25),
-    (20, "Sew", "FL-SEW", 420),
-    (30, "Press", "FL-PRESS", 45),
-    (40, "Pack", "FL-PACK", 20),
-]
-PRODUCTS = [
-    ("FL-SHIRT-WHT", "Oxford shirt white"),
-    ("FL-SHIRT-BLU", "Oxford shirt blue"),
-    ("FL-POLO-NVY", "Polo navy"),
-]
 PAUSES = ["breakdown", "waiting_material", "setup", "no_operator", "quality_hold"]
 SCRAP = ["material", "machine", "operator", "quality"]
 ACTIONS = [
@@ -105,94 +71,6 @@ def _user(name: str, role: str) -> User:
     return found or create_staff_user(username=name, role=role, password=secrets.token_urlsafe())
 
 
-def _factory() -> tuple[Location, list[Sku]]:
-    """Master data of the demo floor (created once)."""
-    site = (
-        Location.objects.filter(kind=LocationKind.WAREHOUSE, is_active=True).order_by("pk").first()
-    )
-    if site is None:
-        site = Location.objects.create(code="factory", name="Factory", kind=LocationKind.WAREHOUSE)
-    calendar, created = Calendar.objects.get_or_create(
-        code="FL-2SHIFT", defaults={"name": "Two shifts, Monday to Saturday"}
-    )
-    if created:
-        for weekday in range(6):
-            early = Shift.objects.create(
-                calendar=calendar, weekday=weekday, name="early", start=time(8), end=time(14)
-            )
-            ShiftBreak.objects.create(shift=early, start=time(11, 30), end=time(12))
-            Shift.objects.create(
-                calendar=calendar, weekday=weekday, name="late", start=time(14), end=time(20)
-            )
-    centres = {}
-    for code, name, machines in CENTRES:
-        centres[code], _ = WorkCenter.objects.get_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "machines": machines,
-                "calendar": calendar,
-                "site": site,
-                "hourly_cost": Decimal(60),
-            },
-        )
-    family, _ = ProductFamily.objects.get_or_create(code="FL-SHIRTS", defaults={"name": "Shirts"})
-    fabric = _sku("FL-FABRIC", "Cotton oxford fabric", SkuKind.BOUGHT, Decimal("18"), "m", 2)
-    button = _sku("FL-BUTTON", "Shirt button", SkuKind.BOUGHT, Decimal("0.30"))
-    label = _sku("FL-LABEL", "Woven label", SkuKind.BOUGHT, Decimal("0.50"))
-    for material in (button, label):
-        MaterialPolicy.objects.get_or_create(sku=material)
-    made = []
-    for code, name in PRODUCTS:
-        sku = _sku(code, name, SkuKind.MADE, Decimal("46"))
-        if sku.family_id is None:
-            sku.family = family
-            sku.save(update_fields=["family"])
-        if not Bom.objects.filter(sku=sku).exists():
-            bom = Bom.objects.create(sku=sku, version=1, effective_from=date(2026, 1, 1))
-            BomLine.objects.create(
-                bom=bom,
-                position=1,
-                component=fabric,
-                quantity_per=Decimal("1.6"),
-                scrap_factor=Decimal("0.02"),
-            )
-            BomLine.objects.create(bom=bom, position=2, component=button, quantity_per=Decimal(8))
-            BomLine.objects.create(bom=bom, position=3, component=label, quantity_per=Decimal(1))
-            routing = Routing.objects.create(sku=sku, version=1, effective_from=date(2026, 1, 1))
-            for sequence, op_name, centre, seconds in ROUTING:
-                RoutingOperation.objects.create(
-                    routing=routing,
-                    sequence=sequence,
-                    name=op_name,
-                    work_center=centres[centre],
-                    run_seconds_per_unit=seconds,
-                    setup_minutes=Decimal(20),
-                )
-        made.append(sku)
-    for material, quantity in ((fabric, 5_000_000), (button, 400_000), (label, 60_000)):
-        receive_stock(
-            sku=material,
-            location=site,
-            quantity=quantity,
-            unit_cost=material.unit_cost,
-            actor=SYSTEM,
-            reference="demo opening stock",
-        )
-    return site, made
-
-
-def _sku(
-    code: str, name: str, kind: str, cost: Decimal, unit: str = "pcs", decimals: int = 0
-) -> Sku:
-    sku = Sku.objects.filter(code=code).first() or create_product(
-        sku=code, name=name, unit_cost=cost
-    )
-    sku.kind, sku.unit, sku.unit_decimals, sku.unit_cost = kind, unit, decimals, cost
-    sku.save(update_fields=["kind", "unit", "unit_decimals", "unit_cost"])
-    return sku
-
-
 def _working(moment: datetime) -> datetime:
     """The next working moment at or after ``moment`` (Monday to Saturday, 08:00-20:00)."""
     local = moment.astimezone(TZ)
@@ -203,96 +81,6 @@ def _working(moment: datetime) -> datetime:
         if local.time() < DAY_START:
             local = datetime.combine(local.date(), DAY_START, tzinfo=TZ)
         return local
-
-
-def _advance(start: datetime, seconds: float) -> datetime:
-    """``start`` plus ``seconds`` of working time."""
-    at = _working(start)
-    while seconds > 0:
-        day_end = datetime.combine(at.date(), DAY_END, tzinfo=TZ)
-        room = (day_end - at).total_seconds()
-        if seconds <= room:
-            return at + timedelta(seconds=seconds)
-        seconds -= room
-        at = _working(day_end)
-    return at
-
-
-def _orders(
-    made: list[Sku], start: datetime, rng: random.Random, count: int
-) -> list[ProductionOrder]:
-    run = RequirementsRun.objects.create(as_of=start.date(), summary={"demo": True})
-    orders = []
-    customer_orders = list(
-        Order.objects.filter(status__in=["paid", "shipped", "completed"])
-        .order_by("-placed_at")
-        .values_list("pk", flat=True)[:count]
-    )
-    for number in range(1, count + 1):
-        sku = made[number % len(made)]
-        # every fourth order is a big one that sewing needs days for: some of those are at
-        # risk of being late, as on any floor
-        quantity = 500 if number % 4 == 0 else rng.choice([60, 80, 100, 120, 150, 200])
-        due = (start + timedelta(days=3 + number * 17 // count)).date()
-        planned = PlannedOrder.objects.create(
-            run=run,
-            number=number,
-            kind=PlannedKind.MAKE,
-            sku=sku,
-            quantity=Decimal(quantity),
-            proposed_quantity=Decimal(quantity),
-            start=start.date(),
-            due=due,
-        )
-        order = release_planned_order(planned.pk, actor=SYSTEM)
-        assert isinstance(order, ProductionOrder)
-        if number % 3 == 0 and customer_orders:
-            order.customer_order_id = customer_orders.pop()
-            order.save(update_fields=["customer_order"])
-        orders.append(order)
-    return orders
-
-
-def _plan(orders: list[ProductionOrder], start: datetime) -> Plan:
-    """Each operation after its predecessor, on the machine of its centre free first."""
-    version = Plan.objects.order_by("-version").values_list("version", flat=True).first() or 0
-    plan = Plan.objects.create(
-        version=version + 1,
-        status=PlanStatus.PROPOSED,
-        horizon_start=start,
-        horizon_end=start + timedelta(days=28),
-        solver_status="demo",
-        objective={"made_by": "floor demo: operations in order, first free machine"},
-    )
-    free: dict[tuple[int, int], datetime] = {}
-    rows = []
-    for order in sorted(orders, key=lambda o: (o.due, o.number)):
-        # released four days before it is due: the work spreads over the weeks
-        ready = max(start, datetime.combine(order.due - timedelta(days=4), DAY_START, tzinfo=TZ))
-        for op in order.operations.order_by("sequence").select_related("work_center"):
-            centre = op.work_center
-            machine = min(range(centre.machines), key=lambda m: free.get((centre.pk, m), start))
-            begin = _working(max(ready, free.get((centre.pk, machine), start)))
-            seconds = float(op.setup_minutes) * 60 + float(op.run_seconds_per_unit) * order.quantity
-            end = _advance(begin, seconds)
-            rows.append(
-                PlannedOperation(
-                    plan=plan,
-                    operation=op,
-                    work_center=centre,
-                    machine=machine,
-                    start=begin,
-                    end=end,
-                    setup_minutes=int(op.setup_minutes),
-                )
-            )
-            free[(centre.pk, machine)] = end
-            ready = begin + (end - begin) / 4  # transfer batches: the next step starts early
-    PlannedOperation.objects.bulk_create(rows)
-    Plan.objects.filter(status=PlanStatus.PUBLISHED).update(status=PlanStatus.SUPERSEDED)
-    plan.status, plan.published_at = PlanStatus.PUBLISHED, start
-    plan.save(update_fields=["status", "published_at"])
-    return plan
 
 
 def _report_floor(plan: Plan, now: datetime, rng: random.Random) -> int:
@@ -331,6 +119,28 @@ def _report_floor(plan: Plan, now: datetime, rng: random.Random) -> int:
     return reports
 
 
+def _windows(calendar_id: int, after: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """The work centre's working windows from ``after`` on: its calendar's shifts of each day,
+    those less than an hour apart run on as one (breaks and the change of shift included)."""
+    shifts: dict[int, list[tuple[time, time]]] = {}
+    for shift in Shift.objects.filter(calendar_id=calendar_id).order_by("weekday", "start"):
+        shifts.setdefault(shift.weekday, []).append((shift.start, shift.end))
+    day = after.astimezone(TZ).date()
+    for _ in range(90):
+        spans: list[tuple[datetime, datetime]] = []
+        for start, end in shifts.get(day.weekday(), []):
+            begin = datetime.combine(day, start, tzinfo=TZ)
+            finish = datetime.combine(day + timedelta(days=end <= start), end, tzinfo=TZ)
+            if spans and begin - spans[-1][1] < timedelta(hours=1):
+                spans[-1] = (spans[-1][0], max(finish, spans[-1][1]))
+            else:
+                spans.append((begin, finish))
+        for begin, finish in spans:
+            if finish > after:
+                yield max(begin, after), finish
+        day += timedelta(days=1)
+
+
 def _run_job(
     op: ProductionOperation,
     order: ProductionOrder,
@@ -340,13 +150,19 @@ def _run_job(
     now: datetime,
     rng: random.Random,
 ) -> int:
+    """The job's reports: it runs its setup and run time (a little slower than the standard)
+    in the centre's working windows, stops at the end of each (a planned stop) and resumes at
+    the next, may break down or wait once, and finishes with some scrap; only what happened
+    before ``now`` is reported (a job still running reports the units made so far)."""
     rid = f"demo-{op.pk}"
-    at = last = begin
     sent = 0
+    running = False
+    last = begin
 
-    def send(kind: str, moment: datetime, **extra: Any) -> None:
-        nonlocal sent, last
-        last = moment
+    def send(kind: str, moment: datetime, **extra: Any) -> bool:
+        nonlocal sent, running, last
+        if moment >= now:
+            return False
         report_operation(
             operation_id=op.pk,
             report_id=f"{rid}-{sent}",
@@ -359,56 +175,88 @@ def _run_job(
             **extra,
         )
         sent += 1
+        running, last = kind in ("start", "resume", "output"), moment
+        return True
 
-    send("start", at)
-    if op.sequence == 10:
-        _issue(order, at, rng)
-    planned = (po.end - po.start).total_seconds()
-    slow = rng.uniform(1.0, 1.35)
-    run_end = at + timedelta(seconds=planned * slow)
-    if rng.random() < 0.45:
-        pause_at = at + (run_end - at) * rng.uniform(0.2, 0.7)
-        if pause_at < now:
-            send("pause", pause_at, pause_reason=rng.choice(PAUSES))
-            back = pause_at + timedelta(minutes=rng.choice([10, 20, 35, 60, 120]))
-            if back >= now:
-                return sent
-            send("resume", back)
-            run_end += back - pause_at
-    if run_end >= now:
+    work = float(op.setup_minutes) * 60 + float(op.run_seconds_per_unit) * came
+    work *= rng.uniform(1.0, 1.3)
+    trouble = work * rng.uniform(0.2, 0.7) if rng.random() < 0.45 else None
+    done = 0.0
+    for window_start, window_end in _windows(po.work_center.calendar_id, begin):
+        if not send("resume" if sent else "start", window_start):
+            break
+        if sent == 1 and op.sequence == 10:
+            _issue(order, window_start, rng)
+        cursor = window_start
+        if trouble is not None and done + (window_end - cursor).total_seconds() > trouble:
+            stop_at = cursor + timedelta(seconds=trouble - done)
+            back = stop_at + timedelta(minutes=rng.choice([10, 20, 35, 60, 120]))
+            trouble = None
+            if back < window_end:  # a stop that would run into the night is not drawn
+                if not send("pause", stop_at, pause_reason=rng.choice(PAUSES)):
+                    break
+                if not send("resume", back):
+                    break
+                done += (stop_at - cursor).total_seconds()
+                cursor = back
+        room = (window_end - cursor).total_seconds()
+        if done + room >= work:
+            scrap_rate = rng.choice([0.0, 0.01, 0.015, 0.02, 0.03, 0.06])
+            scrap = min(came, round(came * scrap_rate))
+            good = max(0, came - scrap - op.good - op.scrap)
+            send(
+                "finish",
+                cursor + timedelta(seconds=work - done),
+                good=good,
+                scrap=scrap,
+                scrap_reason=rng.choice(SCRAP) if scrap else "",
+            )
+            break
+        done += room
+        if not send("pause", window_end, pause_reason="planned_stop"):
+            break
+    if running:
         half = max(0, int(came * rng.uniform(0.2, 0.6)))
         if half:
             send("output", last + (now - last) / 2, good=half)
-        return sent
-    scrap_rate = rng.choice([0.0, 0.01, 0.015, 0.02, 0.03, 0.06])
-    scrap = min(came, round(came * scrap_rate))
-    done = op.good + op.scrap
-    good = max(0, came - scrap - done)
-    send("finish", run_end, good=good, scrap=scrap, scrap_reason=rng.choice(SCRAP) if scrap else "")
     return sent
 
 
 def _issue(order: ProductionOrder, at: datetime, rng: random.Random) -> None:
-    fabric = Sku.objects.get(code="FL-FABRIC")
-    need = Decimal("1.6") * Decimal("1.02") * order.quantity * scale(fabric)
-    extra = Decimal(str(rng.choice([0.98, 1.0, 1.01, 1.02, 1.05, 1.08])))
-    issue_material(
-        order.pk,
-        sku=fabric,
-        quantity=int(need * extra),
-        report_id=f"demo-m-{order.pk}",
-        actor=SYSTEM,
-        at=at,
+    """The materials of the order's BOM that are issued by hand (the rest are back-flushed
+    at completion), a little more or less than the standard, some of the extra returned."""
+    bom = order.bom or (
+        Bom.objects.filter(sku=order.sku, status=VersionStatus.ACTIVE)
+        .order_by("-effective_from", "-version")
+        .first()
     )
-    if extra > 1 and rng.random() < 0.3:
-        return_material(
+    if bom is None:
+        return
+    flushed = set(MaterialPolicy.objects.filter(backflush=True).values_list("sku_id", flat=True))
+    for line in bom.lines.select_related("component").order_by("position"):
+        material = line.component
+        if material.pk in flushed:
+            continue
+        need = line.quantity_per * (1 + line.scrap_factor) * order.quantity * scale(material)
+        extra = Decimal(str(rng.choice([0.98, 1.0, 1.01, 1.02, 1.05, 1.08])))
+        key = f"{order.pk}-{material.pk}"
+        issue_material(
             order.pk,
-            sku=fabric,
-            quantity=int(need * (extra - 1) / 2),
-            report_id=f"demo-r-{order.pk}",
+            sku=material,
+            quantity=max(1, int(need * extra)),
+            report_id=f"demo-m-{key}",
             actor=SYSTEM,
-            at=at + timedelta(hours=1),
+            at=at,
         )
+        if extra > 1 and rng.random() < 0.3 and int(need * (extra - 1) / 2):
+            return_material(
+                order.pk,
+                sku=material,
+                quantity=int(need * (extra - 1) / 2),
+                report_id=f"demo-r-{key}",
+                actor=SYSTEM,
+                at=at + timedelta(hours=1),
+            )
 
 
 def _commit_dates(now: datetime) -> None:
@@ -462,20 +310,24 @@ def _work_exceptions(now: datetime, rng: random.Random) -> dict[str, int]:
     return {"worked": worked, "closed": closed}
 
 
-@transaction.atomic
-def load_floor_demo(
-    now: datetime | None = None, seed: int = 7, *, orders: int = 36
-) -> dict[str, Any]:
-    """Write two weeks of the demo floor up to ``now``; returns what was made."""
-    now = now or timezone.now()
-    rng = random.Random(seed)
-    start = _working(
+def floor_start(now: datetime) -> datetime:
+    """The first working moment two weeks before ``now``: where the demo floor's reports begin
+    (and the plan they work to was made from)."""
+    return _working(
         datetime.combine((now - timedelta(days=14)).astimezone(TZ).date(), DAY_START, tzinfo=TZ)
     )
+
+
+@transaction.atomic
+def load_floor_demo(now: datetime | None = None, seed: int = 7) -> dict[str, Any]:
+    """Write two weeks of the floor up to ``now`` behind the published plan; returns what was
+    made. The plan is the factory's own (``demo.factory`` schedules and publishes it first)."""
+    now = now or timezone.now()
+    rng = random.Random(seed)
+    start = floor_start(now)
     plan = Plan.objects.filter(status=PlanStatus.PUBLISHED).first()
     if plan is None or not plan.operations.exists():
-        _site, made = _factory()
-        plan = _plan(_orders(made, start, rng, orders), start)
+        raise ValueError("the floor demo reports against a published plan; there is none")
     reports = _report_floor(plan, now, rng)
     day = start.astimezone(TZ).date()
     closes = 0

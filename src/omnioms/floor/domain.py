@@ -5,7 +5,7 @@ the BOM standard for a quantity, the projected finish. No ORM here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
@@ -129,4 +129,57 @@ def projected_finish(
         max(planned_finish, rest)
         if started or now > planned_finish - remaining
         else (planned_finish)
+    )
+
+
+@dataclass(frozen=True)
+class ShiftSpan:
+    """A shift of a calendar as the stamp needs it: weekday (0: Monday), start, end, name; a
+    shift that ends at or before it starts runs past midnight."""
+
+    weekday: int
+    start: time
+    end: time
+    name: str
+
+
+NO_SHIFT = "—"
+
+
+def shift_at(shifts: list[ShiftSpan], at: datetime) -> str:
+    """The name of the shift running at local ``at`` (its start time when unnamed), else
+    :data:`NO_SHIFT`. A night shift that began the day before still runs after midnight."""
+    weekday, moment = at.weekday(), at.time()
+    for shift in shifts:
+        overnight = shift.end <= shift.start
+        if shift.weekday == weekday and (
+            shift.start <= moment < shift.end or (overnight and moment >= shift.start)
+        ):
+            return shift.name or f"{shift.start:%H:%M}"
+    for shift in shifts:
+        if shift.weekday == (weekday - 1) % 7 and shift.end <= shift.start and moment < shift.end:
+            return shift.name or f"{shift.start:%H:%M}"
+    return NO_SHIFT
+
+
+@dataclass(frozen=True)
+class IntervalStamp:
+    """What the KPI sums group by, derived once when an interval is written: its length, and
+    the factory's local day, hour and shift at its start."""
+
+    seconds: float
+    local_day: date
+    local_hour: int
+    shift: str
+
+
+def interval_stamp(
+    start: datetime, end: datetime, zone: tzinfo, shifts: list[ShiftSpan]
+) -> IntervalStamp:
+    local = start.astimezone(zone)
+    return IntervalStamp(
+        seconds=max((end - start).total_seconds(), 0.0),
+        local_day=local.date(),
+        local_hour=local.hour,
+        shift=shift_at(shifts, local)[:50],
     )

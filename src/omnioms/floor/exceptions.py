@@ -15,6 +15,7 @@ time its hours pass, telling the people at that level.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from omnioms.floor.models import (
     ExceptionType,
     FloorException,
 )
-from omnioms.floor.notify import notify
+from omnioms.floor.notify import notify, notify_many
 
 
 def owner_for(
@@ -43,15 +44,28 @@ def owner_for(
 ) -> tuple[str, int | None]:
     """(role, user id) owning ``kind``'s exceptions at a work centre / product line: the most
     specific owner row (work centre and line, then work centre, then line), else the type's."""
-    rows = list(
-        ExceptionOwner.objects.filter(type=kind).filter(
-            Q(work_center_id=work_center_id) | Q(work_center__isnull=True),
-            Q(family_id=family_id) | Q(family__isnull=True),
-        )
+    rows = ExceptionOwner.objects.filter(type=kind).filter(
+        Q(work_center_id=work_center_id) | Q(work_center__isnull=True),
+        Q(family_id=family_id) | Q(family__isnull=True),
     )
-    rows.sort(key=lambda r: (r.work_center_id is None, r.family_id is None))
-    if rows:
-        return rows[0].role, rows[0].user_id
+    return _pick_owner(kind, list(rows), work_center_id, family_id)
+
+
+def _pick_owner(
+    kind: ExceptionType,
+    rows: list[ExceptionOwner],
+    work_center_id: int | None,
+    family_id: int | None,
+) -> tuple[str, int | None]:
+    """:func:`owner_for` among ``rows`` (the type's owner rows) already read."""
+    fitting = [
+        r
+        for r in rows
+        if r.work_center_id in (None, work_center_id) and r.family_id in (None, family_id)
+    ]
+    fitting.sort(key=lambda r: (r.work_center_id is None, r.family_id is None))
+    if fitting:
+        return fitting[0].role, fitting[0].user_id
     return kind.owner_role, kind.owner_user_id
 
 
@@ -114,6 +128,129 @@ def open_exception(
         return FloorException.objects.filter(key=key).exclude(status=ExceptionStatus.CLOSED).first()
     notify(exc, _("New exception: %(title)s") % {"title": exc.title}, role=role, user_id=user_id)
     return exc
+
+
+@dataclass(frozen=True)
+class NewException:
+    """One exception :func:`open_exceptions` is asked to open (the arguments of
+    :func:`open_exception`)."""
+
+    code: str
+    key: str
+    title: str
+    figures: dict[str, Any]
+    production_order_id: int | None = None
+    customer_order_id: int | None = None
+    work_center_id: int | None = None
+    family_id: int | None = None
+    day: date | None = None
+
+
+def open_exceptions(
+    wanted: list[NewException], *, actor: Actor, now: datetime | None = None
+) -> list[FloorException]:
+    """Open many exceptions at once, as :func:`open_exception` opens one: the same owner, due
+    times, ``opened`` event and notifications, but the types, owners, open keys and people
+    are read once and the rows written in a few inserts, in one transaction. A key already
+    open has its figures brought up to date. Returns the exceptions opened."""
+    now = now or timezone.now()
+    kinds = {
+        k.code: k
+        for k in ExceptionType.objects.filter(code__in={w.code for w in wanted}, is_active=True)
+    }
+    unique: dict[str, NewException] = {}
+    for item in wanted:
+        if item.code in kinds:
+            unique.setdefault(item.key, item)
+    if not unique:
+        return []
+    already = {
+        exc.key: exc
+        for exc in FloorException.objects.filter(key__in=list(unique)).exclude(
+            status=ExceptionStatus.CLOSED
+        )
+    }
+    changed = []
+    for key, exc in already.items():
+        if exc.figures != unique[key].figures:
+            exc.figures = unique[key].figures
+            changed.append(exc)
+    owners: dict[int, list[ExceptionOwner]] = {}
+    for row in ExceptionOwner.objects.filter(type__in=[k.pk for k in kinds.values()]):
+        owners.setdefault(row.type_id, []).append(row)
+    rows = []
+    for item in unique.values():
+        if item.key in already:
+            continue
+        kind = kinds[item.code]
+        role, user_id = _pick_owner(
+            kind, owners.get(kind.pk, []), item.work_center_id, item.family_id
+        )
+        rows.append(
+            FloorException(
+                type=kind,
+                key=item.key,
+                title=item.title[:300],
+                figures=item.figures,
+                production_order_id=item.production_order_id,
+                customer_order_id=item.customer_order_id,
+                work_center_id=item.work_center_id,
+                day=item.day,
+                owner_role=role,
+                owner_user_id=user_id,
+                opened_at=now,
+                acknowledge_by=now + timedelta(hours=kind.hours_to_acknowledge),
+                resolve_by=now + timedelta(hours=kind.hours_to_resolve),
+            )
+        )
+    try:
+        with transaction.atomic():
+            FloorException.objects.bulk_update(changed, ["figures"], batch_size=500)
+            created = FloorException.objects.bulk_create(rows, batch_size=500)
+            ExceptionEvent.objects.bulk_create(
+                (
+                    ExceptionEvent(
+                        exception=exc,
+                        kind="opened",
+                        actor_label=actor.label[:200],
+                        actor_user_id=actor.user_id,
+                        data={"figures": exc.figures},
+                    )
+                    for exc in created
+                ),
+                batch_size=1000,
+            )
+            notify_many(
+                [
+                    (
+                        exc,
+                        _("New exception: %(title)s") % {"title": exc.title},
+                        exc.owner_role,
+                        exc.owner_user_id,
+                    )
+                    for exc in created
+                ]
+            )
+    except IntegrityError:  # a key opened by another process meanwhile: one at a time
+        opened = []
+        for item in unique.values():
+            found = open_exception(
+                item.code,
+                key=item.key,
+                title=item.title,
+                figures=item.figures,
+                actor=actor,
+                production_order_id=item.production_order_id,
+                customer_order_id=item.customer_order_id,
+                work_center_id=item.work_center_id,
+                family_id=item.family_id,
+                day=item.day,
+                now=now,
+            )
+            if found is not None and item.key not in already and found.opened_at == now:
+                opened.append(found)
+        return opened
+    return created
 
 
 def is_owner(exc: FloorException, user: Any) -> bool:

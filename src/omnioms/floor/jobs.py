@@ -17,10 +17,11 @@ from omnioms.core.worker import register_step
 from omnioms.floor.close import run_daily_close
 from omnioms.floor.exceptions import escalate_due
 from omnioms.floor.models import DailyClose, SiteClose
-from omnioms.floor.notify import send_chat_due
+from omnioms.floor.notify import send_chat_due, send_mail_due
 
 register_step("floor.escalate", escalate_due, every=60.0)
 register_step("floor.team_chat", send_chat_due, every=5.0)
+register_step("floor.mail", send_mail_due, every=10.0)
 
 
 @job_kind("floor.daily_close", label=_("Daily close"))

@@ -4,9 +4,9 @@
   (:class:`CommitDate`, a new agreed date counting from itself; else the promise date of the
   order's stock), delivered by the shipments on the order's timeline; cancelled orders left
   out. By channel, customer, SKU and month.
-- OEE (ISO 22400-2): the machine state intervals the floor reports made, each tagged with the
-  shift of its work centre's calendar it started in; by work centre, shift, site (line) and
-  day, with the downtime and scrap Paretos.
+- OEE (ISO 22400-2): the machine state intervals the floor reports made, each stamped with the
+  local day and shift of its work centre's calendar it started in; by work centre, shift,
+  site (line) and day, with the downtime and scrap Paretos.
 - Inventory days: the ledger's on-hand per SKU rebuilt for every day of the period and valued
   at unit cost (finished goods: made and resold SKUs; materials: bought ones; work in progress:
   material issued to production orders not completed that day), against the cost of goods
@@ -25,12 +25,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import DurationField, ExpressionWrapper, F, Max, Sum
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 
 from omnioms.catalog.models import SkuKind
 from omnioms.core.money import Money
+from omnioms.floor.domain import NO_SHIFT
 from omnioms.floor.models import (
     CommitDate,
     FinishedReceipt,
@@ -58,7 +58,7 @@ from omnioms.kpi.schedule_adherence import (
 )
 from omnioms.orders.models import Order, OrderEvent
 from omnioms.planning.models import PlannedOperation, PlanStatus
-from omnioms.production.models import Shift, WorkCenter
+from omnioms.production.models import WorkCenter
 
 
 @dataclass(frozen=True)
@@ -158,18 +158,6 @@ def otd_figures(period: Period, *, by: str = "") -> tuple[OtdFigures, dict[str, 
 # OEE ----------------------------------------------------------------------------------------
 
 
-def _shift_at(shifts: dict[int, list[Shift]], calendar_id: int, weekday: int, at: time) -> str:
-    """The name of the calendar's shift running at ``at`` on ``weekday`` (0: Monday)."""
-    for shift in shifts.get(calendar_id, []):
-        if shift.weekday != weekday:
-            continue
-        if shift.start <= at < shift.end or (
-            shift.end <= shift.start and (at >= shift.start or at < shift.end)
-        ):
-            return shift.name or f"{shift.start:%H:%M}"
-    return "—"
-
-
 @dataclass
 class _Sum:
     seconds: float = 0.0
@@ -182,54 +170,48 @@ class _Sum:
 def state_records(
     period: Period, *, by: str = "work_center", work_center: str = ""
 ) -> list[StateRecord]:
-    """The period's machine state intervals summed per group (``by``: work centre, shift,
-    line or day), state, reason and scrap reason, as one record each for the OEE engine.
+    """The machine state intervals that started on the period's days (each in its centre's
+    calendar) summed per group (``by``: work centre, shift, line or day), state, reason and
+    scrap reason, as one record each for the OEE engine.
 
     OEE's sums are additive, so the engine sees a few hundred records instead of every
     interval of a year; each group's records are laid end to end from the period's start.
     Two jobs reported at once on one machine count as parallel stations. An interval belongs
-    to the shift running at the hour it started in (local time of the period).
+    to the day and the shift running when it started, in its centre's calendar (stamped on
+    it when written, :func:`omnioms.floor.models.stamp_intervals`).
     """
-    centres = {c.pk: c for c in WorkCenter.objects.select_related("calendar", "site")}
-    shifts: dict[int, list[Shift]] = defaultdict(list)
-    if by == "shift":
-        for shift in Shift.objects.all():
-            shifts[shift.calendar_id].append(shift)
-    rows = StateInterval.objects.filter(start__lt=period.after, end__gt=period.first_moment)
+    centres = {c.pk: c for c in WorkCenter.objects.select_related("site")}
+    rows = StateInterval.objects.filter(local_day__range=(period.start, period.end))
     if work_center:
         rows = rows.filter(work_center__code=work_center)
     sums: dict[tuple[str, str, str, str, str], _Sum] = defaultdict(_Sum)
-    # Summed by the database per centre, state and reason (and the day, or the weekday and hour
-    # for shifts), so that a year of intervals comes back as a few thousand rows.
+    # Summed by the database per centre, state and reason (and the day or the shift, stamped
+    # on each interval when it was written), so that a year of intervals comes back as a few
+    # thousand rows with plain GROUP BYs.
     keys = ["work_center_id", "state", "reason", "scrap_reason"]
     if by == "day":
-        rows = rows.annotate(local_day=TruncDate("start", tzinfo=period.tz))
         keys.append("local_day")
     elif by == "shift":
-        rows = rows.annotate(
-            weekday=ExtractIsoWeekDay("start", tzinfo=period.tz),
-            hour=ExtractHour("start", tzinfo=period.tz),
-        )
-        keys += ["weekday", "hour"]
+        keys.append("shift")
     summed = rows.values(*keys).annotate(
-        busy=Sum(ExpressionWrapper(F("end") - F("start"), output_field=DurationField())),
+        busy=Sum("seconds"),
         made=Sum("produced"),
         scrapped=Sum("scrap"),
         ideal_units=Sum(F("ideal_seconds_per_unit") * F("produced")),
     )
-    for row in summed:
+    for row in summed.order_by():
         centre = centres[row["work_center_id"]]
         if by == "shift":
-            group = _shift_at(shifts, centre.calendar_id, row["weekday"] - 1, time(row["hour"]))
+            group = row["shift"] or NO_SHIFT
         elif by == "line":
-            group = centre.site.code if centre.site else "—"
+            group = centre.site.code if centre.site else NO_SHIFT
         elif by == "day":
             group = row["local_day"].isoformat()
         else:
             group = centre.code
         why = row["scrap_reason"] if row["scrapped"] else ""
         total = sums[(group, centre.code, row["state"], row["reason"], why)]
-        total.seconds += row["busy"].total_seconds() if row["busy"] else 0.0
+        total.seconds += float(row["busy"] or 0.0)
         total.produced += row["made"] or 0
         total.scrap += row["scrapped"] or 0
         total.ideal_units += Decimal(row["ideal_units"] or 0)
@@ -320,10 +302,12 @@ def inventory_snapshots(
     """Daily values per category, the cost of goods sold, and each SKU's average value."""
     from omnioms.catalog.models import Sku
 
+    # valued at unit cost, else (made SKUs nobody priced) at the standard cost rolled up
+    # from their BOM and routing
     skus = {
-        pk: (kind, cost or Decimal(0), Decimal(10) ** decimals, code)
-        for pk, kind, cost, decimals, code in Sku.objects.values_list(
-            "pk", "kind", "unit_cost", "unit_decimals", "code"
+        pk: (kind, cost or standard or Decimal(0), Decimal(10) ** decimals, code)
+        for pk, kind, cost, standard, decimals, code in Sku.objects.values_list(
+            "pk", "kind", "unit_cost", "standard_cost", "unit_decimals", "code"
         )
     }
     held: dict[int, int] = defaultdict(int)
@@ -459,6 +443,11 @@ def forecast_accuracy() -> Decimal | None:
 
 
 def default_period(tz: ZoneInfo, days: int = 28) -> Period:
+    """The ``days`` up to today, or up to the floor's last report when that is older (a
+    database of past figures still opens on them)."""
+    today = timezone.now().astimezone(tz).date()
     latest = StateInterval.objects.aggregate(latest=Max("end"))["latest"]
-    end = (latest or timezone.now()).astimezone(tz).date()
+    end = today if latest is None else latest.astimezone(tz).date()
+    if today - end < timedelta(days=days):
+        end = max(end, today)
     return Period(end - timedelta(days=days - 1), end, tz)

@@ -12,6 +12,8 @@ changes those fields only through :mod:`omnioms.floor.reporting`.
 from __future__ import annotations
 
 from datetime import time
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -173,10 +175,21 @@ class StateInterval(models.Model):
     ideal_seconds_per_unit = models.DecimalField(
         _("run time per unit (seconds)"), max_digits=12, decimal_places=3
     )
+    # Derived once when the interval is written (stamp_intervals), so that the KPI sums are
+    # plain GROUP BYs: its length, and the local day, hour and shift at its start in the
+    # work centre's calendar
+    # (the shift that was running then, kept when a calendar changes later).
+    seconds = models.FloatField(_("seconds"), default=0.0)
+    local_day = models.DateField(_("local day"))
+    local_hour = models.PositiveSmallIntegerField(_("local hour"))
+    shift = models.CharField(_("shift"), max_length=50, blank=True)
 
     class Meta:
         ordering = ["work_center", "start"]
-        indexes = [models.Index(fields=["start"], name="floor_interval_start")]
+        indexes = [
+            models.Index(fields=["start"], name="floor_interval_start"),
+            models.Index(fields=["local_day", "work_center"], name="floor_interval_day"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gte=models.F("start")), name="interval_span")
         ]
@@ -185,6 +198,37 @@ class StateInterval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_center_id}/{self.machine} {self.state} {self.start:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        stamp_intervals([self])
+        super().save(*args, **kwargs)
+
+
+def stamp_intervals(rows: list[StateInterval]) -> None:
+    """Derive each interval's seconds, and the local day, hour and shift of its start in its
+    work centre's calendar (that calendar's zone), the one place they are derived;
+    ``bulk_create`` callers call it themselves."""
+    from omnioms.floor.domain import ShiftSpan, interval_stamp
+    from omnioms.production.models import Shift, WorkCenter
+
+    if not rows:
+        return
+    centres = {
+        pk: (calendar_id, zone)
+        for pk, calendar_id, zone in WorkCenter.objects.filter(
+            pk__in={r.work_center_id for r in rows}
+        ).values_list("pk", "calendar_id", "calendar__time_zone")
+    }
+    shifts: dict[int, list[ShiftSpan]] = {}
+    for shift in Shift.objects.filter(calendar_id__in={c for c, _z in centres.values()}):
+        shifts.setdefault(shift.calendar_id, []).append(
+            ShiftSpan(shift.weekday, shift.start, shift.end, shift.name)
+        )
+    for row in rows:
+        calendar_id, zone = centres[row.work_center_id]
+        stamp = interval_stamp(row.start, row.end, ZoneInfo(zone), shifts.get(calendar_id, []))
+        row.seconds, row.local_day = stamp.seconds, stamp.local_day
+        row.local_hour, row.shift = stamp.local_hour, stamp.shift
 
 
 class MaterialKind(models.TextChoices):
@@ -817,10 +861,17 @@ class Notification(models.Model):
     text = models.CharField(_("text"), max_length=500)
     at = models.DateTimeField(_("time"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # The e-mail is an outbox too: the worker step ``floor.mail`` sends it after the commit.
+    email = models.EmailField(_("e-mail to"), blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    email_attempts = models.PositiveIntegerField(_("e-mail attempts"), default=0)
 
     class Meta:
         ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["user", "read_at"], name="floor_note_unread")]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="floor_note_unread"),
+            models.Index(fields=["emailed_at", "email_attempts"], name="floor_note_mail_due"),
+        ]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
 

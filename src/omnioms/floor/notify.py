@@ -1,9 +1,9 @@
 """Telling people: in the app, by e-mail, and in their team chat's group robot.
 
-In-app notifications are rows written in the caller's transaction; e-mail leaves through
-Django's mail once the transaction commits; team chat messages are an outbox (one
-:class:`ChatMessage` per robot) that the worker step :func:`send_chat_due` posts after the
-commit, in the robots' documented formats:
+In-app notifications are rows written in the caller's transaction, and they are the e-mail
+outbox too (each carries the person's address; the worker step :func:`send_mail_due` sends
+it); team chat messages are an outbox (one :class:`ChatMessage` per robot) that the worker
+step :func:`send_chat_due` posts after the commit, in the robots' documented formats:
 
 - WeCom (企业微信) group robot: ``POST`` the robot's address (``.../webhook/send?key=...``)
   with ``{"msgtype": "text", "text": {"content": ..., "mentioned_list": [...]}}``.
@@ -29,7 +29,6 @@ from urllib.parse import quote_plus
 import httpx
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -55,27 +54,62 @@ def notify(
 ) -> int:
     """Tell the person (or everyone holding the role) in the app and by e-mail, and post to
     every active team chat robot. Returns the number of people told."""
-    people = recipients(role, user_id)
-    Notification.objects.bulk_create(
-        Notification(user=person, exception=exc, text=text[:500]) for person in people
-    )
-    addresses = [p.email for p in people if p.email]
-    if addresses:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=text[:120],
-                message=text,
-                from_email=None,
-                recipient_list=addresses,
-                fail_silently=True,
-            )
+    return notify_many([(exc, text, role, user_id)])
+
+
+def notify_many(messages: list[tuple[FloorException | None, str, str, int | None]]) -> int:
+    """:func:`notify` for many ``(exception, text, role, user id)`` at once: the people of each
+    role are looked up once, and the in-app rows (each carrying its e-mail address, sent by the
+    worker step :func:`send_mail_due`) and the robots' messages are written in a few inserts
+    in the caller's transaction. Returns the number of notifications written."""
+    if not messages:
+        return 0
+    people: dict[tuple[str, int | None], list[User]] = {}
+    hooks = list(ChatWebhook.objects.filter(is_active=True))
+    notes: list[Notification] = []
+    chats: list[ChatMessage] = []
+    for exc, text, role, user_id in messages:
+        key = (role, user_id)
+        if key not in people:
+            people[key] = recipients(role, user_id)
+        told = people[key]
+        notes.extend(
+            Notification(user=person, exception=exc, text=text[:500], email=person.email or "")
+            for person in told
         )
-    mentioned = [p.get_username() for p in people]
-    body = text if not mentioned else f"{text}\n@{' @'.join(mentioned)}"
-    ChatMessage.objects.bulk_create(
-        ChatMessage(webhook=hook, text=body) for hook in ChatWebhook.objects.filter(is_active=True)
+        mentioned = [p.get_username() for p in told]
+        body = text if not mentioned else f"{text}\n@{' @'.join(mentioned)}"
+        chats.extend(ChatMessage(webhook=hook, text=body) for hook in hooks)
+    Notification.objects.bulk_create(notes, batch_size=1000)
+    ChatMessage.objects.bulk_create(chats, batch_size=1000)
+    return len(notes)
+
+
+def send_mail_due(limit: int = 100) -> int:
+    """Worker step: e-mail the notifications that carry an address and were not sent yet
+    (oldest first); a failure is tried again, :data:`MAX_ATTEMPTS` times at most."""
+    rows = list(
+        Notification.objects.filter(emailed_at__isnull=True, email_attempts__lt=MAX_ATTEMPTS)
+        .exclude(email="")
+        .order_by("pk")[:limit]
     )
-    return len(people)
+    for row in rows:
+        try:
+            send_mail(
+                subject=row.text[:120],
+                message=row.text,
+                from_email=None,
+                recipient_list=[row.email],
+                fail_silently=False,
+            )
+        except Exception as exc:  # SMTP and socket errors alike: count it, try later
+            logger.warning("e-mail to %s: %s", row.email, exc)
+            Notification.objects.filter(pk=row.pk).update(email_attempts=F("email_attempts") + 1)
+            continue
+        Notification.objects.filter(pk=row.pk).update(
+            email_attempts=F("email_attempts") + 1, emailed_at=timezone.now()
+        )
+    return len(rows)
 
 
 def signed_url(url: str, secret: str, *, now_ms: int | None = None) -> str:

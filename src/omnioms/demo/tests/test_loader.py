@@ -11,12 +11,13 @@ from django.db import transaction
 from django.db.models import Count
 from pytest_django import DjangoDbBlocker
 
+from omnioms.catalog.models import Sku
 from omnioms.channels.models import DeadLetter, InboundPayload, PayloadOutcome
 from omnioms.core.models import Job, JobStatus, Location
 from omnioms.core.roles import Role
 from omnioms.customers.models import Customer
 from omnioms.demo.loader import ACCOUNTS, LOCATIONS, PASSWORD, USERS, load_demo
-from omnioms.floor.models import DailyClose, FloorException, OperationReport
+from omnioms.floor.models import DailyClose, FloorException, OperationReport, StateInterval
 from omnioms.forecasting.models import ForecastRun
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind, OrderLineComponent
 from omnioms.planning.models import Plan, PlannedOrder, PlanStatus, RequirementsRun
@@ -141,8 +142,8 @@ def test_the_report_names_users_password_counts_and_where_to_go(demo: str) -> No
 
 def test_the_demo_factory_has_master_data_a_forecast_and_a_requirements_run(demo: str) -> None:
     centres = set(WorkCenter.objects.values_list("code", flat=True))
-    # the garment factory's own, beside the shirt workshop the floor demo reports from (FL-*)
-    assert {"CUT", "SEW-1", "SEW-2", "PRESS", "PACK"} <= centres
+    # the garment factory's own, and the floor demo reports on them (no workshop of its own)
+    assert centres == {"CUT", "SEW-1", "SEW-2", "PRESS", "PACK"}
     assert Bom.objects.exists()
     assert Routing.objects.exists()
     jobs = dict(Job.objects.values_list("kind", "status"))
@@ -167,4 +168,17 @@ def test_the_demo_floor_has_two_weeks_of_reports_closes_a_t3_loop_and_a_publishe
     assert DailyClose.objects.count() >= 10, "a daily close for each day of the two weeks"
     assert FloorException.objects.filter(type__code="t3").exists()
     assert FloorException.objects.filter(status="closed").exists()
+    assert FloorException.objects.exclude(status="closed").exclude(type__code="t3").exists()
     assert "Shop floor:" in demo
+    # the reports are on the garment factory's orders in the published plan
+    reported = set(
+        OperationReport.objects.values_list("operation__production_order__sku__code", flat=True)
+    )
+    assert reported <= set(Sku.objects.filter(kind="made").values_list("code", flat=True))
+    assert not OperationReport.objects.exclude(operation__planned__plan=published).exists(), (
+        "every report is on an operation of the published plan"
+    )
+    centres = set(StateInterval.objects.values_list("work_center__code", flat=True))
+    assert {"CUT", "SEW-1"} <= centres
+    shifts = set(StateInterval.objects.values_list("shift", flat=True))
+    assert shifts & {"早班 day", "晚班 evening"}, "OEE by the factory's own shifts"

@@ -159,3 +159,22 @@ def one_of_each_floor() -> None:
     )
     run_daily_close(START.date())
     open_exception("scrap", key="admin:scrap", title="scrap", figures={}, actor=ACTOR)
+
+
+def planned_fortnight(now: datetime, orders: int = 12) -> Shop:
+    """The shop with ``orders`` shirt orders started one after another over the two weeks
+    before ``now`` (each due four days after it starts) in its published plan: what the floor
+    demo reports against."""
+    place = shop()
+    fabric = sku("FABRIC", SkuKind.BOUGHT)
+    receive(fabric, warehouse("wh-1"), 2_000_000)  # 20,000 m more
+    first = now - timedelta(days=14)
+    for n in range(orders):
+        start = first + timedelta(days=16 * n / orders)
+        production_order(
+            place,
+            (60, 100, 150, 200)[n % 4],
+            due=(start + timedelta(days=4)).date(),
+            start=start,
+        )
+    return place

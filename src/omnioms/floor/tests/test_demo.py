@@ -1,5 +1,5 @@
-"""The demo floor: two weeks of reports, a close per day, exceptions open and closed, a T-3
-in progress, and dashboards with figures."""
+"""The demo floor: two weeks of reports against the published plan, a close per day,
+exceptions open and closed, a T-3 in progress, and dashboards with figures."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.urls import reverse
 from omnioms.core.roles import Role
 from omnioms.floor.demo import load_floor_demo
 from omnioms.floor.models import DailyClose, ExceptionStatus, FloorException, OperationReport
+from omnioms.floor.tests.factories import planned_fortnight
 from omnioms.testing import make_user
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,8 @@ NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 
 
 def test_the_demo_floor_has_two_weeks_of_reports_closes_exceptions_and_a_t3() -> None:
-    made = load_floor_demo(NOW, seed=3, orders=12)
+    planned_fortnight(NOW)
+    made = load_floor_demo(NOW, seed=3)
 
     assert OperationReport.objects.count() == made["reports"] > 20
     assert DailyClose.objects.count() == made["closes"] >= 13
@@ -31,7 +33,8 @@ def test_the_demo_floor_has_two_weeks_of_reports_closes_exceptions_and_a_t3() ->
 
 
 def test_the_dashboards_show_figures_from_the_demo(client: Client) -> None:
-    load_floor_demo(NOW, seed=3, orders=12)
+    planned_fortnight(NOW)
+    load_floor_demo(NOW, seed=3)
     client.force_login(make_user(Role.MANAGER))
 
     page = client.get(reverse("floor:kpi"), {"role": "manager"})
@@ -44,4 +47,9 @@ def test_the_dashboards_show_figures_from_the_demo(client: Client) -> None:
     oee_tile = text.split('id="kpi-oee"')[1].split("</a>")[0]
     assert "%" in oee_tile
     assert drill.status_code == 200
-    assert "early" in drill.content.decode()
+    assert "08:00" in drill.content.decode()  # the calendar's unnamed shift, by its start
+
+
+def test_the_demo_floor_needs_a_published_plan() -> None:
+    with pytest.raises(ValueError, match="published plan"):
+        load_floor_demo(NOW, seed=3)
