@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db.models import Q
 
+from omnioms.floor.models import OperationProgress
 from omnioms.planning.models import (
     OperationStatus,
     PlannedOperation,
@@ -118,3 +119,14 @@ def job_by_code(code: str) -> Job | None:
         "production_order__sku", "work_center"
     ).get(pk=operation.pk)
     return _jobs([operation])[0]
+
+
+def running_places(operation_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Where the floor has each started operation: (work centre id, machine), as reported.
+    The planning holds started work there (``planning.adapter.register_running_places``)."""
+    return {
+        op: (wc, machine)
+        for op, wc, machine in OperationProgress.objects.filter(
+            operation_id__in=operation_ids
+        ).values_list("operation_id", "work_center_id", "machine")
+    }
