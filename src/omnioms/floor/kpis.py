@@ -56,7 +56,7 @@ from omnioms.kpi.schedule_adherence import (
     schedule_adherence,
     schedule_adherence_by,
 )
-from omnioms.orders.models import Order, OrderEvent
+from omnioms.orders.models import Order, OrderEvent, OrderEventKind
 from omnioms.planning.models import PlannedOperation, PlanStatus
 from omnioms.production.models import WorkCenter
 
@@ -83,6 +83,7 @@ def targets() -> KpiTargets:
 # On-time delivery ---------------------------------------------------------------------------
 
 CANCELLED = ("cancelled", "refunded")
+DELIVERED = ("shipped", "completed")
 
 
 def order_lines(period: Period) -> list[OrderLine]:
@@ -113,6 +114,21 @@ def order_lines(period: Period) -> list[OrderLine]:
         if when:
             day = datetime.fromisoformat(when).astimezone(period.tz).date()
             shipped[order_id].append((day, shipment.get("lines") or []))
+    # Orders the channel reports shipped (a marketplace's own logistics, a status pushed or
+    # pulled) without a shipment recorded here: every line delivered when the channel says.
+    for order_id, at, data in (
+        OrderEvent.objects.filter(
+            order_id__in=[pk for pk in commit if pk not in shipped],
+            kind=OrderEventKind.STATUS_CHANGED,
+            data__to__in=DELIVERED,
+        )
+        .order_by("at", "pk")
+        .values_list("order_id", "at", "data")
+    ):
+        if order_id in shipped:
+            continue  # the first report of it counts
+        when = datetime.fromisoformat(data["channel_at"]) if data.get("channel_at") else at
+        shipped[order_id].append((when.astimezone(period.tz).date(), []))
     lines: list[OrderLine] = []
     for order in orders.values():
         rows = list(order.lines.values_list("external_line_id", "position", "quantity", "sku_code"))

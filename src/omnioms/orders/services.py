@@ -498,6 +498,10 @@ def _follow_channel(
     stage_from = order.stage
     order.stage = follow.stage
     event = _set_status(order, follow.status, actor=actor, from_channel=True)
+    if event is not None and order.source_updated_at is not None:
+        # when the channel says it happened (a shipment seen only as a status: on-time delivery
+        # counts from this, not from when omnioms heard of it)
+        event.data["channel_at"] = order.source_updated_at.isoformat()
     if stage_from != follow.stage:
         stages = {"stage_from": stage_from, "stage_to": follow.stage}
         if event is None:

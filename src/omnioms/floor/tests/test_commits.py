@@ -200,3 +200,18 @@ def test_the_account_page_sets_promise_days_and_the_t3_days(client: Client) -> N
     assert not T3Rule.objects.filter(account=shop).exists()
     client.post(url, {**form, "commit-use_available": "on"})
     assert PromiseRule.objects.get(account=shop).promise_days is None
+
+
+def test_an_order_the_channel_reports_shipped_is_delivered_on_the_day_the_channel_says() -> None:
+    """A marketplace order shipped by the platform's logistics arrives as a status only: OTD
+    counts it delivered on the channel's update time, not the day omnioms heard of it."""
+    receive("MUG", warehouse(), 5)
+    shop = account()
+    submit(shop, order_json("CH-1", [("MUG", 1)], minute=0))  # placed 1 March, committed 4 March
+    two_days = 2 * 24 * 3600
+    submit(shop, order_json("CH-1", [("MUG", 1)], minute=0, status="shipped", version=two_days))
+
+    lines = order_lines(Period(date(2026, 3, 1), date(2026, 3, 31), SHANGHAI))
+
+    assert [d.on for d in lines[0].deliveries] == [date(2026, 3, 3)]  # 10:00 Beijing, 3 March
+    assert (otd(lines).lines, otd(lines).on_time) == (1, 1)
