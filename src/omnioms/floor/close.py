@@ -102,8 +102,12 @@ def run_daily_close(
     job_id: int | None = None,
     progress: Callable[[float, str], None] | None = None,
     actor: Actor | None = None,
+    now: datetime | None = None,
 ) -> DailyClose:
-    """Close ``day`` for ``site`` (None: every work centre); replaces an earlier close of it."""
+    """Close ``day`` for ``site`` (None: every work centre); replaces an earlier close of it.
+
+    ``now``: the time of the close (a simulated clock; the wall clock by default). Exceptions
+    are opened at the end of the day, or at ``now`` when the day has not ended yet."""
     actor = actor or Actor.system("daily close")
     setting = (
         SiteClose.objects.filter(site=site).first()
@@ -184,7 +188,7 @@ def run_daily_close(
             for pk, figures in per_centre.items()
         ]
         CloseLine.objects.bulk_create(lines, batch_size=500)
-        opened = _open_exceptions(close, lines, orders, actor, end)
+        opened = _open_exceptions(close, lines, orders, actor, min(end, now or timezone.now()))
         close.summary = {
             "orders": len(per_order),
             "work_centers": len(per_centre),
@@ -405,5 +409,5 @@ def _open_exceptions(
             )
     # Gaps found again (most of them, day after day) update the open exception; new ones are
     # opened together, their owners found and their people told in a few inserts.
-    opened = open_exceptions(wanted, actor=actor, now=now if now < timezone.now() else None)
+    opened = open_exceptions(wanted, actor=actor, now=now)
     return len(opened)

@@ -452,7 +452,7 @@ class DatabaseFactory:
         """The evening: the daily close of ``day`` and the T-3 scan, at the simulated clock."""
         began = _time.process_time()
         with transaction.atomic():
-            run_daily_close(day, actor=ACTOR)
+            run_daily_close(day, actor=ACTOR, now=self.clock.at(minute))
             scan_t3(self.clock.at(minute), actor=ACTOR)
         self.figures.closes += 1
         self.figures.close_seconds += _time.process_time() - began
