@@ -52,6 +52,7 @@ from omnioms.floor.models import (
     StateInterval,
 )
 from omnioms.planning.models import (
+    OperationStatus,
     PlannedOperation,
     PlanStatus,
     ProductionOperation,
@@ -204,16 +205,24 @@ def run_daily_close(
 def _materials(
     orders: dict[int, ProductionOrder], per_order: dict[int, _Figures], end: datetime
 ) -> None:
-    """Issued to date against the standard for the first operation's good units to date."""
+    """Issued to date against the standard for the units that used it: the first operation's
+    good units (materials go in there), or the order's quantity while that operation has not
+    finished (a kit issued at release is no variance yet); a back-flushed material, judged
+    once the order is done, against the last operation's good units (what the back-flush
+    took), so scrap further down the routing is not counted twice."""
     if not orders:
         return
     first_good: dict[int, int] = {}
-    for order_id, _sequence, good in (
+    last_good: dict[int, int] = {}
+    for order_id, _sequence, good, status in (
         ProductionOperation.objects.filter(production_order_id__in=list(orders))
         .order_by("production_order_id", "sequence")
-        .values_list("production_order_id", "sequence", "good")
+        .values_list("production_order_id", "sequence", "good", "status")
     ):
-        first_good.setdefault(order_id, good)
+        if order_id not in first_good:
+            done_first = status == OperationStatus.DONE
+            first_good[order_id] = good if done_first else max(good, orders[order_id].quantity)
+        last_good[order_id] = good
     boms: dict[int, int] = {}
     for order in orders.values():
         if order.bom_id:
@@ -241,12 +250,12 @@ def _materials(
     flushed = set(MaterialPolicy.objects.filter(backflush=True).values_list("sku_id", flat=True))
     for order_id, order in orders.items():
         figures = per_order[order_id]
-        good = first_good.get(order_id, 0)
         done = order.status in (ProductionStatus.COMPLETED, ProductionStatus.CLOSED)
         for line in lines.get(boms.get(order_id, 0), []):
             component = line.component
             if component.pk in flushed and not done:
                 continue
+            good = (last_good if component.pk in flushed else first_good).get(order_id, 0)
             scale = Decimal(10) ** component.unit_decimals
             std = standard_steps(line.quantity_per, line.scrap_factor, good, scale)
             out = issued.get((order_id, component.pk), 0)

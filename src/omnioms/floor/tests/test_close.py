@@ -150,3 +150,41 @@ def test_a_day_has_one_close_for_all_sites_on_either_database() -> None:
 
     DailyClose.objects.create(day=date(2026, 12, 2))  # the next day has its own
     assert DailyClose.objects.count() == 2
+
+
+def test_a_kit_issued_at_release_is_no_variance_before_cutting_finishes() -> None:
+    """150 m of fabric issued for 100 shirts (1.5 m each) before cutting starts: on standard."""
+    order = production_order(shop(), 100)
+    issue_material(order.pk, sku="FABRIC", quantity=15_000, report_id="k1", actor=ACTOR, at=START)
+
+    close = run_daily_close(DAY)
+
+    line = CloseLine.objects.get(close=close, production_order_id=order.pk)
+    (fabric,) = [m for m in line.materials if m["sku"] == "FABRIC"]
+    assert (fabric["standard"], fabric["issued"], fabric["variance_percent"]) == (
+        "150",
+        "150",
+        "0.0",
+    )
+
+
+def test_back_flushed_buttons_are_on_standard_when_sewing_scraps_shirts() -> None:
+    """Cut 100, sewn 95 good and 5 scrapped: the back-flush takes buttons for the 95; the close
+    judges them against the same 95, not against the 100 cut (a variance of -5 % before)."""
+    order = production_order(shop(), 100)
+    cut, sew = order.operations.get(sequence=10), order.operations.get(sequence=20)
+    issue_material(order.pk, sku="FABRIC", quantity=15_000, report_id="k1", actor=ACTOR, at=START)
+    report(cut.pk, "c1", "start", 0)
+    report(cut.pk, "c2", "finish", 100, good=100)
+    report(sew.pk, "s1", "start", 110)
+    report(sew.pk, "s2", "finish", 600, good=95, scrap=5, scrap_reason="operator")
+
+    close = run_daily_close(DAY)
+
+    line = CloseLine.objects.get(close=close, production_order_id=order.pk)
+    (buttons,) = [m for m in line.materials if m["sku"] == "BUTTON"]
+    assert (buttons["standard"], buttons["issued"], buttons["variance_percent"]) == (
+        "760",
+        "760",
+        "0.0",
+    )
