@@ -99,6 +99,9 @@ class DatabaseCompany:
                         created_at=placed,
                         paid_at=placed,
                         updated_at=placed,
+                        # the date the customer was promised: what the order's committed date
+                        # (and so T-3 and on-time delivery in the app) count from
+                        ship_by=self._at(order.due, 12),
                         lines=[
                             Line(
                                 external_line_id="1",

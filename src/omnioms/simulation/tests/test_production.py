@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from omnioms.floor.models import DailyClose, OperationReport, StateInterval
+from omnioms.floor.models import CommitDate, DailyClose, OperationReport, StateInterval
 from omnioms.inventory.models import StockBalance
+from omnioms.orders.models import Order
 from omnioms.planning.models import OperationStatus, Plan, PlanStatus, ProductionOrder
 from omnioms.simulation.company import FACTORY, DatabaseCompany, build_company
 from omnioms.simulation.engine import Simulation
@@ -38,6 +40,14 @@ def test_the_year_runs_through_production_orders_plans_reports_and_closes() -> N
     simulation = Simulation(scenario, "omnioms", days=DAYS, company=company, factory=factory)
     simulation.run()
 
+    # every customer order is committed for the date its customer was promised (what T-3 and
+    # the app's on-time delivery count from)
+    promised = {
+        pk: date.fromisoformat(note.split()[1])
+        for pk, note in Order.objects.values_list("pk", "notes_seller")
+    }
+    assert promised
+    assert dict(CommitDate.objects.values_list("order_id", "committed_on")) == promised
     # every work order released to the floor is a production order, in the policy's plan
     assert factory.orders
     assert ProductionOrder.objects.count() == len(factory.orders)
