@@ -125,7 +125,13 @@ def one_of_each_floor() -> None:
     from omnioms.core.models import Location, LocationKind
     from omnioms.floor.close import run_daily_close
     from omnioms.floor.exceptions import open_exception
-    from omnioms.floor.models import ChatKind, ChatWebhook, InventoryBenchmark, T3Rule
+    from omnioms.floor.models import (
+        ChatKind,
+        ChatWebhook,
+        InventoryBenchmark,
+        PromiseRule,
+        T3Rule,
+    )
     from omnioms.floor.reporting import report_operation
 
     T3Rule.objects.create(days=3)
@@ -159,6 +165,7 @@ def one_of_each_floor() -> None:
     )
     run_daily_close(START.date())
     open_exception("scrap", key="admin:scrap", title="scrap", figures={}, actor=ACTOR)
+    PromiseRule.objects.create(promise_days=5)  # the default promise for every account
 
 
 def planned_fortnight(now: datetime, orders: int = 12) -> Shop:
