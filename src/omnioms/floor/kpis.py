@@ -129,6 +129,12 @@ def order_lines(period: Period) -> list[OrderLine]:
             continue  # the first report of it counts
         when = datetime.fromisoformat(data["channel_at"]) if data.get("channel_at") else at
         shipped[order_id].append((when.astimezone(period.tz).date(), []))
+    # Orders that arrived already shipped or completed (a sale handed over at a store's
+    # counter, a history imported): delivered when the channel last updated them.
+    for order in orders.values():
+        if order.pk not in shipped and order.status in DELIVERED:
+            when = order.source_updated_at or order.placed_at
+            shipped[order.pk].append((when.astimezone(period.tz).date(), []))
     lines: list[OrderLine] = []
     for order in orders.values():
         rows = list(order.lines.values_list("external_line_id", "position", "quantity", "sku_code"))

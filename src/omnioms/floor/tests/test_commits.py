@@ -215,3 +215,15 @@ def test_an_order_the_channel_reports_shipped_is_delivered_on_the_day_the_channe
 
     assert [d.on for d in lines[0].deliveries] == [date(2026, 3, 3)]  # 10:00 Beijing, 3 March
     assert (otd(lines).lines, otd(lines).on_time) == (1, 1)
+
+
+def test_a_sale_that_arrives_completed_is_delivered_when_the_channel_says() -> None:
+    """A store's sale is handed over at the counter: the order arrives completed, with no
+    status change and no shipment; it is delivered on the channel's update time."""
+    receive("MUG", warehouse(), 5)
+    submit(account(), order_json("POS-1", [("MUG", 1)], minute=0, status="completed"))
+
+    lines = order_lines(Period(date(2026, 3, 1), date(2026, 3, 31), SHANGHAI))
+
+    assert [d.on for d in lines[0].deliveries] == [date(2026, 3, 1)]
+    assert (otd(lines).lines, otd(lines).on_time) == (1, 1)
