@@ -285,12 +285,13 @@ def bench_floor(db: Database, count: int) -> dict[str, float]:
     rng = random.Random(4)
     for n in range(count):
         orders.append((account_id, "manual", f"F{n}", "paid", "", "CNY", now, "{}", "0" * 64,
-                       "", "", "", "", 0, 0, 0, False, 100, 0, "", "", now, now))  # fmt: skip
+                       "", "", "", "", 0, 0, 0, False, 100, 0, "", "", now, now, "paid", ""))  # fmt: skip
     columns = ("account_id, channel, external_id, status, raw_status, currency, placed_at, "
                "normalized, content_hash, buyer_name, buyer_email, buyer_phone, "
                "channel_buyer_id, shipping, discount, tax, taxes_included, total, "
-               "total_difference, notes_buyer, notes_seller, ingested_at, modified_at")  # fmt: skip
-    placeholders = ", ".join([param] * 23)
+               "total_difference, notes_buyer, notes_seller, ingested_at, modified_at, "
+               "channel_status, stage")  # fmt: skip
+    placeholders = ", ".join([param] * 25)
     started = time.perf_counter()
     cursor = conn.cursor()
     if db.kind == "sqlite":
@@ -299,11 +300,11 @@ def bench_floor(db: Database, count: int) -> dict[str, float]:
     cursor.execute("SELECT id FROM orders_order ORDER BY id")
     for (order_id,) in cursor.fetchall():
         for position in range(1, rng.randint(1, 3) + 1):
-            lines.append((order_id, position, "", "SKU", "T恤", 1, 99, 0, 99, False, 0))
+            lines.append((order_id, position, "", "SKU", "T恤", 1, 99, 0, 99, False, 0, 0, 0))
     cursor.executemany(
         "INSERT INTO orders_orderline (order_id, position, external_line_id, sku_code, title, "
-        "quantity, unit_price, discount, total, is_gift, refunded_quantity) VALUES "
-        f"({', '.join([param] * 11)})",
+        "quantity, unit_price, discount, total, is_gift, refunded_quantity, shipped_quantity, "
+        f"returned_quantity) VALUES ({', '.join([param] * 13)})",
         lines,
     )
     conn.commit() if db.kind == "postgres" else cursor.execute("COMMIT")
