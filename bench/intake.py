@@ -285,7 +285,8 @@ def bench_floor(db: Database, count: int) -> dict[str, float]:
     rng = random.Random(4)
     for n in range(count):
         orders.append((account_id, "manual", f"F{n}", "paid", "", "CNY", now, "{}", "0" * 64,
-                       "", "", "", "", 0, 0, 0, False, 100, 0, "", "", now, now, "paid", ""))  # fmt: skip
+                       "", "", "", "", 0, 0, 0, False, 100, 0, "", "", now, now,
+                       "paid", ""))  # fmt: skip
     columns = ("account_id, channel, external_id, status, raw_status, currency, placed_at, "
                "normalized, content_hash, buyer_name, buyer_email, buyer_phone, "
                "channel_buyer_id, shipping, discount, tax, taxes_included, total, "
