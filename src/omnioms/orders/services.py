@@ -546,20 +546,35 @@ def ship_order(
         if not again and order.status == OrderStatus.SHIPPED:
             raise TransitionNotAllowed(order.status, OrderStatus.SHIPPED)
         lines = list(order.lines.all())
-        if order.status == OrderStatus.SHIPPED:  # a further tracking number: nothing is left
-            ordered = {line_key(line): line.quantity for line in lines}
-            target = shipped_status(order.status, ordered, shipment)
-        else:
-            left = {
-                line_key(line): max(
-                    0, line.quantity - line.refunded_quantity - line.shipped_quantity
-                )
-                for line in lines
-            }
-            target = shipped_status(order.status, left, shipment)
-            check_transition(order.status, target, from_channel=False)
-            _count_shipped(lines, shipment_units(shipment, left))
+        target, changed = _shipment_target(order, lines, shipment)
+        if changed:
+            OrderLine.objects.bulk_update(changed, ["shipped_quantity"])
         return _change(order, target, actor=actor, shipment=shipment)
+
+
+def _shipment_target(
+    order: Order, lines: list[OrderLine], shipment: Shipment
+) -> tuple[str, list[OrderLine]]:
+    """The status ``shipment`` moves ``order`` to (checked against the status graph), and the
+    lines whose shipped units it adds to (changed in memory, not saved). An order already
+    shipped takes a further tracking number: nothing is left to count."""
+    if order.status == OrderStatus.SHIPPED:
+        ordered = {line_key(line): line.quantity for line in lines}
+        return shipped_status(order.status, ordered, shipment), []
+    left = {
+        line_key(line): max(0, line.quantity - line.refunded_quantity - line.shipped_quantity)
+        for line in lines
+    }
+    target = shipped_status(order.status, left, shipment)
+    check_transition(order.status, target, from_channel=False)
+    units = shipment_units(shipment, left)
+    changed = []
+    for line in lines:
+        more = units.get(line_key(line), 0)
+        if more:
+            line.shipped_quantity = min(line.quantity, line.shipped_quantity + more)
+            changed.append(line)
+    return target, changed
 
 
 def shipment_units(shipment: Shipment, left: dict[str, int]) -> dict[str, int]:
@@ -570,17 +585,6 @@ def shipment_units(shipment: Shipment, left: dict[str, int]) -> dict[str, int]:
     for line in shipment.lines:
         units[line.external_line_id] = units.get(line.external_line_id, 0) + line.quantity
     return units
-
-
-def _count_shipped(lines: list[OrderLine], units: dict[str, int]) -> None:
-    changed = []
-    for line in lines:
-        more = units.get(line_key(line), 0)
-        if more:
-            line.shipped_quantity = min(line.quantity, line.shipped_quantity + more)
-            changed.append(line)
-    if changed:
-        OrderLine.objects.bulk_update(changed, ["shipped_quantity"])
 
 
 def _locked_order(order_id: int) -> Order:
@@ -682,24 +686,8 @@ def ship_orders(shipments: Sequence[tuple[int, Shipment]], *, actor: Actor) -> l
             order = orders[order_id]
             order_lines = lines[order_id]
             previous, previous_stage = order.status, order.stage
-            if order.status == OrderStatus.SHIPPED:
-                ordered = {line_key(line): line.quantity for line in order_lines}
-                target = shipped_status(order.status, ordered, shipment)
-            else:
-                left = {
-                    line_key(line): max(
-                        0, line.quantity - line.refunded_quantity - line.shipped_quantity
-                    )
-                    for line in order_lines
-                }
-                target = shipped_status(order.status, left, shipment)
-                check_transition(order.status, target, from_channel=False)
-                units = shipment_units(shipment, left)
-                for line in order_lines:
-                    more = units.get(line_key(line), 0)
-                    if more:
-                        line.shipped_quantity = min(line.quantity, line.shipped_quantity + more)
-                        changed_lines[line.pk] = line
+            target, changed = _shipment_target(order, order_lines, shipment)
+            changed_lines.update((line.pk, line) for line in changed)
             order_events: list[OrderEvent] = []
             status_event = _set_status(order, target, actor=actor, from_channel=False)
             if status_event is not None:
