@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from omnioms.service.due import claim_due
 from omnioms.service.models import Attachment, MediaFetch, MediaState, SourceKind
 
 logger = logging.getLogger(__name__)
@@ -45,13 +46,7 @@ def backoff(attempts: int) -> timedelta:
 def fetch_due(*, now: datetime | None = None) -> int:
     """The worker step: fetch up to ``BATCH`` files whose time has come."""
     now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            MediaFetch.objects.select_for_update(skip_locked=True)
-            .filter(state=MediaState.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:BATCH]
-        )
+    ids = claim_due(MediaFetch.objects.filter(state=MediaState.PENDING), now, BATCH)
     for pk in ids:
         fetch_one(pk)
     return len(ids)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
+from omnioms.service.due import claim_due
 from omnioms.service.models import Delivery, Message, SourceKind
 
 logger = logging.getLogger(__name__)
@@ -29,13 +29,7 @@ def backoff(attempts: int) -> timedelta:
 
 def send_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Message.objects.select_for_update(skip_locked=True)
-            .filter(delivery=Delivery.QUEUED, next_attempt_at__lte=now)
-            .order_by("next_attempt_at", "pk")
-            .values_list("pk", flat=True)[:BATCH]
-        )
+    ids = claim_due(Message.objects.filter(delivery=Delivery.QUEUED), now, BATCH)
     for pk in ids:
         send_message(pk)
     return len(ids)

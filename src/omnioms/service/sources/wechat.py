@@ -359,5 +359,5 @@ def filename_of(disposition: str) -> str:
 def httpx_json(body: Mapping[str, Any]) -> bytes:
     import json
 
-    # WeChat shows \\uXXXX escapes literally in some clients: send UTF-8.
+    # Some WeChat clients show JSON's \\u escapes literally: send the text as UTF-8.
     return json.dumps(body, ensure_ascii=False).encode()
