@@ -36,12 +36,12 @@ from django.utils.translation import gettext as _
 from omnioms.catalog.models import Sku
 from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
+from omnioms.core.bulk import bulk_insert, new_rows
 from omnioms.core.choices import OrderStatus
 from omnioms.floor.domain import FloorError
 from omnioms.floor.models import CommitDate, CommitSource, PromiseRule
 from omnioms.orders.effects import OrderChange
 from omnioms.orders.models import Order, OrderLine
-from omnioms.planning.promise import promise_date
 from omnioms.production.domain import CalendarSpec
 from omnioms.production.models import Calendar
 from omnioms.production.services import calendar_spec
@@ -135,6 +135,10 @@ def _available_to_promise(orders: list[Order]) -> dict[int, date | None]:
     placed; None when a line cannot be promised. Lines without a catalogue SKU are left out."""
     if not orders:
         return {}
+    # Imported here: promise reads plans through the scheduling engine (OR-Tools), which every
+    # process would otherwise load at start (this module is loaded when the app is ready).
+    from omnioms.planning.promise import promise_date
+
     wanted: dict[int, dict[int, int]] = {}
     for order_id, sku_id, quantity in OrderLine.objects.filter(
         order_id__in=[o.pk for o in orders], sku__isnull=False
@@ -159,9 +163,11 @@ def write_commit_dates(changes: Sequence[OrderChange], actor: Actor) -> None:
     candidates = {c.order.pk: c.order for c in changes if c.order.status not in GONE}
     if not candidates:
         return
-    have = set(
-        CommitDate.objects.filter(order_id__in=list(candidates)).values_list("order_id", flat=True)
-    )
+    # An order seen for the first time has no date yet; the others may have one.
+    seen = [
+        c.order.pk for c in changes if c.previous_status is not None and c.order.pk in candidates
+    ]
+    have = set(CommitDate.objects.filter(order_id__in=seen).values_list("order_id", flat=True))
     new = [order for pk, order in candidates.items() if pk not in have]
     if not new:
         return
@@ -178,6 +184,7 @@ def write_commit_dates(changes: Sequence[OrderChange], actor: Actor) -> None:
             "pk", "time_zone"
         )
     )
+    row = new_rows(CommitDate)
     rows = []
     for order in new:
         committed, source = commit_date_for(
@@ -187,10 +194,10 @@ def write_commit_dates(changes: Sequence[OrderChange], actor: Actor) -> None:
             available.get(order.pk),
         )
         rows.append(
-            CommitDate(order=order, committed_on=committed, original_on=committed, source=source)
+            row(order_id=order.pk, committed_on=committed, original_on=committed, source=source)
         )
     # A race with another transaction writing the same order's date: the first one stays.
-    CommitDate.objects.bulk_create(rows, ignore_conflicts=True)
+    bulk_insert(rows, returning_ids=False, ignore_conflicts=True)
 
 
 def agree_new_date(order_id: int, agreed: date, actor: Actor, *, first: date | None = None) -> Any:

@@ -225,8 +225,13 @@ def _close_done(actor: Actor) -> None:
 
 
 def close_shipped(changes: Sequence[OrderChange], actor: Actor) -> None:
-    """Orders effect: an order that shipped closes its T-3 loop in the same transaction."""
-    shipped = [c.order.pk for c in changes if c.order.status in SHIPPED and c.status_changed]
+    """Orders effect: an order that shipped closes its T-3 loop in the same transaction.
+    An order seen for the first time has no loop open (an import's orders arrive shipped)."""
+    shipped = [
+        c.order.pk
+        for c in changes
+        if c.previous_status is not None and c.order.status in SHIPPED and c.status_changed
+    ]
     if not shipped:
         return
     for exc in FloorException.objects.filter(

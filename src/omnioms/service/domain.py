@@ -294,6 +294,8 @@ def document(*parts: str | None, phones: Iterable[str] = ()) -> str:
 KEY_LENGTH = 100
 MIN_KEY = 5
 _KEY_DROP = re.compile(r"[\s\-]+")
+_SPACE = re.compile(r"\s")
+_CODE_CHAR = re.compile(r"[\d@]")
 _PART_SEPARATOR = " | "
 
 
@@ -306,18 +308,24 @@ def code_key(text: str) -> str:
 def looks_like_code(term: str) -> bool:
     """A term an agent typed whole: an order id, tracking number, SKU, phone, e-mail or ticket
     number (at least five characters, one of them a digit or an ``@``)."""
-    key = code_key(term)
-    return MIN_KEY <= len(key) <= KEY_LENGTH and any(c.isdigit() or c == "@" for c in key)
+    return _is_code_key(code_key(term))
+
+
+def _is_code_key(key: str) -> bool:
+    return MIN_KEY <= len(key) <= KEY_LENGTH and _CODE_CHAR.search(key) is not None
 
 
 def document_keys(document_text: str) -> list[str]:
     """The exact-match keys of a search document: each part that is one code (no spaces
-    inside, a digit or ``@`` in it) as :func:`code_key`, once."""
+    inside, a digit or ``@`` in it) as :func:`code_key`, once. Every order an import writes
+    passes through here: regular expressions, not a loop over characters."""
     keys: dict[str, None] = {}
     for part in document_text.split(_PART_SEPARATOR):
         part = part.strip()
-        if part and not any(c.isspace() for c in part) and looks_like_code(part):
-            keys[code_key(part)] = None
+        if part and _SPACE.search(part) is None:
+            key = code_key(part)
+            if _is_code_key(key):
+                keys[key] = None
     return list(keys)
 
 

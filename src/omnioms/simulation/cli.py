@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from omnioms.simulation.engine import POLICIES
+from omnioms.simulation import POLICIES
 
 EXIT_BAD_INPUT = 2
 

@@ -42,11 +42,11 @@ from omnioms.planning.dispatching import Rule, dispatch
 from omnioms.planning.model import Fixed, Operation, Order, Plan, Problem, Settings, WorkCenter
 from omnioms.planning.moves import insert_order
 from omnioms.planning.scheduling import best_of, schedule
+from omnioms.simulation import POLICIES
 from omnioms.simulation.demand import CustomerOrder, DemandModel, festivals_with_history
 from omnioms.simulation.floor import DAY, Clock, Floor, OpState, WorkOrder
 from omnioms.simulation.scenario import Festival, Product, Scenario
 
-POLICIES = ("omnioms", "fifo-mto", "reorder-point-edd")
 OMNIOMS_RULES: tuple[Rule, ...] = ("edd", "mwkr", "atc")
 RUSH_SECONDS = 1.0
 """Solver time of a rush order's what-if."""
