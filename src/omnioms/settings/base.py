@@ -250,6 +250,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 OMNIOMS_STOCK_MOVEMENT_CEILING = int(os.environ.get("OMNIOMS_STOCK_MOVEMENT_CEILING", "100000"))
 # Refused webhooks are counted per hour for the channel health page; older hours are purged.
 OMNIOMS_WEBHOOK_REJECTION_DAYS = int(os.environ.get("OMNIOMS_WEBHOOK_REJECTION_DAYS", "14"))
+# Days a finished order-list export file is kept for its owner to download (web.purge_exports).
+OMNIOMS_EXPORT_KEEP_DAYS = int(os.environ.get("OMNIOMS_EXPORT_KEEP_DAYS", "7"))
 
 LOGGING = {
     "version": 1,

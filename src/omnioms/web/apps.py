@@ -8,4 +8,7 @@ class WebConfig(AppConfig):
     verbose_name = _("Web")
 
     def ready(self) -> None:
-        from omnioms.web import exports  # noqa: F401 (registers the export job kind)
+        from omnioms.core.worker import register_step
+        from omnioms.web import exports  # registers the export job kind
+
+        register_step("web.purge_exports", exports.purge_exports, every=3600.0)

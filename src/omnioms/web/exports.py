@@ -5,8 +5,10 @@ two). A longer one is a job (``web.order_export``, :mod:`omnioms.core.jobs`): th
 kept on the job as the list's query string and checked again when the job runs, the rows are
 streamed into an openpyxl write-only workbook written straight to a file under
 :func:`export_dir`, with progress and cancel every :data:`PROGRESS_EVERY` rows. The person
-finds the file on "My exports" (``/orders/exports/``) with the filter that made it, as long as
-the job row exists; a cancelled or failed export leaves no file behind.
+finds the file on "My exports" (``/orders/exports/``) with the filter that made it; a cancelled
+or failed export leaves no file behind. Files are kept :func:`keep_days` after they were written
+and then removed by the worker step ``web.purge_exports`` (:func:`purge_exports`), which also
+removes what a stopped worker left half-written.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -21,6 +24,7 @@ from urllib.parse import parse_qsl, urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -28,7 +32,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from omnioms.core.actor import Actor
 from omnioms.core.jobs import JobCancelled, JobContext, job_kind, start_job
-from omnioms.core.models import Job
+from omnioms.core.models import Job, JobStatus
 from omnioms.sales import order_queries
 from omnioms.sales.exports import _cell
 from omnioms.web import selectors
@@ -77,6 +81,40 @@ def export_dir() -> Path:
     """Where export files are kept (``OMNIOMS_EXPORT_DIR``, default ``DATA_DIR/exports``)."""
     configured = getattr(settings, "OMNIOMS_EXPORT_DIR", None)
     return Path(configured) if configured else Path(settings.DATA_DIR) / "exports"
+
+
+def keep_days() -> int:
+    """Days a finished export's file is kept (``OMNIOMS_EXPORT_KEEP_DAYS``, default 7)."""
+    return int(getattr(settings, "OMNIOMS_EXPORT_KEEP_DAYS", 7))
+
+
+def purge_exports(now: datetime | None = None) -> int:
+    """The worker step: remove export files written more than :func:`keep_days` ago (and the
+    ``.part`` files of exports a stopped worker never finished), and note on each finished
+    export whose file is gone when it went. Returns the files removed."""
+    now = now or timezone.now()
+    cutoff = (now - timedelta(days=keep_days())).timestamp()
+    directory = export_dir()
+    removed = 0
+    if directory.is_dir():
+        for path in directory.iterdir():
+            if not path.name.startswith("orders-") or not path.is_file():
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+    gone = [
+        job
+        for job in Job.objects.filter(
+            kind=KIND, status=JobStatus.SUCCEEDED, finished_at__lt=now - timedelta(days=keep_days())
+        ).exclude(result__has_key="removed_at")
+        if isinstance(job.result, dict) and file_of(job) is None
+    ]
+    for job in gone:
+        job.result = {**job.result, "removed_at": now.isoformat()}
+    Job.objects.bulk_update(gone, ["result"])
+    return removed
 
 
 def filter_query(params: QueryDict | dict[str, str]) -> str:
@@ -204,6 +242,7 @@ __all__ = [
     "filter_query",
     "filtered",
     "inline_limit",
+    "purge_exports",
     "run_export",
     "start_export",
 ]

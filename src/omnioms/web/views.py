@@ -350,11 +350,13 @@ def order_exports(request: HtmxHttpRequest) -> HttpResponse:
             "query": job.params.get("query", ""),
             "rows": (job.result or {}).get("rows") if isinstance(job.result, dict) else None,
             "file": exports.file_of(job) is not None,
+            "removed": isinstance(job.result, dict) and "removed_at" in job.result,
         }
         for job in jobs
     ]
     context = {
         "rows": rows,
+        "keep_days": exports.keep_days(),
         "running": any(not job.is_finished for job in jobs),
         "fragment": _swaps_fragment(request),
     }

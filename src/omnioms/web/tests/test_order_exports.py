@@ -5,13 +5,16 @@ file, and a bad filter is refused before anything is queued."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 from pytest_django import Settings
 
@@ -176,3 +179,49 @@ def test_a_bad_filter_is_refused_clearly_and_nothing_is_queued(
     assert not Job.objects.filter(kind=exports.KIND).exists()
     with pytest.raises(exports.BadFilter):
         exports.start_export(order_clerk, query)
+
+
+def test_export_files_are_removed_after_the_keeping_days_and_the_page_says_so(
+    client: Client, shop: Shop, order_clerk: User, export_dir: Path, settings: Settings
+) -> None:
+    settings.OMNIOMS_EXPORT_KEEP_DAYS = 7
+    _orders(shop)
+    client.get("/orders/export.xlsx", {"status": "paid"})
+    old = Job.objects.get(kind=exports.KIND)
+    run_job(old.pk)
+    client.get("/orders/export.xlsx", {"status": "paid"})
+    recent = Job.objects.filter(kind=exports.KIND).exclude(pk=old.pk).get()
+    run_job(recent.pk)
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    old_file, recent_file = exports.file_of(old), exports.file_of(recent)
+    assert old_file is not None
+    assert recent_file is not None
+    # a half-written file a stopped worker left behind, and someone else's file in the folder
+    stale_part = export_dir / "orders-999.xlsx.part"
+    stale_part.write_bytes(b"half")
+    unrelated = export_dir / "notes.txt"
+    unrelated.write_text("kept")
+    now = timezone.now()
+    eight_days_ago = (now - timedelta(days=8)).timestamp()
+    for path in (old_file, stale_part, unrelated):
+        os.utime(path, (eight_days_ago, eight_days_ago))
+    Job.objects.filter(pk=old.pk).update(finished_at=now - timedelta(days=8))
+
+    assert exports.purge_exports(now) == 2
+
+    assert not old_file.exists()
+    assert not stale_part.exists()
+    assert recent_file.exists()
+    assert unrelated.exists()
+    old.refresh_from_db()
+    assert old.result is not None
+    assert "removed_at" in old.result
+    assert old.result["rows"] == 5  # what the export held is still told
+    page = client.get("/orders/exports/").content.decode()
+    old_row = page.split(f'id="export-{old.pk}"')[1].split("</tr>")[0]
+    assert "removed 7 days after it was written" in old_row
+    assert f"/orders/exports/{old.pk}/download/" not in old_row
+    assert f"/orders/exports/{recent.pk}/download/" in page
+    assert client.get(f"/orders/exports/{old.pk}/download/").status_code == 404
+    assert exports.purge_exports(now) == 0  # nothing left to remove: the worker waits an hour
