@@ -210,6 +210,11 @@ class Notes(_Strict):
     seller: str | None = None
 
 
+OPTIONAL_TIMES = ("ship_by", "shipped_at")
+"""Order times added after the contract was first published: left out of the serialised
+order when empty."""
+
+
 class NormalizedOrder(_Strict):
     channel: str
     external_id: ExternalId = Field(min_length=1, max_length=100)
@@ -233,14 +238,19 @@ class NormalizedOrder(_Strict):
     ship_by: UtcTime | None = None
     """The channel's own deadline for shipping the order (Douyin ``exp_ship_time``, Amazon
     ``LatestShipDate``); the date committed to the customer when present."""
+    shipped_at: UtcTime | None = None
+    """When the channel says the order left (Taobao and Youzan ``consign_time``, Pinduoduo
+    ``shipping_time``): on-time delivery counts from it for an order shipped by the
+    marketplace's own process, even when omnioms first hears of it completed."""
 
     @model_serializer(mode="wrap")
-    def _ship_by_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Left out when empty, so that an order without one serialises (and hashes) as it did
-        # before the field existed: a re-delivered order is still a repeat, not a change.
+    def _times_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Left out when empty, so that an order without them serialises (and hashes) as it did
+        # before the fields existed: a re-delivered order is still a repeat, not a change.
         data: dict[str, Any] = handler(self)
-        if data.get("ship_by", 0) is None:
-            del data["ship_by"]
+        for name in OPTIONAL_TIMES:
+            if data.get(name, 0) is None:
+                del data[name]
         return data
 
     @model_validator(mode="after")

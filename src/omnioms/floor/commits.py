@@ -102,14 +102,20 @@ def _local_day(moment: datetime, zone: str) -> date:
 
 
 def ship_by(order: Order) -> datetime | None:
-    """The channel's deadline in the order's normalised form, if it has one. The intake hands
-    the form over as its JSON text: parsed only when the key is in it."""
+    """The channel's deadline in the order's normalised form, if it has one."""
+    return snapshot_time(order, "ship_by")
+
+
+def snapshot_time(order: Order, name: str) -> datetime | None:
+    """An optional time of the order's normalised form (``ship_by``, ``shipped_at``), if it
+    has it. The intake hands the form over as its JSON text: parsed only when the key is in
+    it."""
     snapshot: Any = order.normalized or {}
     if isinstance(snapshot, str):
-        if '"ship_by"' not in snapshot:
+        if f'"{name}"' not in snapshot:
             return None
         snapshot = json.loads(snapshot)
-    value = snapshot.get("ship_by")
+    value = snapshot.get(name)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
 
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from omnioms.catalog.models import SkuKind
 from omnioms.core.money import Money
+from omnioms.floor.commits import snapshot_time
 from omnioms.floor.domain import NO_SHIFT
 from omnioms.floor.models import (
     CommitDate,
@@ -114,6 +115,11 @@ def order_lines(period: Period) -> list[OrderLine]:
         if when:
             day = datetime.fromisoformat(when).astimezone(period.tz).date()
             shipped[order_id].append((day, shipment.get("lines") or []))
+    # Orders the channel says it shipped, with the time (Taobao's consign_time...), without a
+    # shipment recorded here: every line delivered then, however late omnioms heard of it.
+    for order in orders.values():
+        if order.pk not in shipped and (left := snapshot_time(order, "shipped_at")) is not None:
+            shipped[order.pk].append((left.astimezone(period.tz).date(), []))
     # Orders the channel reports shipped (a marketplace's own logistics, a status pushed or
     # pulled) without a shipment recorded here: every line delivered when the channel says.
     for order_id, at, data in (

@@ -266,6 +266,7 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
             created_at=parse_local(order.get("created_time"), "created_time", zone),
             paid_at=paid_at,
             updated_at=parse_local(order.get("updated_at"), "updated_at", zone),
+            shipped_at=parse_local(order.get("shipping_time"), "shipping_time", zone),
             buyer=Buyer(),
             ship_to=_ship_to(order),
             lines=lines,

@@ -158,6 +158,7 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
             created_at=parse_local(trade.get("created"), "created", zone),
             paid_at=paid_at,
             updated_at=parse_local(trade.get("modified"), "modified", zone),
+            shipped_at=parse_local(trade.get("consign_time"), "consign_time", zone),
             buyer=Buyer(
                 name=text(trade.get("buyer_nick")),
                 channel_buyer_id=text(trade.get("buyer_open_uid")),

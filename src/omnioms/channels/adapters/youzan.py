@@ -303,6 +303,7 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
             created_at=parse_local(info.get("created"), "order_info.created", zone),
             paid_at=paid_at,
             updated_at=parse_local(info.get("update_time"), "order_info.update_time", zone),
+            shipped_at=parse_local(info.get("consign_time"), "order_info.consign_time", zone),
             buyer=_buyer(full),
             ship_to=_ship_to(full),
             lines=lines,

@@ -180,6 +180,8 @@ def test_shipped_order_with_emptied_receiver() -> None:
     assert order.status == OrderStatus.SHIPPED
     assert order.raw_status == "2/1"
     assert order.updated_at == utc(2024, 3, 1, 8, 45, 31)
+    assert order.shipped_at == utc(2024, 3, 1, 8, 45, 30)  # shipping_time, Beijing time
+    assert normalize(fixture_bytes(AWAITING)).shipped_at is None  # "" while awaiting shipment
     ship_to = order.ship_to
     assert ship_to is not None
     assert (ship_to.name, ship_to.phone, ship_to.address) == (None, None, None)

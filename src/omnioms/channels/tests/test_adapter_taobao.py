@@ -221,6 +221,14 @@ def test_bare_trade_with_only_numeric_ids_keeps_every_digit():
     assert order.lines[0].external_line_id == "3725590031234567890"
 
 
+def test_consign_time_is_when_the_trade_shipped_in_utc():
+    order = normalize(fixture_bytes("trade_line_without_outer_sku_id.json"))
+
+    assert order.shipped_at == utc(2024, 3, 4, 8, 20, 0)  # 16:20 Beijing time
+    assert order.model_dump(mode="json")["shipped_at"] == "2024-03-04T08:20:00Z"
+    assert normalize(fixture_bytes("trade_fullinfo_paid_gift.json")).shipped_at is None
+
+
 def test_line_without_outer_sku_id_or_outer_iid_keeps_sku_none():
     order = normalize(fixture_bytes("trade_line_without_outer_sku_id.json"))
 

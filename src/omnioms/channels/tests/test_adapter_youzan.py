@@ -74,6 +74,9 @@ def test_naive_beijing_times_and_empty_confirm_time() -> None:
     assert order.created_at == utc(2024, 3, 8, 12, 15, 12)
     assert order.paid_at == utc(2024, 3, 8, 12, 15, 40)
     assert order.updated_at == utc(2024, 3, 9, 3, 2, 3)
+    assert order.shipped_at is None  # consign_time "" before anything left
+    assert "shipped_at" not in order.model_dump(mode="json")  # absent, so hashes are unchanged
+    assert normalize(fixture_bytes(REFUND)).shipped_at == utc(2024, 3, 2, 7, 31, 0)
 
 
 def test_one_package_of_three_lines_is_a_partial_shipment() -> None:

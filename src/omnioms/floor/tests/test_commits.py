@@ -227,3 +227,31 @@ def test_a_sale_that_arrives_completed_is_delivered_when_the_channel_says() -> N
 
     assert [d.on for d in lines[0].deliveries] == [date(2026, 3, 1)]
     assert (otd(lines).lines, otd(lines).on_time) == (1, 1)
+
+
+def test_a_marketplace_order_heard_of_completed_counts_from_the_time_the_channel_shipped_it() -> (
+    None
+):
+    """A Tmall trade pulled once it was finished (the buyer confirmed days after the parcel
+    left): OTD counts it delivered on the channel's shipment time (``consign_time``), not on
+    the day it was finished, nor the day omnioms heard of it."""
+    receive("MUG", warehouse(), 5)
+    shop = account()
+    twelve_days = 12 * 24 * 3600
+    shipped_next_day = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI).astimezone(UTC)
+    submit(
+        shop,
+        order_json(
+            "TB-1",
+            [("MUG", 1)],
+            minute=0,  # placed 1 March, committed 4 March
+            status="completed",
+            version=twelve_days,  # the channel last updated it on 13 March
+            shipped_at=shipped_next_day.isoformat().replace("+00:00", "Z"),
+        ),
+    )
+
+    lines = order_lines(Period(date(2026, 3, 1), date(2026, 3, 31), SHANGHAI))
+
+    assert [d.on for d in lines[0].deliveries] == [date(2026, 3, 2)]
+    assert (otd(lines).lines, otd(lines).on_time) == (1, 1)
