@@ -71,7 +71,8 @@ def _save(entries: list[SearchEntry], unseen: Collection[int] = ()) -> None:
             object_id__in=[e.object_id for e in entries if e.object_id not in unseen],
         ).values_list("object_id", "pk")
     )
-    fresh, known = [], []
+    fresh: list[SearchEntry] = []
+    known: list[SearchEntry] = []
     for entry in entries:
         entry.pk = existing.get(entry.object_id)
         (fresh if entry.pk is None else known).append(entry)

@@ -104,7 +104,7 @@ def purge_exports(now: datetime | None = None) -> int:
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
                     removed += 1
-    gone = [
+    gone: list[Job] = [
         job
         for job in Job.objects.filter(
             kind=KIND, status=JobStatus.SUCCEEDED, finished_at__lt=now - timedelta(days=keep_days())
@@ -112,7 +112,7 @@ def purge_exports(now: datetime | None = None) -> int:
         if isinstance(job.result, dict) and file_of(job) is None
     ]
     for job in gone:
-        job.result = {**job.result, "removed_at": now.isoformat()}
+        job.result = {**(job.result or {}), "removed_at": now.isoformat()}
     Job.objects.bulk_update(gone, ["result"])
     return removed
 

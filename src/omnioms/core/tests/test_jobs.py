@@ -162,6 +162,7 @@ def test_past_one_machine_the_same_job_runs_from_redis_through_rq(
             queue = django_rq.get_queue("default")
             assert queue.count == 1  # on Redis, where a worker on any machine can take it
             assert Job.objects.get(pk=job.pk).status == JobStatus.QUEUED
+
             # What `omnioms manage rqworker --job-class django_tasks_rq.Job` runs, in-process,
             # without the channel a worker listens on for remote commands (stop, kill): its
             # thread polls every 60 s and stopping it waited that long in a busy test run.
