@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -76,7 +76,13 @@ def _save(entries: list[SearchEntry], unseen: Collection[int] = ()) -> None:
     for entry in entries:
         entry.pk = existing.get(entry.object_id)
         (fresh if entry.pk is None else known).append(entry)
-    bulk_insert(fresh)
+    try:
+        with transaction.atomic():  # a savepoint: the fallback below runs in the same transaction
+            bulk_insert(fresh)
+    except IntegrityError:
+        # Another transaction indexed one of them after the look-up (two orders of one
+        # customer at once): insert or update, as the unique constraint decides.
+        _upsert(fresh)
     if known:
         bulk_set(known, ["title", "document", "updated_at"])
         SearchKey.objects.filter(entry_id__in=[e.pk for e in known]).delete()
@@ -89,6 +95,23 @@ def _save(entries: list[SearchEntry], unseen: Collection[int] = ()) -> None:
         ],
         returning_ids=False,
     )
+
+
+def _upsert(entries: list[SearchEntry]) -> None:
+    SearchEntry.objects.bulk_create(
+        entries,
+        update_conflicts=True,
+        unique_fields=["kind", "object_id"],
+        update_fields=["title", "document", "updated_at"],
+    )
+    ids = dict(
+        SearchEntry.objects.filter(
+            kind=entries[0].kind, object_id__in=[e.object_id for e in entries]
+        ).values_list("object_id", "pk")
+    )
+    for entry in entries:
+        entry.pk = ids[entry.object_id]
+    SearchKey.objects.filter(entry_id__in=list(ids.values())).delete()
 
 
 def index_orders(order_ids: Iterable[int], unseen: Collection[int] = ()) -> None:

@@ -205,3 +205,24 @@ def test_the_index_the_database_uses_is_in_place() -> None:
         else:
             cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'service_search_fts'")
             assert "trigram" in cursor.fetchone()[0]
+
+
+def test_an_order_indexed_by_another_transaction_meanwhile_is_updated_not_refused(
+    order: Order,
+) -> None:
+    """Two intakes of one customer at once: the entry one writes after the other looked it up
+    is not a unique-constraint failure of the second (which would lose its orders); the
+    second's document wins and the keys follow it."""
+    stale = SearchEntry.objects.get(kind=SearchKind.ORDER, object_id=order.pk)
+    Order.objects.filter(pk=order.pk).update(buyer_email="new.mail@example.cn")
+
+    # ``unseen``: this writer believes the order has no entry yet, as the other transaction's
+    # had not committed when it looked
+    search.index_orders([order.pk], unseen={order.pk})
+
+    entry = SearchEntry.objects.get(kind=SearchKind.ORDER, object_id=order.pk)
+    assert entry.pk == stale.pk
+    assert "new.mail@example.cn" in entry.document
+    assert kinds_found("new.mail@example.cn") == {(SearchKind.ORDER, order.pk)}
+    assert (SearchKind.ORDER, order.pk) not in kinds_found("li.hua@example.cn")  # key replaced
+    assert kinds_found("SF1402039441234") == {(SearchKind.ORDER, order.pk)}
