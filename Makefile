@@ -37,6 +37,7 @@ lint: install
 	$(BIN)/ruff check src tests bench conftest.py
 	$(BIN)/ruff format --check src tests bench conftest.py
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/check_messages.py
 
 typecheck: install
 	$(BIN)/mypy
