@@ -240,8 +240,8 @@ class NormalizedOrder(_Strict):
     ``LatestShipDate``); the date committed to the customer when present."""
     shipped_at: UtcTime | None = None
     """When the channel says the order left (Taobao and Youzan ``consign_time``, Pinduoduo
-    ``shipping_time``): on-time delivery counts from it for an order shipped by the
-    marketplace's own process, even when omnioms first hears of it completed."""
+    ``shipping_time``, Douyin ``ship_time``): on-time delivery counts from it for an order
+    shipped by the marketplace's own process, even when omnioms first hears of it completed."""
 
     @model_serializer(mode="wrap")
     def _times_only_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -223,6 +223,7 @@ def normalize(record: Record, context: AdapterContext) -> NormalizedOrder:
             paid_at=parse_unix(detail.get("pay_time"), "pay_time"),
             updated_at=parse_unix(detail.get("update_time"), "update_time"),
             ship_by=parse_unix(detail.get("exp_ship_time"), "exp_ship_time"),
+            shipped_at=parse_unix(detail.get("ship_time"), "ship_time"),
             buyer=Buyer(channel_buyer_id=_first(detail, BUYER_ID_FIELDS)),
             ship_to=_ship_to(detail),
             lines=lines,

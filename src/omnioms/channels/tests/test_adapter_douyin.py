@@ -249,6 +249,15 @@ def test_cancelled_unpaid_order_has_no_payment_time():
     assert [(line.sku, line.total) for line in order.lines] == [("LR-500", Decimal("89.00"))]
 
 
+def test_ship_time_is_when_the_order_left_and_zero_is_not_yet():
+    shipped = normalize(fixture_bytes("order_detail_no_merchant_code.json"))
+    awaiting = normalize(fixture_bytes("order_detail_paid_gift.json"))
+
+    assert shipped.shipped_at == utc(2024, 2, 27, 8, 0, 0)  # ship_time 1709020800
+    assert awaiting.shipped_at is None  # ship_time 0
+    assert "shipped_at" not in awaiting.model_dump(mode="json")
+
+
 def test_sub_order_without_code_or_out_sku_id_keeps_sku_none():
     order = normalize(fixture_bytes("order_detail_no_merchant_code.json"))
 
