@@ -173,21 +173,37 @@ def write_rows(
     sheet.freeze_panes = "A2"
     sheet.append([WriteOnlyCell(sheet, value=name) for name in header()])
     written = 0
-    for row in rows:
-        sheet.append([_cell(value) for value in row])
-        written += 1
-        if job is not None and written % PROGRESS_EVERY == 0:
-            job.check()  # a cancel stops the export here, not after the last row
-            job.progress(
-                0.95 * written / max(total, written),
-                _("%(n)s of %(total)s orders written") % {"n": written, "total": total},
-            )
-    if job is not None:
-        job.check()
+    try:
+        for row in rows:
+            sheet.append([_cell(value) for value in row])
+            written += 1
+            if job is not None and written % PROGRESS_EVERY == 0:
+                job.check()  # a cancel stops the export here, not after the last row
+                job.progress(
+                    0.95 * written / max(total, written),
+                    _("%(n)s of %(total)s orders written") % {"n": written, "total": total},
+                )
+        if job is not None:
+            job.check()
+    except BaseException:
+        _discard(sheet)
+        raise
     partial = target.with_name(target.name + ".part")
     workbook.save(partial)
     os.replace(partial, target)
     return written
+
+
+def _discard(sheet: Any) -> None:
+    """Close a write-only sheet left half-written (a cancel, an error) and remove the
+    temporary file openpyxl streams it to. Left open, its XML writer is closed by the garbage
+    collector, which fails inside lxml; the temporary file would stay until the process ends."""
+    with contextlib.suppress(Exception):
+        sheet.close()
+    writer = getattr(sheet, "_writer", None)  # openpyxl has no public call for the file
+    if writer is not None:
+        with contextlib.suppress(OSError):
+            writer.cleanup()
 
 
 def start_export(user: Any, params: QueryDict | dict[str, str]) -> Job:

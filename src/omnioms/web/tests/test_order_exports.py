@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.test import Client
 from django.utils import timezone
 from openpyxl import load_workbook
+from openpyxl.worksheet._writer import ALL_TEMP_FILES as openpyxl_temporary_files_list
 from pytest_django import Settings
 
 from omnioms.core.jobs import run_job
@@ -34,6 +35,10 @@ def export_dir(settings: Settings, tmp_path: Path) -> Path:
     settings.OMNIOMS_EXPORT_DIR = str(tmp_path)
     settings.OMNIOMS_EXPORT_INLINE_ROWS = 2
     return tmp_path
+
+
+def openpyxl_temporary_files() -> list[str]:
+    return list(openpyxl_temporary_files_list)
 
 
 def _orders(shop: Shop) -> None:
@@ -154,6 +159,9 @@ def test_cancelling_a_running_export_stops_it_midway_and_leaves_no_file(
 
     assert len(read) == 2  # it stopped at the next check, not after the last row
     assert not list(export_dir.iterdir())
+    # the half-written sheet was closed and its temporary file removed, not left for the
+    # garbage collector (which failed inside lxml) and the end of the worker process
+    assert not [path for path in openpyxl_temporary_files() if Path(path).exists()]
 
 
 @pytest.mark.parametrize(
