@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from omnioms.catalog.models import ProductFamily, Sku, SkuKind
@@ -275,7 +276,7 @@ def accuracy(request: HttpRequest) -> HttpResponse:
             "lag": r.lag,
             "source": {
                 "statistical": _("Statistical"),
-                "final": _("Final"),
+                "final": pgettext("forecast", "Final"),
                 "sales": _("Sales input"),
             }.get(r.source, r.source),
             "wape": r.wape,
