@@ -13,7 +13,8 @@ _PLACEHOLDER = re.compile(r"%\([a-z_]+\)[-+ #0]*[sdr]|%%|%[sd]|\{[a-z_]*\}")
 
 
 def _entries() -> list[tuple[str, str, bool]]:
-    """(source, translation, fuzzy) of every message; each plural form counts as one."""
+    """(source, translation, fuzzy) of every message; each plural form counts as one. A
+    message with a context (``pgettext``) is ``context|source``."""
     with (FOLDER / "django.po").open("rb") as handle:
         catalog = read_po(handle)
     entries = []
@@ -23,8 +24,12 @@ def _entries() -> list[tuple[str, str, bool]]:
         sources = m.id if isinstance(m.id, tuple) else (m.id,)
         texts = m.string if isinstance(m.string, tuple) else (m.string,)
         # Chinese has one plural form: it must carry the placeholders of the plural source.
-        entries.append((str(sources[-1]), str(texts[0] or ""), m.fuzzy))
+        entries.append((_key(m.context, sources[-1]), str(texts[0] or ""), m.fuzzy))
     return entries
+
+
+def _key(context: str | None, source: object) -> str:
+    return f"{context}|{source}" if context else str(source)
 
 
 def test_every_message_is_translated_with_its_placeholders_and_none_is_fuzzy() -> None:
@@ -43,7 +48,7 @@ def test_every_message_is_translated_with_its_placeholders_and_none_is_fuzzy() -
 def test_the_compiled_catalogue_is_the_current_one() -> None:
     with (FOLDER / "django.mo").open("rb") as handle:
         compiled = {
-            str(m.id[-1] if isinstance(m.id, (tuple, list)) else m.id): str(
+            _key(m.context, m.id[-1] if isinstance(m.id, (tuple, list)) else m.id): str(
                 m.string[0] if isinstance(m.string, (tuple, list)) else m.string
             )
             for m in read_mo(handle)
