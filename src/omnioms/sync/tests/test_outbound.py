@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,17 +27,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 CLERK = Actor(kind="user", label="clerk")
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as running:
-        yield running
-
-
-@pytest.fixture
-def shop(server: ReplayServer) -> FakeShopify:
-    return FakeShopify(server)
 
 
 def pulled_order(shop: FakeShopify, n: int = 1, **credentials: object) -> Order:

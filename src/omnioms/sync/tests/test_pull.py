@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -32,17 +31,6 @@ from omnioms.testing import make_account
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as running:
-        yield running
-
-
-@pytest.fixture
-def shop(server: ReplayServer) -> FakeShopify:
-    return FakeShopify(server)
 
 
 def shopify_account(shop: FakeShopify, **extra: object) -> ChannelAccount:

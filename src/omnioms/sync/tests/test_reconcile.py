@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -35,17 +34,6 @@ pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 FIRST = 9007199254740993
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as running:
-        yield running
-
-
-@pytest.fixture
-def shop(server: ReplayServer) -> FakeShopify:
-    return FakeShopify(server)
 
 
 def shopify_account(shop: FakeShopify, **extra: object) -> ChannelAccount:

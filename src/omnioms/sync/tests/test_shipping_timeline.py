@@ -30,12 +30,6 @@ def chinese() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as running:
-        yield running
-
-
 def shipped_and_told(server: ReplayServer, *, refuse: bool = False) -> Order:
     shop = FakeShopify(server)
     shop.add(shopify_order(1, updated_at=NOW - timedelta(hours=1)))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,17 +32,6 @@ from omnioms.testing import make_account, make_user
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    with ReplayServer() as running:
-        yield running
-
-
-@pytest.fixture
-def shop(server: ReplayServer) -> FakeShopify:
-    return FakeShopify(server)
 
 
 def shopify_paid_order(shop: FakeShopify) -> Order:
