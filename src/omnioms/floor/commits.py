@@ -170,9 +170,7 @@ def write_commit_dates(changes: Sequence[OrderChange], actor: Actor) -> None:
     if not candidates:
         return
     # An order seen for the first time has no date yet; the others may have one.
-    seen = [
-        c.order.pk for c in changes if c.previous_status is not None and c.order.pk in candidates
-    ]
+    seen = [c.order.pk for c in changes if not c.first_seen and c.order.pk in candidates]
     have = set(CommitDate.objects.filter(order_id__in=seen).values_list("order_id", flat=True))
     new = [order for pk, order in candidates.items() if pk not in have]
     if not new:

@@ -230,7 +230,7 @@ def close_shipped(changes: Sequence[OrderChange], actor: Actor) -> None:
     shipped = [
         c.order.pk
         for c in changes
-        if c.previous_status is not None and c.order.status in SHIPPED and c.status_changed
+        if not c.first_seen and c.order.status in SHIPPED and c.status_changed
     ]
     if not shipped:
         return

@@ -51,6 +51,12 @@ class OrderChange:
     def status_changed(self) -> bool:
         return self.previous_status != self.order.status
 
+    @property
+    def first_seen(self) -> bool:
+        """The order is new: nothing written for it by an earlier change can exist (effects
+        skip their look-ups for it)."""
+        return self.previous_status is None
+
 
 Effect = Callable[[Sequence[OrderChange], Actor], None]
 

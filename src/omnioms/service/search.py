@@ -65,24 +65,22 @@ def _save(entries: list[SearchEntry], unseen: Collection[int] = ()) -> None:
     was half of a file import's time. All ``entries`` are of one kind."""
     if not entries:
         return
-    existing = dict(
-        SearchEntry.objects.filter(
-            kind=entries[0].kind,
-            object_id__in=[e.object_id for e in entries if e.object_id not in unseen],
-        ).values_list("object_id", "pk")
+    existing = _entry_ids(
+        entries[0].kind, [e.object_id for e in entries if e.object_id not in unseen]
     )
     fresh: list[SearchEntry] = []
     known: list[SearchEntry] = []
     for entry in entries:
         entry.pk = existing.get(entry.object_id)
         (fresh if entry.pk is None else known).append(entry)
-    try:
-        with transaction.atomic():  # a savepoint: the fallback below runs in the same transaction
-            bulk_insert(fresh)
-    except IntegrityError:
-        # Another transaction indexed one of them after the look-up (two orders of one
-        # customer at once): insert or update, as the unique constraint decides.
-        _upsert(fresh)
+    if fresh:
+        try:
+            with transaction.atomic():  # a savepoint: the fallback runs in the same transaction
+                bulk_insert(fresh)
+        except IntegrityError:
+            # Another transaction indexed one of them after the look-up (two orders of one
+            # customer at once): insert or update, as the unique constraint decides.
+            _upsert(fresh)
     if known:
         bulk_set(known, ["title", "document", "updated_at"])
         SearchKey.objects.filter(entry_id__in=[e.pk for e in known]).delete()
@@ -97,6 +95,15 @@ def _save(entries: list[SearchEntry], unseen: Collection[int] = ()) -> None:
     )
 
 
+def _entry_ids(kind: str, object_ids: list[int]) -> dict[int, int]:
+    """The ids of the entries of these objects that exist, by object."""
+    return dict(
+        SearchEntry.objects.filter(kind=kind, object_id__in=object_ids).values_list(
+            "object_id", "pk"
+        )
+    )
+
+
 def _upsert(entries: list[SearchEntry]) -> None:
     SearchEntry.objects.bulk_create(
         entries,
@@ -104,11 +111,7 @@ def _upsert(entries: list[SearchEntry]) -> None:
         unique_fields=["kind", "object_id"],
         update_fields=["title", "document", "updated_at"],
     )
-    ids = dict(
-        SearchEntry.objects.filter(
-            kind=entries[0].kind, object_id__in=[e.object_id for e in entries]
-        ).values_list("object_id", "pk")
-    )
+    ids = _entry_ids(entries[0].kind, [e.object_id for e in entries])
     for entry in entries:
         entry.pk = ids[entry.object_id]
     SearchKey.objects.filter(entry_id__in=list(ids.values())).delete()
@@ -240,7 +243,7 @@ def index_order_changes(changes: Sequence[OrderChange], actor: Actor) -> None:
     """The ``service.search`` effect: the changed orders' entries and their customers'."""
     index_orders(
         [c.order.pk for c in changes],
-        unseen={c.order.pk for c in changes if c.previous_status is None},
+        unseen={c.order.pk for c in changes if c.first_seen},
     )
     index_customers([c.order.customer_id for c in changes if c.order.customer_id])
 
