@@ -58,6 +58,7 @@ from omnioms.kpi.schedule_adherence import (
     schedule_adherence_by,
 )
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind
+from omnioms.orders.models import OrderLine as OrderLineRow
 from omnioms.planning.models import PlannedOperation, PlanStatus
 from omnioms.production.models import WorkCenter
 
@@ -141,10 +142,16 @@ def order_lines(period: Period) -> list[OrderLine]:
         if order.pk not in shipped and order.status in DELIVERED:
             when = order.source_updated_at or order.placed_at
             shipped[order.pk].append((when.astimezone(period.tz).date(), []))
+    order_rows: dict[int, list[tuple[str, int, int, str]]] = defaultdict(list)
+    for order_id, ext, position, quantity, sku in (
+        OrderLineRow.objects.filter(order_id__in=list(orders))
+        .order_by("order", "position")
+        .values_list("order_id", "external_line_id", "position", "quantity", "sku_code")
+    ):
+        order_rows[order_id].append((ext, position, quantity, sku))
     lines: list[OrderLine] = []
     for order in orders.values():
-        rows = list(order.lines.values_list("external_line_id", "position", "quantity", "sku_code"))
-        for ext, position, quantity, sku in rows:
+        for ext, position, quantity, sku in order_rows[order.pk]:
             line_id = ext or str(position)
             deliveries = []
             for day, shipped_lines in shipped.get(order.pk, []):
