@@ -14,6 +14,7 @@ $(BIN)/omnioms: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m omnioms.planning.tabu  # compile the tabu search kernel into Numba's cache
 	@touch $@
 
 # Charts, the Gantt chart and diagrams: npm packages pinned by package-lock.json, served locally.

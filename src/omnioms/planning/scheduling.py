@@ -13,7 +13,9 @@ each step checks what is left before it starts and sizes itself to fit):
    the orders' first ranking;
 3. priority search: the ranking is improved by dispatching again (keeping the drum's guide)
    with late orders moved earlier (until about 55 % of the time); the best plan is the hint;
-4. the full CP-SAT model (``cpsat.py``) improves on the hint for the rest of the time: weighted
+4. tabu search (makespan objective, no calendars, setups, releases or held operations:
+   ``tabu.applies``): half of what is left improves the hint's machine sequences (``tabu.py``);
+5. the full CP-SAT model (``cpsat.py``) improves on the hint for the rest of the time: weighted
    tardiness first, then flow time under it (large problems: window by window).
 
 The best plan found is returned with its status (``optimal`` only when CP-SAT proved it) and
@@ -126,6 +128,22 @@ def schedule(
         if _score(searched) < _score(start_hint):
             notes.append("hint: priorities searched by dispatching")
             start_hint = searched
+    if objective == "makespan" and not broken:
+        from . import tabu  # Numba compiles or loads its kernel: only for a makespan run
+
+        if tabu.applies(problem) and _left(deadline) > RESERVE + MIN_SOLVE:
+            report(0.3, "tabu search")
+            searched_plan = tabu.polish(
+                problem,
+                start_hint,
+                deadline=time.perf_counter() + TABU_SHARE * (_left(deadline) - RESERVE),
+                workers=settings.workers,
+                seed=settings.seed,
+                stop_at=_makespan_floor(problem),
+            )
+            if searched_plan is not None:
+                notes.append("hint: tabu search")
+                start_hint = searched_plan
     horizon = _horizon(problem, start_hint, settings)
     span = _window_span(problem, horizon, settings)
     count = sum(len(order.operations) for order in problem.orders)
@@ -187,6 +205,8 @@ def schedule(
     bound = None if restricted else outcome.bound
     if objective == "makespan":
         bound = max(bound or 0, _makespan_floor(problem))
+        if best.makespan == bound:
+            status = "optimal"
     elif bound is not None:
         bound = max(0, bound)
     if restricted:
@@ -211,6 +231,9 @@ OVERRUN = 0.25
 """Seconds CP-SAT may take past its ``max_time_in_seconds`` (stopping its workers)."""
 MIN_SOLVE = 0.3
 """A CP-SAT solve shorter than this is not started."""
+TABU_SHARE = 0.5
+"""The share of the time a tabu search gets before CP-SAT where it applies (``tabu.applies``:
+the makespan of a problem without calendars or setups). Measured in bench/README.md (a)."""
 
 
 def _left(deadline: float) -> float:
