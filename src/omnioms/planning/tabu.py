@@ -71,7 +71,7 @@ def _heads(dur, jnext, jprev, mnext, mprev, head, order):
     indegree = np.zeros(n, dtype=np.int64)
     top = 0
     for o in range(n):
-        indegree[o] = (jprev[o] >= 0) + (mprev[o] >= 0)
+        indegree[o] = int(jprev[o] >= 0) + int(mprev[o] >= 0)
         head[o] = 0
         if indegree[o] == 0:
             order[top] = o
