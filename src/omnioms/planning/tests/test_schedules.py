@@ -216,4 +216,5 @@ def test_the_time_limit_is_the_whole_run_reading_solving_and_writing(factory: No
     assert plan.operations.count() == 80
     # generous (a loaded test machine must not make this flaky); the bench has the figure
     assert took < 2 * 2.0 + 1.0, took
-    assert plan.objective["seconds"] < took
+    # the plan stores its seconds to a tenth: compare at that precision (0.95 s is stored as 1.0)
+    assert plan.objective["seconds"] <= round(took, 1)
