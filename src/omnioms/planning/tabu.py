@@ -25,7 +25,7 @@ import itertools
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numba import njit
@@ -285,8 +285,9 @@ def _affected(x, t, forward, mnext, mprev, buf):
 
 @njit(cache=True, nogil=True)
 def _estimate(x, t, forward, dur, jnext, jprev, mnext, mprev, head, tail, buf, ends):
-    """The longest path through the moved operations after the move, from the heads and tails
-    before it (Balas and Vazacopoulos' estimate; exact for the operations themselves)."""
+    """The longest path through the reordered operations after the move, from the heads and
+    tails before it (Balas and Vazacopoulos' estimate: the move may change other operations'
+    heads and tails too, so the chosen move's makespan is then computed exactly)."""
     count = _affected(x, t, forward, mnext, mprev, buf)
     before = mprev[t] if forward else mprev[x]
     after = mnext[x] if forward else mnext[t]
@@ -332,7 +333,9 @@ def _is_tabu(x, t, forward, mnext, tabu_a, tabu_b, tabu_until, it):
 
 @njit(cache=True, nogil=True)
 def _forbid(x, anchor, forward, mfirst, mach, mnext, tabu_a, tabu_b, tabu_until, it, until):
-    """After moving x: forbid, until ``until``, the orders it reversed."""
+    """After moving x: forbid, until ``until``, the orders it reversed. Each pair gets a slot
+    hashed from the move and the operation; a collision overwrites an older entry, which only
+    ends its tenure early."""
     ring = tabu_a.shape[0]
     if forward:
         o = mnext[x]
@@ -377,7 +380,8 @@ def _search(
         length = _critical_path(dur, jnext, mnext, head, tail, span, rng, path)
         moves = _moves(path, length, mnext, move_x, move_t, move_f)
         if moves == 0:
-            return True  # one block is the critical path: no plan is shorter
+            # the critical path is one machine's block or one order's chain: nothing is shorter
+            return True
         for k in range(moves):
             value[k] = _estimate(
                 move_x[k], move_t[k], move_f[k], dur, jnext, jprev, mnext, mprev, head, tail,
@@ -446,19 +450,24 @@ def _search(
 
 def makespan(instance: Instance, sequences: Sequence[Sequence[int]]) -> int:
     """The makespan of machine sequences (lists of operation numbers); -1 if they cycle."""
+    return _earliest(instance, sequences)[1]
+
+
+def _earliest(instance: Instance, sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, int]:
+    """Each operation's earliest start under the sequences, and the makespan (-1: a cycle)."""
     mnext, mprev, _ = _links(instance, sequences)
     n = len(instance.duration)
-    return int(
-        _heads(
-            instance.duration,
-            instance.job_next,
-            instance.job_prev,
-            mnext,
-            mprev,
-            np.zeros(n, dtype=np.int64),
-            np.zeros(n, dtype=np.int64),
-        )
+    head = np.zeros(n, dtype=np.int64)
+    span = _heads(
+        instance.duration,
+        instance.job_next,
+        instance.job_prev,
+        mnext,
+        mprev,
+        head,
+        np.zeros(n, dtype=np.int64),
     )
+    return head, int(span)
 
 
 def _links(
@@ -645,18 +654,16 @@ def polish(
     )
     if span >= plan.makespan:
         return None
-    starts = _starts(instance, found)
+    starts, _ = _earliest(instance, found)
     return make_plan(
         problem,
         (
-            PlannedOperation(
-                operation=got.operation,
-                order=got.order,
-                step=got.step,
-                work_center=got.work_center,
-                machine=got.machine,
+            replace(
+                got,
                 start=int(starts[k]),
                 end=int(starts[k] + instance.duration[k]),
+                setup=0,
+                setup_start=None,
             )
             for k, got in enumerate(ids)
         ),
@@ -664,22 +671,6 @@ def polish(
         method="tabu search",
         objective=plan.objective,
     )
-
-
-def _starts(instance: Instance, sequences: Sequence[Sequence[int]]) -> np.ndarray:
-    mnext, mprev, _ = _links(instance, sequences)
-    n = len(instance.duration)
-    head = np.zeros(n, dtype=np.int64)
-    _heads(
-        instance.duration,
-        instance.job_next,
-        instance.job_prev,
-        mnext,
-        mprev,
-        head,
-        np.zeros(n, dtype=np.int64),
-    )
-    return head
 
 
 def compile_kernel() -> None:
