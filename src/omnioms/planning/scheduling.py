@@ -19,11 +19,10 @@ each step checks what is left before it starts and sizes itself to fit):
    tardiness first, then flow time under it (large problems: window by window).
 
 The best plan found is returned with its status (``optimal`` only when CP-SAT proved it, or a
-makespan reaches the lower bound) and
-the lower bound of the first objective. A work centre with setups whose sequencing model would
-be larger than ``settings.max_arcs_per_machine`` arcs per machine is restricted around the hint
-(a few candidate machines per operation, successors among its neighbours in the hint's order):
-docs/scheduling.md, "Scale".
+makespan reaches the lower bound) and the lower bound of the first objective. A work centre
+with setups whose sequencing model would be larger than ``settings.max_arcs_per_machine`` arcs
+per machine is restricted around the hint (a few candidate machines per operation, successors
+among its neighbours in the hint's order): docs/scheduling.md, "Scale".
 """
 
 from __future__ import annotations
