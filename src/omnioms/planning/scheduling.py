@@ -140,6 +140,7 @@ def schedule(
                 workers=settings.workers,
                 seed=settings.seed,
                 stop_at=_makespan_floor(problem),
+                check=lambda: report(0.3, "tabu search"),  # a job's cancel raises here
             )
             if searched_plan is not None:
                 notes.append("hint: tabu search")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -532,13 +532,16 @@ def improve(
     workers: int = 1,
     seed: int = 0,
     stop_at: int = 0,
+    check: Callable[[], None] | None = None,
 ) -> tuple[list[list[int]], int, bool]:
     """Better machine sequences than ``sequences``, searched until ``deadline`` (perf_counter).
 
     Returns the best sequences, their makespan and whether the search proved them optimal (its
     critical path is one block). ``workers`` searches run in threads from the same start; all
     stop when one reaches ``stop_at`` (a lower bound), and each stops when it has gone back
-    to its best ``GIVE_UP`` times without finding a better one.
+    to its best ``GIVE_UP`` times without finding a better one. ``check`` is called from the
+    calling thread between chunks of moves; when it raises (a job's cancel), every search
+    stops and the exception goes up.
     """
     n = len(instance.duration)
     mnext, mprev, mfirst = _links(instance, sequences)
@@ -564,7 +567,7 @@ def improve(
     ]
     stop = threading.Event()
 
-    def run(search: _Search, number: int) -> None:
+    def run(search: _Search, number: int, check: Callable[[], None] | None = None) -> None:
         rng = np.array([0x9E3779B97F4A7C15 ^ (seed * 1_000_003 + number + 1)], dtype=np.uint64)
         tabu_a = np.zeros(ring, dtype=np.int64)
         tabu_b = np.zeros(ring, dtype=np.int64)
@@ -581,6 +584,8 @@ def improve(
                 stop.set()
             if search.state[4] >= GIVE_UP:
                 return
+            if check is not None:
+                check()
 
     threads = [
         threading.Thread(target=run, args=(search, k), daemon=True)
@@ -588,9 +593,18 @@ def improve(
     ]
     for thread in threads:
         thread.start()
-    run(searches[0], 0)
-    for thread in threads:
-        thread.join()
+    try:
+        run(searches[0], 0, check)
+        while alive := [thread for thread in threads if thread.is_alive()]:
+            if check is not None:
+                check()
+            alive[0].join(0.05)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        for thread in threads:
+            thread.join()
     best = min(searches, key=lambda s: s.best)
     return _sequences(best.best_first, best.best_next), best.best, best.optimal
 
@@ -623,13 +637,14 @@ def polish(
     workers: int,
     seed: int = 0,
     stop_at: int = 0,
+    check: Callable[[], None] | None = None,
 ) -> Plan | None:
     """A plan with a shorter makespan than ``plan`` on the same machines, or None.
 
     Only for problems :func:`applies` accepts. The search starts from the plan's sequences
     (each work centre's machine a machine of its own) and runs until ``deadline``, or until
     the makespan reaches ``stop_at``; the plan returned starts every operation as early as
-    its sequences allow.
+    its sequences allow. ``check`` may raise to stop the search (see :func:`improve`).
     """
     placed = plan.by_operation()
     machine_of: dict[tuple[str, int], int] = {}
@@ -650,7 +665,13 @@ def polish(
     for got in sorted(ids, key=lambda g: (g.start, g.end)):
         sequences[machine_of[got.work_center, got.machine]].append(index[got.operation])
     found, span, _ = improve(
-        instance, sequences, deadline=deadline, workers=workers, seed=seed, stop_at=stop_at
+        instance,
+        sequences,
+        deadline=deadline,
+        workers=workers,
+        seed=seed,
+        stop_at=stop_at,
+        check=check,
     )
     if span >= plan.makespan:
         return None

@@ -118,3 +118,25 @@ def test_the_search_is_not_used_where_a_plan_is_more_than_its_sequences(change):
         }[change]
         orders[0] = Order(orders[0].id, (changed, *orders[0].operations[1:]), due=0)
     assert not tabu.applies(Problem(tuple(centers), tuple(orders)))
+
+
+class Cancelled(Exception):
+    pass
+
+
+def test_a_cancel_stops_every_search_at_once():
+    problem = random_shop(15, 10, seed=5)
+    start = dispatch(problem, "fifo", objective="makespan")
+    calls = []
+
+    def check() -> None:
+        calls.append(time.perf_counter())
+        if len(calls) == 3:
+            raise Cancelled
+
+    began = time.perf_counter()
+    with pytest.raises(Cancelled):
+        tabu.polish(problem, start, deadline=began + 60, workers=2, check=check)
+    # stopped at the third look, not at the deadline a minute away
+    assert time.perf_counter() - began < 10
+    assert len(calls) == 3
