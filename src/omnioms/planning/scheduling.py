@@ -128,6 +128,7 @@ def schedule(
         if _score(searched) < _score(start_hint):
             notes.append("hint: priorities searched by dispatching")
             start_hint = searched
+    floor = _makespan_floor(problem) if objective == "makespan" else 0
     if objective == "makespan" and not broken:
         from . import tabu  # Numba compiles or loads its kernel: only for a makespan run
 
@@ -139,7 +140,7 @@ def schedule(
                 deadline=time.perf_counter() + TABU_SHARE * (_left(deadline) - RESERVE),
                 workers=settings.workers,
                 seed=settings.seed,
-                stop_at=_makespan_floor(problem),
+                stop_at=floor,
                 check=lambda: report(0.3, "tabu search"),  # a job's cancel raises here
             )
             if searched_plan is not None:
@@ -205,7 +206,7 @@ def schedule(
         status = "feasible"
     bound = None if restricted else outcome.bound
     if objective == "makespan":
-        bound = max(bound or 0, _makespan_floor(problem))
+        bound = max(bound or 0, floor)
         if best.makespan == bound:
             status = "optimal"
     elif bound is not None:

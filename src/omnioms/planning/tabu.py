@@ -259,7 +259,7 @@ def _moves(path, length, mnext, move_x, move_t, move_f):
 
 
 @njit(cache=True, nogil=True)
-def _affected(x, t, forward, mnext, mprev, buf):
+def _affected(x, t, forward, mnext, buf):
     """The operations whose order the move changes, in their new order; returns the count."""
     count = 0
     if forward:
@@ -288,7 +288,7 @@ def _estimate(x, t, forward, dur, jnext, jprev, mnext, mprev, head, tail, buf, e
     """The longest path through the reordered operations after the move, from the heads and
     tails before it (Balas and Vazacopoulos' estimate: the move may change other operations'
     heads and tails too, so the chosen move's makespan is then computed exactly)."""
-    count = _affected(x, t, forward, mnext, mprev, buf)
+    count = _affected(x, t, forward, mnext, buf)
     before = mprev[t] if forward else mprev[x]
     after = mnext[x] if forward else mnext[t]
     done = head[before] + dur[before] if before >= 0 else 0
@@ -533,12 +533,12 @@ def improve(
     seed: int = 0,
     stop_at: int = 0,
     check: Callable[[], None] | None = None,
-) -> tuple[list[list[int]], int, bool]:
+) -> tuple[list[list[int]], int]:
     """Better machine sequences than ``sequences``, searched until ``deadline`` (perf_counter).
 
-    Returns the best sequences, their makespan and whether the search proved them optimal (its
-    critical path is one block). ``workers`` searches run in threads from the same start; all
-    stop when one reaches ``stop_at`` (a lower bound), and each stops when it has gone back
+    Returns the best sequences and their makespan. ``workers`` searches run in threads from
+    the same start; all stop when one reaches ``stop_at`` (a lower bound) or proves its plan
+    optimal (its critical path is one block), and each stops when it has gone back
     to its best ``GIVE_UP`` times without finding a better one. ``check`` is called from the
     calling thread between chunks of moves; when it raises (a job's cancel), every search
     stops and the exception goes up.
@@ -552,7 +552,6 @@ def improve(
     jobs_per_machine = max(1, n // max(1, instance.machines) // max(1, instance.machines))
     tenure_low = 8 + jobs_per_machine
     tenure_high = tenure_low + tenure_low // 2
-    stall_limit = STALL
     searches = [
         _Search(
             mnext.copy(),
@@ -578,7 +577,7 @@ def improve(
                 search.mnext, search.mprev, search.mfirst,
                 search.best_next, search.best_prev, search.best_first,
                 search.state, tabu_a, tabu_b, tabu_until, rng,
-                CHUNK, stall_limit, tenure_low, tenure_high,
+                CHUNK, STALL, tenure_low, tenure_high,
             )  # fmt: skip
             if search.optimal or search.best <= stop_at:
                 stop.set()
@@ -606,7 +605,7 @@ def improve(
         for thread in threads:
             thread.join()
     best = min(searches, key=lambda s: s.best)
-    return _sequences(best.best_first, best.best_next), best.best, best.optimal
+    return _sequences(best.best_first, best.best_next), best.best
 
 
 # ----------------------------------------------------------------------------------------------
@@ -664,7 +663,7 @@ def polish(
     sequences: list[list[int]] = [[] for _ in machine_of]
     for got in sorted(ids, key=lambda g: (g.start, g.end)):
         sequences[machine_of[got.work_center, got.machine]].append(index[got.operation])
-    found, span, _ = improve(
+    found, span = improve(
         instance,
         sequences,
         deadline=deadline,

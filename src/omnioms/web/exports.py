@@ -93,7 +93,8 @@ def purge_exports(now: datetime | None = None) -> int:
     ``.part`` files of exports a stopped worker never finished), and note on each finished
     export whose file is gone when it went. Returns the files removed."""
     now = now or timezone.now()
-    cutoff = (now - timedelta(days=keep_days())).timestamp()
+    before = now - timedelta(days=keep_days())
+    cutoff = before.timestamp()
     directory = export_dir()
     removed = 0
     if directory.is_dir():
@@ -107,7 +108,7 @@ def purge_exports(now: datetime | None = None) -> int:
     gone: list[Job] = [
         job
         for job in Job.objects.filter(
-            kind=KIND, status=JobStatus.SUCCEEDED, finished_at__lt=now - timedelta(days=keep_days())
+            kind=KIND, status=JobStatus.SUCCEEDED, finished_at__lt=before
         ).exclude(result__has_key="removed_at")
         if isinstance(job.result, dict) and file_of(job) is None
     ]
