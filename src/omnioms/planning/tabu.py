@@ -15,7 +15,8 @@ unless a move beats the best; after ``STALL`` moves without a new best the searc
 its best and shakes it with a few random critical moves.
 
 The kernel is compiled with Numba and releases the GIL, so :func:`improve` runs one search per
-worker thread, each from the same start with its own random stream, and returns the best.
+worker thread, each from the same start with its own random stream and, in turn, a short or a
+long tabu tenure (``TENURES``), and returns the best.
 Moves run in chunks of ``CHUNK`` so the wall-clock deadline is checked between them.
 """
 
@@ -315,46 +316,54 @@ def _estimate(x, t, forward, dur, jnext, jprev, mnext, mprev, head, tail, buf, e
 
 
 @njit(cache=True, nogil=True)
-def _is_tabu(x, t, forward, mnext, tabu_a, tabu_b, tabu_until, it):
+def _slot(a, b, n, mask):
+    """The tabu table's slot of the order "a before b" (Fibonacci hashing of a * n + b)."""
+    key = np.uint64(a * n + b)
+    return np.int64(((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & np.uint64(mask))
+
+
+@njit(cache=True, nogil=True)
+def _is_tabu(x, t, forward, mnext, tabu_key, tabu_until, it):
     """True when the move would put back an order of two operations a recent move reversed."""
-    ring = tabu_a.shape[0]
+    n = mnext.shape[0]
+    mask = tabu_key.shape[0] - 1
     o = t if forward else mnext[x]
     while True:
         # forward: x before o; backward: o before x
         a = x if forward else o
         b = o if forward else x
-        for r in range(ring):
-            if tabu_until[r] > it and tabu_a[r] == a and tabu_b[r] == b:
-                return True
+        slot = _slot(a, b, n, mask)
+        if tabu_until[slot] > it and tabu_key[slot] == a * n + b:
+            return True
         if (not forward and o == t) or (forward and mnext[o] == x):
             return False
         o = mnext[o]
 
 
 @njit(cache=True, nogil=True)
-def _forbid(x, anchor, forward, mfirst, mach, mnext, tabu_a, tabu_b, tabu_until, it, until):
-    """After moving x: forbid, until ``until``, the orders it reversed. Each pair gets a slot
-    hashed from the move and the operation; a collision overwrites an older entry, which only
-    ends its tenure early."""
-    ring = tabu_a.shape[0]
+def _forbid(x, anchor, forward, mfirst, mach, mnext, tabu_key, tabu_until, until):
+    """After moving x: forbid, until ``until``, the orders it reversed. A pair that lands in
+    a slot held by another one overwrites it, which only ends the other's tenure early."""
+    n = mnext.shape[0]
+    mask = tabu_key.shape[0] - 1
     if forward:
         o = mnext[x]
         while o != anchor:
-            slot = (it * 7 + o) % ring
-            tabu_a[slot], tabu_b[slot], tabu_until[slot] = o, x, until
+            slot = _slot(o, x, n, mask)
+            tabu_key[slot], tabu_until[slot] = o * n + x, until
             o = mnext[o]
     else:
         o = mnext[anchor] if anchor >= 0 else mfirst[mach[x]]
         while o != x:
-            slot = (it * 7 + o) % ring
-            tabu_a[slot], tabu_b[slot], tabu_until[slot] = x, o, until
+            slot = _slot(x, o, n, mask)
+            tabu_key[slot], tabu_until[slot] = x * n + o, until
             o = mnext[o]
 
 
 @njit(cache=True, nogil=True)
 def _search(
     dur, mach, jnext, jprev, mnext, mprev, mfirst, best_next, best_prev, best_first,
-    state, tabu_a, tabu_b, tabu_until, rng, iterations, stall_limit, tenure_low, tenure_high,
+    state, tabu_key, tabu_until, rng, iterations, stall_limit, tenure_low, tenure_high,
 ):  # fmt: skip
     """``iterations`` moves of the search; ``state`` = [moves made, best makespan, current
     makespan, moves since a new best, returns to the best since a new best]."""
@@ -388,7 +397,7 @@ def _search(
                 buf, ends,
             )  # fmt: skip
             allowed[k] = value[k] < state[1] or not _is_tabu(
-                move_x[k], move_t[k], move_f[k], mnext, tabu_a, tabu_b, tabu_until, it
+                move_x[k], move_t[k], move_f[k], mnext, tabu_key, tabu_until, it
             )
         after = -1
         while after < 0:
@@ -414,7 +423,7 @@ def _search(
         if after < 0:
             return False  # no move keeps the plan acyclic (not seen in practice)
         until = it + tenure_low + np.int64(_random(rng) % width)
-        _forbid(x, anchor, forward, mfirst, mach, mnext, tabu_a, tabu_b, tabu_until, it, until)
+        _forbid(x, anchor, forward, mfirst, mach, mnext, tabu_key, tabu_until, until)
         state[2] = after
         if after < state[1]:
             state[1] = after
@@ -498,14 +507,17 @@ def _sequences(mfirst: np.ndarray, mnext: np.ndarray) -> list[list[int]]:
     return out
 
 
+TABLE = 1 << 12
+"""Slots of the tabu table (a power of two; about 60 pairs are tabu at a time)."""
 CHUNK = 2_000
-"""Moves between two looks at the clock (10-50 ms on a 15 x 15 instance)."""
+"""Moves between two looks at the clock (about 10 ms on a 15 x 15 instance)."""
 STALL = 20_000
 """Moves without a new best before the search goes back to its best and shakes it."""
-GIVE_UP = 8
-"""Returns to the best without a new best after which a search stops before its deadline (a
-small problem whose plan is optimal but above the trivial bound leaves the time to CP-SAT,
-which can prove it)."""
+TENURES = (4, 8)
+"""The shortest tabu tenure of each worker's search in turn, plus jobs per machine; the longest
+is 1.5 times it. The short one digs deeper around the best, the long one leaves it sooner:
+neither is better on every instance, two searches with one each beat two with the same
+(bench/README.md (a))."""
 
 
 @dataclass
@@ -538,8 +550,7 @@ def improve(
 
     Returns the best sequences and their makespan. ``workers`` searches run in threads from
     the same start; all stop when one reaches ``stop_at`` (a lower bound) or proves its plan
-    optimal (its critical path is one block), and each stops when it has gone back
-    to its best ``GIVE_UP`` times without finding a better one. ``check`` is called from the
+    optimal (its critical path is one block). ``check`` is called from the
     calling thread between chunks of moves; when it raises (a job's cancel), every search
     stops and the exception goes up.
     """
@@ -548,10 +559,7 @@ def improve(
     start = makespan(instance, sequences)
     if start < 0:
         raise ValueError("the sequences make a cycle")
-    ring = 256
     jobs_per_machine = max(1, n // max(1, instance.machines) // max(1, instance.machines))
-    tenure_low = 8 + jobs_per_machine
-    tenure_high = tenure_low + tenure_low // 2
     searches = [
         _Search(
             mnext.copy(),
@@ -568,21 +576,20 @@ def improve(
 
     def run(search: _Search, number: int, check: Callable[[], None] | None = None) -> None:
         rng = np.array([0x9E3779B97F4A7C15 ^ (seed * 1_000_003 + number + 1)], dtype=np.uint64)
-        tabu_a = np.zeros(ring, dtype=np.int64)
-        tabu_b = np.zeros(ring, dtype=np.int64)
-        tabu_until = np.zeros(ring, dtype=np.int64)
+        tenure_low = TENURES[number % len(TENURES)] + jobs_per_machine
+        tenure_high = tenure_low + tenure_low // 2
+        tabu_key = np.full(TABLE, -1, dtype=np.int64)
+        tabu_until = np.zeros(TABLE, dtype=np.int64)
         while not stop.is_set() and time.perf_counter() < deadline:
             search.optimal = _search(
                 instance.duration, instance.machine, instance.job_next, instance.job_prev,
                 search.mnext, search.mprev, search.mfirst,
                 search.best_next, search.best_prev, search.best_first,
-                search.state, tabu_a, tabu_b, tabu_until, rng,
+                search.state, tabu_key, tabu_until, rng,
                 CHUNK, STALL, tenure_low, tenure_high,
             )  # fmt: skip
             if search.optimal or search.best <= stop_at:
                 stop.set()
-            if search.state[4] >= GIVE_UP:
-                return
             if check is not None:
                 check()
 

@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from omnioms.planning import tabu
@@ -85,6 +86,25 @@ def test_sequences_that_contradict_the_job_order_are_refused():
     with pytest.raises(ValueError, match="cycle"):
         tabu.improve(instance, cycle, deadline=time.perf_counter() + 1)
     assert tabu.makespan(instance, [[0, 3], [2, 1]]) == 5
+
+
+def test_an_order_a_move_reversed_is_tabu_for_its_tenure_and_then_free_again():
+    # one machine, three one-step jobs in the order 0, 1, 2
+    instance = tabu.Instance.from_jobs([[(0, 4)], [(0, 5)], [(0, 6)]], 1)
+    mnext, mprev, mfirst = tabu._links(instance, [[0, 1, 2]])
+    keys = np.full(tabu.TABLE, -1, dtype=np.int64)
+    until = np.zeros(tabu.TABLE, dtype=np.int64)
+    # operation 2 to the front (2, 0, 1): "0 before 2" and "1 before 2" become tabu until move 10
+    anchor = tabu._apply(2, 0, True, instance.machine, mnext, mprev, mfirst)
+    tabu._forbid(2, anchor, True, mfirst, instance.machine, mnext, keys, until, 10)
+    assert tabu._sequences(mfirst, mnext) == [[2, 0, 1]]
+    # 2 back behind 1 puts both orders back; 2 behind 0 puts back "0 before 2"
+    assert tabu._is_tabu(2, 1, False, mnext, keys, until, 5)
+    assert tabu._is_tabu(2, 0, False, mnext, keys, until, 9)
+    # 1 in front of 0 (2, 1, 0) makes only "1 before 0", which no move has forbidden
+    assert not tabu._is_tabu(1, 0, True, mnext, keys, until, 5)
+    # the tenure is over at move 10
+    assert not tabu._is_tabu(2, 1, False, mnext, keys, until, 10)
 
 
 @pytest.mark.parametrize(
