@@ -316,10 +316,11 @@ def _estimate(x, t, forward, dur, jnext, jprev, mnext, mprev, head, tail, buf, e
 
 
 @njit(cache=True, nogil=True)
-def _slot(a, b, n, mask):
-    """The tabu table's slot of the order "a before b" (Fibonacci hashing of a * n + b)."""
-    key = np.uint64(a * n + b)
-    return np.int64(((key * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) & np.uint64(mask))
+def _slot(key, mask):
+    """The tabu table's slot of a pair's key, ``a * n + b`` for "a before b" (Fibonacci
+    hashing)."""
+    mixed = np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+    return np.int64((mixed >> np.uint64(40)) & np.uint64(mask))
 
 
 @njit(cache=True, nogil=True)
@@ -330,10 +331,9 @@ def _is_tabu(x, t, forward, mnext, tabu_key, tabu_until, it):
     o = t if forward else mnext[x]
     while True:
         # forward: x before o; backward: o before x
-        a = x if forward else o
-        b = o if forward else x
-        slot = _slot(a, b, n, mask)
-        if tabu_until[slot] > it and tabu_key[slot] == a * n + b:
+        key = x * n + o if forward else o * n + x
+        slot = _slot(key, mask)
+        if tabu_until[slot] > it and tabu_key[slot] == key:
             return True
         if (not forward and o == t) or (forward and mnext[o] == x):
             return False
@@ -349,14 +349,16 @@ def _forbid(x, anchor, forward, mfirst, mach, mnext, tabu_key, tabu_until, until
     if forward:
         o = mnext[x]
         while o != anchor:
-            slot = _slot(o, x, n, mask)
-            tabu_key[slot], tabu_until[slot] = o * n + x, until
+            key = o * n + x
+            slot = _slot(key, mask)
+            tabu_key[slot], tabu_until[slot] = key, until
             o = mnext[o]
     else:
         o = mnext[anchor] if anchor >= 0 else mfirst[mach[x]]
         while o != x:
-            slot = _slot(x, o, n, mask)
-            tabu_key[slot], tabu_until[slot] = x * n + o, until
+            key = x * n + o
+            slot = _slot(key, mask)
+            tabu_key[slot], tabu_until[slot] = key, until
             o = mnext[o]
 
 
@@ -529,7 +531,6 @@ class _Search:
     best_prev: np.ndarray
     best_first: np.ndarray
     state: np.ndarray
-    optimal: bool = False
 
     @property
     def best(self) -> int:
@@ -581,14 +582,14 @@ def improve(
         tabu_key = np.full(TABLE, -1, dtype=np.int64)
         tabu_until = np.zeros(TABLE, dtype=np.int64)
         while not stop.is_set() and time.perf_counter() < deadline:
-            search.optimal = _search(
+            optimal = _search(
                 instance.duration, instance.machine, instance.job_next, instance.job_prev,
                 search.mnext, search.mprev, search.mfirst,
                 search.best_next, search.best_prev, search.best_first,
                 search.state, tabu_key, tabu_until, rng,
                 CHUNK, STALL, tenure_low, tenure_high,
             )  # fmt: skip
-            if search.optimal or search.best <= stop_at:
+            if optimal or search.best <= stop_at:
                 stop.set()
             if check is not None:
                 check()
