@@ -171,7 +171,9 @@ class StockMachine(RuleBasedStateMachine):
             return
         first = order.lines.order_by("position").first()
         fields: dict[str, object] = {"carrier": "SF", "tracking_number": f"F{order_id}"}
-        if part and first is not None and first.quantity - first.shipped_quantity > 1:
+        # units neither shipped nor refunded (a line refunded down to nothing has none to ship)
+        left = first.quantity - first.refunded_quantity - first.shipped_quantity if first else 0
+        if part and left > 1:
             fields["lines"] = [{"line": "#1", "quantity": 1}]
         before = self._consumed(order_id)
         result = take_action(order, "ship", fields, self.boss)
