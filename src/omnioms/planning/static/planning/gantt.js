@@ -69,7 +69,8 @@
     var start = new Date(config.start);
     timeline = new window.vis.Timeline(node, items, groups, {
       stack: false,
-      showCurrentTime: true,
+      showCurrentTime: true,  // now marked (not a custom time: that one can be dragged, and a
+                              // press on a bar under it moved the marker instead of the bar)
       orientation: "top",
       zoomMin: 60 * 60 * 1000,
       zoomMax: 200 * 24 * 3600 * 1000,
@@ -82,7 +83,6 @@
       tooltip: { followMouse: true },
       groupOrder: "order"
     });
-    timeline.addCustomTime(new Date(config.now), "now");
     document.querySelectorAll("[data-zoom]").forEach(function (button) {
       button.addEventListener("click", function () {
         var window_ = timeline.getWindow();
