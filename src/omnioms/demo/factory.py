@@ -346,7 +346,7 @@ FLUSHED = {
 """Trims are back-flushed from the BOM at completion; fabric is issued to each order."""
 
 
-def load_shop_floor(*, now: datetime, seed: int) -> str:
+def load_shop_floor(*, now: datetime, seed: int, plan_seconds: float = PLAN_SECONDS) -> str:
     """The garment factory's shop floor: the planner released what the requirements run wants
     in the next three weeks and the first make orders beyond (built ahead), and two weeks ago
     published a plan for them: trims on the shelves, fabric arriving from the mills day by
@@ -377,7 +377,7 @@ def load_shop_floor(*, now: datetime, seed: int) -> str:
         for planned in sorted(chosen.values(), key=lambda p: (p.due, p.pk)):
             released.append(release_planned_order(planned.pk, actor=PLANNER))
     deliveries = _fabric_deliveries(released, start, site)
-    plan = publish(run_schedule(start, time_limit=PLAN_SECONDS, workers=2), None)
+    plan = publish(run_schedule(start, time_limit=plan_seconds, workers=2), None)
     for delivery in deliveries:  # the mills delivered as expected; booked in now
         receive_stock(
             sku=delivery.sku,

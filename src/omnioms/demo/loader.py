@@ -28,7 +28,7 @@ from omnioms.core.roles import Role
 from omnioms.core.services import create_staff_user
 from omnioms.customers.models import Customer
 from omnioms.demo.catalog import SKUS, STYLES
-from omnioms.demo.factory import load_factory, load_shop_floor
+from omnioms.demo.factory import PLAN_SECONDS, load_factory, load_shop_floor
 from omnioms.demo.generators.common import FileExport
 from omnioms.demo.history import generate_all
 from omnioms.inventory.demo import seed_demo_stock
@@ -94,8 +94,17 @@ IMPORTED_BY = {"pos-shanghai": "store_sh", "pos-hangzhou": "store_hz"}
 """Each store's clerk imports the store's daily export."""
 
 
-def load_demo(*, seed: int = 7, days: int = 182, now: datetime | None = None) -> str:
+def load_demo(
+    *,
+    seed: int = 7,
+    days: int = 182,
+    now: datetime | None = None,
+    plan_seconds: float = PLAN_SECONDS,
+) -> str:
     """Create the demo company and feed it ``days`` of orders; return what was created.
+
+    ``plan_seconds`` is the time limit of the shop floor's published plan (tests that look at
+    the company, not at the plan's quality, give it less).
 
     Idempotent: when the demo's locations exist, nothing is loaded again and the report
     describes what is there. The history ends ``now`` (default: now), so two loads on
@@ -110,7 +119,7 @@ def load_demo(*, seed: int = 7, days: int = 182, now: datetime | None = None) ->
     stock = seed_demo_stock(now=now, seed=seed)
     sent = _send_history(seed=seed, days=days, now=now)
     factory = load_factory(now=now, history_start=now.date() - timedelta(days=days), seed=seed)
-    floor = load_shop_floor(now=now, seed=seed)
+    floor = load_shop_floor(now=now, seed=seed, plan_seconds=plan_seconds)
     elapsed = time.perf_counter() - started
     return report(
         note=f"Loaded {days} days of history ({sent} deliveries, seed {seed}) in {elapsed:.1f} s."

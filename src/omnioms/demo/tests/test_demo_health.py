@@ -28,7 +28,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 )
 def test_a_fresh_demo_shows_no_false_warnings(loaded_at: datetime) -> None:
     forget_rules()
-    load_demo(seed=3, days=7, now=loaded_at)
+    load_demo(seed=3, days=7, now=loaded_at, plan_seconds=2)
 
     report = channel_health(now=loaded_at)
 

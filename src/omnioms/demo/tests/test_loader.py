@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 def demo(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[str]:
     """One small load shared by the module's tests, rolled back when they are done."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield load_demo(seed=1, days=14)
+        yield load_demo(seed=1, days=14, plan_seconds=2)
         transaction.set_rollback(True)
 
 

@@ -1,9 +1,12 @@
 """Real mail servers for the e-mail tests: Dovecot (IMAP, Debian's ``dovecot-imapd``) and
-aiosmtpd (SMTP, aio-libs), each started on a free port of 127.0.0.1 for one test.
+aiosmtpd (SMTP, aio-libs), each on a free port of 127.0.0.1.
 
 Dovecot runs from a configuration written into a temporary directory (its own base and
-state directories, a passwd-file with one mailbox, maildirs), so it touches nothing of the
-system's installation. Tests skip, saying why, where Dovecot is not installed
+state directories, a passwd-file of mailboxes, maildirs), so it touches nothing of the
+system's installation. One Dovecot serves a test module (it takes about three seconds to
+stop); each test gets a mailbox of its own, the next of the passwd-file's users, so no test
+sees another's mail. An SMTP server is
+started for each test. Tests skip, saying why, where Dovecot is not installed
 (``apt-get install dovecot-imapd``).
 """
 
@@ -26,7 +29,8 @@ import pytest
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 DOVEADM = shutil.which("doveadm") or "/usr/bin/doveadm"
-MAILBOX_USER = "support@shop.test"
+SHOP_ADDRESS = "support@shop.test"
+"""The address the shop's mail is sent from and customers write to."""
 MAILBOX_PASSWORD = "mailbox-pw-1"
 
 
@@ -45,6 +49,7 @@ log_path = {base}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_internal_user = {internal}
 default_login_user = {login}
 passdb {{
@@ -76,17 +81,39 @@ service stats {{
 """
 
 
+MAILBOXES = 100
+"""Users in the passwd-file, one per test of a module (written before Dovecot starts: it
+caches the file, and a user added later is refused for a while)."""
+
+
+@dataclass
+class Dovecot:
+    port: int
+    used: int = 0
+
+    def new_mailbox(self) -> str:
+        assert self.used < MAILBOXES, "more tests in the module than mailboxes: raise MAILBOXES"
+        self.used += 1
+        return _mailbox(self.used)
+
+
+def _mailbox(number: int) -> str:
+    return f"support-{number}@shop.test"
+
+
 @dataclass
 class ImapServer:
+    """One test's mailbox on the module's Dovecot."""
+
     port: int
-    base: Path
+    user: str
 
     def settings(self) -> dict[str, object]:
         return {
             "imap_host": "127.0.0.1",
             "imap_port": self.port,
             "imap_ssl": False,
-            "imap_user": MAILBOX_USER,
+            "imap_user": self.user,
             "imap_password": MAILBOX_PASSWORD,
         }
 
@@ -96,15 +123,15 @@ class ImapServer:
 
         connection = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         try:
-            connection.login(MAILBOX_USER, MAILBOX_PASSWORD)
+            connection.login(self.user, MAILBOX_PASSWORD)
             answer = connection.append("INBOX", "", "", raw)
             assert answer[0] == "OK"
         finally:
             connection.logout()
 
 
-@pytest.fixture
-def imap_server() -> Iterator[ImapServer]:
+@pytest.fixture(scope="module")
+def dovecot() -> Iterator[Dovecot]:
     if not os.path.exists(DOVECOT):
         pytest.skip("Dovecot is not installed (apt-get install dovecot-imapd)")
     base = Path(tempfile.mkdtemp(prefix="dovecot-", dir="/tmp"))
@@ -127,7 +154,9 @@ def imap_server() -> Iterator[ImapServer]:
             mail_group="nogroup" if as_root else os.getgid(),
         )
     )
-    (base / "users").write_text(f"{MAILBOX_USER}:{{PLAIN}}{MAILBOX_PASSWORD}\n")
+    (base / "users").write_text(
+        "".join(f"{_mailbox(n)}:{{PLAIN}}{MAILBOX_PASSWORD}\n" for n in range(1, MAILBOXES + 1))
+    )
     (base / "users").chmod(0o644)
     subprocess.run([DOVECOT, "-c", str(config)], check=True, timeout=30)
     try:
@@ -137,10 +166,15 @@ def imap_server() -> Iterator[ImapServer]:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        yield ImapServer(port, base)
+        yield Dovecot(port)
     finally:
         subprocess.run([DOVEADM, "-c", str(config), "stop"], check=False, timeout=30)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def imap_server(dovecot: Dovecot) -> ImapServer:
+    return ImapServer(dovecot.port, dovecot.new_mailbox())
 
 
 @dataclass
@@ -154,7 +188,7 @@ class SmtpServer:
             "smtp_host": "127.0.0.1",
             "smtp_port": self.port,
             "smtp_starttls": False,
-            "address": MAILBOX_USER,
+            "address": SHOP_ADDRESS,
         }
 
 

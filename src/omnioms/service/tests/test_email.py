@@ -26,10 +26,16 @@ from omnioms.service.models import (
     TicketStatus,
 )
 from omnioms.service.sources import mail
-from omnioms.service.tests.mailservers import ImapServer, SmtpServer, imap_server, smtp_server
+from omnioms.service.tests.mailservers import (
+    ImapServer,
+    SmtpServer,
+    dovecot,
+    imap_server,
+    smtp_server,
+)
 from omnioms.testing import make_user
 
-__all__ = ["imap_server", "smtp_server"]
+__all__ = ["dovecot", "imap_server", "smtp_server"]
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
 
