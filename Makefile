@@ -34,11 +34,7 @@ serve: install
 	DJANGO_SETTINGS_MODULE=omnioms.settings.base $(BIN)/omnioms serve --port $(PORT)
 
 ## Set everything up and run every gate: lint, types, migrations, tests on SQLite and PostgreSQL.
-# mypy runs beside the SQLite suite: the suite leaves about half a core idle (browser and
-# mail-server waits), which mypy's 45 s of one core fills.
-test: install lint migrations-check
-	@$(MAKE) --no-print-directory -j2 typecheck test-sqlite
-	@$(MAKE) --no-print-directory test-postgres
+test: install lint typecheck migrations-check test-sqlite test-postgres
 
 lint: install
 	$(BIN)/ruff check src tests bench conftest.py

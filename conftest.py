@@ -22,7 +22,9 @@ def published_payload() -> Callable[[str], bytes]:
     return read
 
 
-_DB_FIXTURES = frozenset({"db", "transactional_db", "client", "admin_client", "live_server"})
+_DB_FIXTURES = frozenset(
+    {"db", "transactional_db", "client", "admin_client", "live_server", "django_db_setup"}
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
