@@ -6,6 +6,10 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 # Where `make demo` and `make serve` listen: `make demo PORT=8011` when 8000 is taken.
 PORT   ?= 8000
 export DJANGO_SETTINGS_MODULE ?= omnioms.settings.test
+# Python's bytecode caches are written (some machines, CI's among them, set
+# PYTHONDONTWRITEBYTECODE=1): without them every test worker and every process a test starts
+# compiles and assertion-rewrites the same modules again, about 20 s a worker.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install demo serve test lint typecheck migrations-check test-sqlite test-postgres bench messages clean
 
@@ -13,9 +17,10 @@ $(BIN)/omnioms: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("omnioms needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
 	# uv resolves and installs what pip would (same versions), downloading in parallel and from
-	# its cache: about 15 s on a fresh clone where pip took 70 (docs/decisions.md)
+	# its cache: about 15 s on a fresh clone where pip took 70 (docs/decisions.md). Unlike pip
+	# it compiles the packages' bytecode only when asked.
 	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	$(BIN)/python -m omnioms.planning.tabu  # compile the tabu search kernel into Numba's cache
 	@touch $@
 
