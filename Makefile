@@ -17,8 +17,8 @@ $(BIN)/omnioms: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("omnioms needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
 	# uv resolves and installs what pip would (same versions), downloading in parallel and from
-	# its cache: about 15 s on a fresh clone where pip took 70 (docs/decisions.md). Unlike pip
-	# it compiles the packages' bytecode only when asked.
+	# its cache: 28 s on a fresh clone where pip took 70 (docs/decisions.md). Unlike pip it
+	# compiles the packages' bytecode only when asked.
 	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	$(BIN)/python -m omnioms.planning.tabu  # compile the tabu search kernel into Numba's cache

@@ -5,9 +5,8 @@ Dovecot runs from a configuration written into a temporary directory (its own ba
 state directories, a passwd-file of mailboxes, maildirs), so it touches nothing of the
 system's installation. One Dovecot serves a test module (it takes about three seconds to
 stop); each test gets a mailbox of its own, the next of the passwd-file's users, so no test
-sees another's mail. An SMTP server is
-started for each test. Tests skip, saying why, where Dovecot is not installed
-(``apt-get install dovecot-imapd``).
+sees another's mail. An SMTP server is started for each test. Tests skip, saying why, where
+Dovecot is not installed (``apt-get install dovecot-imapd``).
 """
 
 from __future__ import annotations

@@ -6,11 +6,13 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
+from django.db.models import Manager, QuerySet
 from django.test import Client
 from pytest_django import DjangoDbBlocker, Settings
 
@@ -35,9 +37,11 @@ UNKNOWN = WebhookRejectionReason.UNKNOWN_ACCOUNT
 NOW = datetime(2024, 6, 10, 4, 30, tzinfo=UTC)
 
 
-def counts() -> list[tuple[str, str, datetime, int]]:
+def counts(
+    rows: QuerySet[Any] | Manager[Any] = WebhookRejectionCount.objects,
+) -> list[tuple[str, str, datetime, int]]:
     return list(
-        WebhookRejectionCount.objects.order_by("account_name", "reason", "hour").values_list(
+        rows.order_by("account_name", "reason", "hour").values_list(
             "account_name", "reason", "hour", "count"
         )
     )
@@ -211,12 +215,7 @@ def test_the_migration_turns_rows_into_hourly_counts_and_examples(
     executor.migrate(after)
 
     new = executor.loader.project_state(after).apps
-    counter = new.get_model("channels", "WebhookRejectionCount").objects.using(UPGRADE)
-    converted = list(
-        counter.order_by("account_name", "reason", "hour").values_list(
-            "account_name", "reason", "hour", "count"
-        )
-    )
+    converted = counts(new.get_model("channels", "WebhookRejectionCount").objects.using(UPGRADE))
     four, five = datetime(2024, 6, 10, 4, tzinfo=UTC), datetime(2024, 6, 10, 5, tzinfo=UTC)
     assert ("webshop", BAD, four, 7) in converted
     assert ("webshop", BAD, five, 1) in converted
