@@ -166,31 +166,24 @@ def upgrade_database(
     unapplies everything after it, about 20 s) and forward again. The test database is not
     touched (the test has no ``django_db`` mark: Django's test case would refuse an alias
     it was not told of)."""
-    with django_db_blocker.unblock():
-        yield from _upgrade_database(tmp_path)
-
-
-def _upgrade_database(tmp_path: Path) -> Iterator[BaseDatabaseWrapper]:
     default = connections["default"]
-    config = {**default.settings_dict}
-    vendor = default.vendor
-    if vendor == "sqlite":
-        config["NAME"] = str(tmp_path / "upgrade.sqlite3")
-    else:
-        config["NAME"] = f"{default.settings_dict['NAME']}_upgrade"
-        with default._nodb_cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-            cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    connections.settings[UPGRADE] = config
-    try:
-        yield connections[UPGRADE]
-    finally:
-        connections[UPGRADE].close()
-        del connections[UPGRADE]
-        del connections.settings[UPGRADE]
-        if vendor != "sqlite":
+    on_server = default.vendor != "sqlite"  # PostgreSQL: a database beside the test one
+    name = f"{default.settings_dict['NAME']}_upgrade" if on_server else str(tmp_path / "up.db")
+    with django_db_blocker.unblock():
+        if on_server:
             with default._nodb_cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')  # left by a killed run
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        connections.settings[UPGRADE] = {**default.settings_dict, "NAME": name}
+        try:
+            yield connections[UPGRADE]
+        finally:
+            connections[UPGRADE].close()
+            del connections[UPGRADE]
+            del connections.settings[UPGRADE]
+            if on_server:
+                with default._nodb_cursor() as cursor:
+                    cursor.execute(f'DROP DATABASE "{name}"')
 
 
 def test_the_migration_turns_rows_into_hourly_counts_and_examples(
