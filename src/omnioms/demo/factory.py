@@ -16,7 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
 
 from omnioms.catalog.models import ProductFamily, Sku, SkuKind
 from omnioms.catalog.services import create_product
@@ -24,15 +27,24 @@ from omnioms.channels.models import ChannelAccount
 from omnioms.core.actor import Actor
 from omnioms.core.jobs import run_job, start_job
 from omnioms.core.models import Location
+from omnioms.customers.models import Customer
 from omnioms.demo.catalog import SKUS, DemoSku, demand_weight
 from omnioms.floor.demo import floor_start, load_floor_demo
-from omnioms.floor.models import MaterialPolicy
+from omnioms.floor.models import ExceptionStatus, FloorException, MaterialPolicy
+from omnioms.floor.t3 import answer_t3, scan_t3
 from omnioms.forecasting.history import import_demand_history, rebuild_demand
 from omnioms.forecasting.models import RollingSchedule
 from omnioms.forecasting.services import SalesFigure, load_preset_events, save_sales_input
 from omnioms.inventory.models import IncomingStock
 from omnioms.inventory.services import receive_stock
-from omnioms.planning.models import PlannedKind, PlannedStatus, ProductionOrder, RequirementsRun
+from omnioms.planning.models import (
+    PlannedKind,
+    PlannedStatus,
+    ProductionOrder,
+    RequirementsRun,
+    RushRequest,
+)
+from omnioms.planning.rush import accept, assess, propose, request_rush
 from omnioms.planning.schedules import publish, run_schedule
 from omnioms.planning.services import factory_location, release_planned_order
 from omnioms.production import editing
@@ -330,6 +342,11 @@ winter peak and the Spring Festival shutdown, which is what its floor worked on 
 weeks."""
 PLAN_SECONDS = 15.0
 """The demo's planning run: long enough for a good plan of its few dozen orders."""
+RUSH_QUANTITY = 120
+RUSH_DAYS = 2
+"""This morning's rush order (插单): 120 pieces wanted two days from today, so it is inside
+its T-3 window with all its work open whatever the weekday and however far ahead the floor
+is on the planned orders (they are due on the requirements run's weekly dates)."""
 
 
 OPENING_STOCK = {"m": 4_000_000, "pcs": 400_000}
@@ -351,8 +368,10 @@ def load_shop_floor(*, now: datetime, seed: int, plan_seconds: float = PLAN_SECO
     in the next three weeks and the first make orders beyond (built ahead), and two weeks ago
     published a plan for them: trims on the shelves, fabric arriving from the mills day by
     day, so the orders start as their fabric comes. The floor has reported against that plan
-    since, with a daily close per day, exceptions and a T-3 loop. Returns a line for the
-    demo's report."""
+    since, with a daily close per day and exceptions. Then this morning sales asked for a
+    rush order for the best customer, the PMC proposed its what-if plan and production
+    accepted it; it is due in two days with its work open, so the T-3 scan opens a loop on it
+    and the supervisor answers it with overtime. Returns a line for the demo's report."""
     start = floor_start(now)
     site = factory_location()
     for code, _name, unit, *_rest in MATERIALS:
@@ -389,14 +408,72 @@ def load_shop_floor(*, now: datetime, seed: int, plan_seconds: float = PLAN_SECO
             incoming_id=delivery.pk,
         )
     floor = load_floor_demo(now=now, seed=seed)
+    # this morning's rush order, after the floor's two weeks (its what-if plan keeps what was
+    # reported before now); the T-3 scan then opens its loop and the supervisor answers it
+    rush = _rush_order(now, time_limit=min(plan_seconds, 5.0))
+    scan_t3(now)
+    loop = (
+        FloorException.objects.filter(
+            type__code="t3", production_order__rush_request=rush, status=ExceptionStatus.OPEN
+        ).first()
+        if rush is not None
+        else None
+    )
+    if loop is not None:
+        answer_t3(
+            loop.pk,
+            user=User.objects.filter(username="supervisor").first(),
+            recovery="overtime",
+            action="Saturday overtime on the sewing line for the rush order",
+        )
+    loops = FloorException.objects.filter(type__code="t3").count()
     figures = plan.objective
     return (
         f"Shop floor: {len(released)} planned orders released, plan v{plan.version} published "
         f"from {start:%Y-%m-%d} ({figures.get('orders', 0)} production orders, fabric in "
         f"{len(deliveries)} deliveries); {floor['reports']} floor reports over two weeks, "
         f"{floor['closes']} daily closes, {floor['worked']} exceptions worked "
-        f"({floor['closed']} closed), a T-3 loop."
+        f"({floor['closed']} closed), "
+        + (
+            f"rush order {rush.number} ({rush.quantity} x {rush.sku.code} for "
+            f"{rush.customer or 'stock'}, wanted {rush.wanted}) accepted into plan "
+            f"v{rush.what_if.version if rush.what_if else '?'}, "
+            if rush is not None
+            else ""
+        )
+        + f"{loops} T-3 loop{'' if loops == 1 else 's'}."
     )
+
+
+def _rush_order(now: datetime, *, time_limit: float) -> RushRequest | None:
+    """This morning's 插单 through the real approval loop: sales (the manager) requests it
+    for the customer with the most orders, the PMC (the planner) assesses and proposes it,
+    production (the supervisor) accepts it and its what-if plan is published. The garment is
+    the one the first released order makes, so the published plan has its work centres."""
+    made = (
+        ProductionOrder.objects.filter(customer_order__isnull=True)
+        .select_related("sku")
+        .order_by("due", "pk")
+        .first()
+    )
+    if made is None:
+        return None
+    customer = Customer.objects.annotate(n=Count("orders")).order_by("-n", "pk").first()
+    users = {
+        user.username: user
+        for user in User.objects.filter(username__in=("manager", "planner", "supervisor"))
+    }
+    request = request_rush(
+        sku=made.sku,
+        quantity=RUSH_QUANTITY,
+        wanted=timezone.localdate(now) + timedelta(days=RUSH_DAYS),
+        user=users.get("manager"),
+        customer=customer,
+        note="For our most frequent customer, wanted in two days.",
+    )
+    request = assess(request, now=now, time_limit=time_limit)
+    request = propose(request, users.get("planner"), "Impact report checked.")
+    return accept(request, users.get("supervisor"), "Accepted.")
 
 
 def _fabric_deliveries(

@@ -1,5 +1,7 @@
 """The shop floor of the demo factory: two weeks of floor reports behind its published plan,
-a daily close per day, exceptions open and closed, a T-3 loop in progress, KPI targets.
+a daily close per day, exceptions open and closed, a T-3 loop in progress where an order in its
+window is unfinished (the demo company adds this morning's rush order, due in two days, so
+there always is one: :mod:`omnioms.demo.factory`), KPI targets.
 
 :func:`load_floor_demo` reports against the published plan: in the demo company it is the
 garment factory's own, scheduled by :func:`omnioms.planning.schedules.run_schedule` from two

@@ -20,7 +20,14 @@ from omnioms.demo.loader import ACCOUNTS, LOCATIONS, PASSWORD, USERS, load_demo
 from omnioms.floor.models import DailyClose, FloorException, OperationReport, StateInterval
 from omnioms.forecasting.models import ForecastRun
 from omnioms.orders.models import Order, OrderEvent, OrderEventKind, OrderLineComponent
-from omnioms.planning.models import Plan, PlannedOrder, PlanStatus, RequirementsRun
+from omnioms.planning.models import (
+    Plan,
+    PlannedOrder,
+    PlanStatus,
+    RequirementsRun,
+    RushRequest,
+    RushStatus,
+)
 from omnioms.production.models import Bom, Routing, WorkCenter
 
 pytestmark = pytest.mark.django_db
@@ -157,6 +164,26 @@ def test_the_demo_factory_has_master_data_a_forecast_and_a_requirements_run(demo
     kinds = set(PlannedOrder.objects.values_list("kind", flat=True))
     assert kinds == {"make", "buy"}, "the factory both makes its garments and buys materials"
     assert "Factory: 5 work centres" in demo
+
+
+def test_the_demo_has_this_mornings_rush_order_accepted_and_its_t3_loop_answered(
+    demo: str,
+) -> None:
+    # whatever the weekday and however far ahead the floor is, the demo shows a T-3 loop: the
+    # rush order is due in two days with its work open
+    rush = RushRequest.objects.get()
+    assert rush.status == RushStatus.ACCEPTED
+    assert list(rush.steps.values_list("action", "by__username")) == [
+        ("requested", "manager"),
+        ("assessed", None),
+        ("proposed", "planner"),
+        ("accepted", "supervisor"),
+        ("published", "supervisor"),
+    ]
+    assert Plan.objects.get(status=PlanStatus.PUBLISHED) == rush.what_if
+    loop = FloorException.objects.get(type__code="t3", production_order=rush.production_order)
+    assert loop.status != "open", "the supervisor answered it"
+    assert f"rush order {rush.number}" in demo
 
 
 def test_the_demo_floor_has_two_weeks_of_reports_closes_a_t3_loop_and_a_published_plan(
