@@ -29,9 +29,8 @@ from omnioms.core.jobs import run_job, start_job
 from omnioms.core.models import Location
 from omnioms.customers.models import Customer
 from omnioms.demo.catalog import SKUS, DemoSku, demand_weight
-from omnioms.floor.demo import floor_start, load_floor_demo
-from omnioms.floor.models import ExceptionStatus, FloorException, MaterialPolicy
-from omnioms.floor.t3 import answer_t3, scan_t3
+from omnioms.floor.demo import answer_a_t3_loop, floor_start, load_floor_demo
+from omnioms.floor.models import FloorException, MaterialPolicy
 from omnioms.forecasting.history import import_demand_history, rebuild_demand
 from omnioms.forecasting.models import RollingSchedule
 from omnioms.forecasting.services import SalesFigure, load_preset_events, save_sales_input
@@ -411,20 +410,12 @@ def load_shop_floor(*, now: datetime, seed: int, plan_seconds: float = PLAN_SECO
     # this morning's rush order, after the floor's two weeks (its what-if plan keeps what was
     # reported before now); the T-3 scan then opens its loop and the supervisor answers it
     rush = _rush_order(now, time_limit=min(plan_seconds, 5.0))
-    scan_t3(now)
-    loop = (
-        FloorException.objects.filter(
-            type__code="t3", production_order__rush_request=rush, status=ExceptionStatus.OPEN
-        ).first()
-        if rush is not None
-        else None
-    )
-    if loop is not None:
-        answer_t3(
-            loop.pk,
-            user=User.objects.filter(username="supervisor").first(),
-            recovery="overtime",
-            action="Saturday overtime on the sewing line for the rush order",
+    rushed = ""
+    if rush is not None:
+        answer_a_t3_loop(now, production_order=rush.production_order)
+        rushed = (
+            f"rush order {rush.number} ({rush.quantity} x {rush.sku.code} for "
+            f"{rush.customer or 'stock'}, wanted {rush.wanted}) accepted and published, "
         )
     loops = FloorException.objects.filter(type__code="t3").count()
     figures = plan.objective
@@ -433,15 +424,7 @@ def load_shop_floor(*, now: datetime, seed: int, plan_seconds: float = PLAN_SECO
         f"from {start:%Y-%m-%d} ({figures.get('orders', 0)} production orders, fabric in "
         f"{len(deliveries)} deliveries); {floor['reports']} floor reports over two weeks, "
         f"{floor['closes']} daily closes, {floor['worked']} exceptions worked "
-        f"({floor['closed']} closed), "
-        + (
-            f"rush order {rush.number} ({rush.quantity} x {rush.sku.code} for "
-            f"{rush.customer or 'stock'}, wanted {rush.wanted}) accepted into plan "
-            f"v{rush.what_if.version if rush.what_if else '?'}, "
-            if rush is not None
-            else ""
-        )
-        + f"{loops} T-3 loop{'' if loops == 1 else 's'}."
+        f"({floor['closed']} closed), {rushed}{loops} T-3 loop{'' if loops == 1 else 's'}."
     )
 
 

@@ -321,6 +321,24 @@ def floor_start(now: datetime) -> datetime:
 
 
 @transaction.atomic
+def answer_a_t3_loop(now: datetime, *, production_order: ProductionOrder | None = None) -> int:
+    """Scan for T-3 loops, then the supervisor answers the first open one (``production_order``'s,
+    when given) with Saturday overtime. Returns what the scan opened or brought up to date."""
+    t3 = scan_t3(now)
+    loops = FloorException.objects.filter(type__code="t3", status=ExceptionStatus.OPEN)
+    if production_order is not None:
+        loops = loops.filter(production_order=production_order)
+    answered = loops.first()
+    if answered is not None:
+        answer_t3(
+            answered.pk,
+            user=_user("floor-supervisor", Role.SUPERVISOR),
+            recovery="overtime",
+            action="Saturday overtime on the sewing line",
+        )
+    return t3
+
+
 def load_floor_demo(now: datetime | None = None, seed: int = 7) -> dict[str, Any]:
     """Write two weeks of the floor up to ``now`` behind the published plan; returns what was
     made. The plan is the factory's own (``demo.factory`` schedules and publishes it first)."""
@@ -338,15 +356,7 @@ def load_floor_demo(now: datetime | None = None, seed: int = 7) -> dict[str, Any
         closes += 1
         day += timedelta(days=1)
     _commit_dates(now)
-    t3 = scan_t3(now)
-    answered = FloorException.objects.filter(type__code="t3", status=ExceptionStatus.OPEN).first()
-    if answered is not None:
-        answer_t3(
-            answered.pk,
-            user=_user("floor-supervisor", Role.SUPERVISOR),
-            recovery="overtime",
-            action="Saturday overtime on the sewing line",
-        )
+    t3 = answer_a_t3_loop(now)
     worked = _work_exceptions(now, rng)
     targets = KpiTargets.objects.first() or KpiTargets.objects.create()
     if targets.own_benchmark_days is None and targets.benchmark_id is None:
